@@ -1,0 +1,538 @@
+//! The private throwaway PostgreSQL (DESIGN §4). The product's default target and the test
+//! suite's clusters come from this one piece of code.
+//!
+//! Why it looks the way it does:
+//! - initdb refuses to run as root, so as root the data directory is chowned to the `postgres`
+//!   system user and `initdb`/`postgres` run with its uid/gid (no sudo on these machines).
+//! - The server listens on a Unix socket inside its own directory only, so there is no TCP port
+//!   to collide on and parallel tests never meet.
+//! - The directory goes on `/dev/shm` when it has room: creating the ~1000 files of a data
+//!   directory costs ~0.9 ms each on the disk here.
+//! - Nothing is left behind: `Drop` stops the server and removes the directory; Ctrl-C goes
+//!   through [`cleanup_all`]; if pgperf is SIGKILLed the server gets SIGQUIT from the kernel
+//!   (`PR_SET_PDEATHSIG`) and a small watchdog process removes the directory.
+
+mod binaries;
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+pub use binaries::find_bin_dir;
+
+/// Unix socket paths are limited to 107 bytes (`sun_path`).
+const MAX_SOCKET_PATH: usize = 107;
+const PORT: u16 = 5432;
+const SUPERUSER: &str = "postgres";
+const READY_TIMEOUT: Duration = Duration::from_secs(60);
+/// Use `/dev/shm` only when it has this much room: a seeded scale-1 database needs ~1 GiB.
+const MIN_SHM_FREE_BYTES: u64 = 4 << 30;
+
+/// Why the embedded cluster could not be provided.
+#[derive(Debug, thiserror::Error)]
+pub enum EmbeddedError {
+    #[error(
+        "no PostgreSQL server binaries found (looked in {searched}); install them with `apt-get install -y postgresql-15`, or point PGPERF_PG_BIN at the folder that holds initdb and postgres"
+    )]
+    BinariesNotFound { searched: String },
+    #[error(
+        "pgperf runs as root but there is no `postgres` system user to run the server as (initdb refuses root); create it with `useradd --system postgres`, or run pgperf as a normal user"
+    )]
+    NoPostgresUser,
+    #[error("could not prepare the cluster directory {path}: {source}")]
+    Directory {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "the cluster directory {path} is too long for a Unix socket (limit 107 bytes); set TMPDIR to a shorter folder"
+    )]
+    SocketPathTooLong { path: PathBuf },
+    #[error("could not run {program}: {source}")]
+    Spawn {
+        program: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("initdb failed ({status}):\n{output}")]
+    Initdb { status: String, output: String },
+    #[error("the server exited during start-up ({status}); its log ends with:\n{log_tail}")]
+    StartFailed { status: String, log_tail: String },
+    #[error(
+        "the server did not accept connections within {secs} s; its log ends with:\n{log_tail}"
+    )]
+    StartTimeout { secs: u64, log_tail: String },
+    #[error("setting up the embedded cluster failed: {0}")]
+    Setup(#[from] postgres::Error),
+}
+
+/// How to start a cluster.
+#[derive(Debug, Clone, Default)]
+pub struct ClusterOptions {
+    /// Folder holding `initdb` and `postgres`; found automatically when `None`.
+    pub bin_dir: Option<PathBuf>,
+    /// Folder to create the cluster directory in; `/dev/shm` or the temp dir when `None`.
+    pub parent_dir: Option<PathBuf>,
+    /// Keep the server running and the directory on disk when the [`Cluster`] is dropped.
+    pub keep: bool,
+    /// Extra `postgresql.conf` settings, applied after pgperf's own (so they win).
+    pub settings: Vec<(String, String)>,
+}
+
+/// A running private PostgreSQL server. Dropping it stops the server and deletes its directory
+/// (unless [`ClusterOptions::keep`]).
+pub struct Cluster {
+    dir: PathBuf,
+    bin_dir: PathBuf,
+    server: Option<Child>,
+    watchdog: Option<Child>,
+    keep: bool,
+    hypopg: bool,
+    startup: Duration,
+}
+
+/// Clusters alive in this process, for [`cleanup_all`] on a signal: (server pid, directory).
+static LIVE: Mutex<Vec<(u32, PathBuf)>> = Mutex::new(Vec::new());
+
+impl Cluster {
+    /// initdb into a new temporary directory, start the server, wait until it accepts
+    /// connections, and create `pg_stat_statements` (and `hypopg` when installed) in
+    /// `template1` and `postgres`, so every database created later has them.
+    pub fn start(options: &ClusterOptions) -> Result<Cluster, EmbeddedError> {
+        let began = Instant::now();
+        let bin_dir = match &options.bin_dir {
+            Some(dir) => dir.clone(),
+            None => find_bin_dir()?,
+        };
+        let owner = server_owner()?;
+        let dir = make_cluster_dir(options.parent_dir.as_deref(), owner)?;
+        let mut cluster = Cluster {
+            dir,
+            bin_dir,
+            server: None,
+            watchdog: None,
+            keep: options.keep,
+            hypopg: false,
+            startup: Duration::ZERO,
+        };
+        // From here on, Drop removes the directory if a step fails.
+        cluster.initdb(owner)?;
+        cluster.write_config(&options.settings)?;
+        cluster.spawn_server(owner)?;
+        cluster.wait_ready()?;
+        cluster.hypopg = cluster.create_extensions()?;
+        cluster.startup = began.elapsed();
+        Ok(cluster)
+    }
+
+    /// Time from `start` being called to the cluster being ready for use (initdb included).
+    pub fn startup_time(&self) -> Duration {
+        self.startup
+    }
+
+    /// The cluster's own directory (data directory in `data/`, socket and `server.log` here).
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Folder of the server binaries the cluster runs (for `pgbench`, `psql`, `pg_prove`).
+    pub fn bin_dir(&self) -> &Path {
+        &self.bin_dir
+    }
+
+    /// Whether the HypoPG extension is installed in the cluster's databases.
+    pub fn has_hypopg(&self) -> bool {
+        self.hypopg
+    }
+
+    /// Connection settings for `database` as the superuser, over the Unix socket.
+    pub fn config(&self, database: &str) -> postgres::Config {
+        let mut config = postgres::Config::new();
+        config
+            .host_path(&self.dir)
+            .port(PORT)
+            .user(SUPERUSER)
+            .dbname(database)
+            .application_name("pgperf")
+            .connect_timeout(Duration::from_secs(10));
+        config
+    }
+
+    /// A URL for `database` that psql, libpq and the `postgres` crate all accept.
+    pub fn url(&self, database: &str) -> String {
+        let host: String = self
+            .dir
+            .to_string_lossy()
+            .bytes()
+            .map(|b| match b {
+                b'/' => "%2F".to_string(),
+                b' ' => "%20".to_string(),
+                other => (other as char).to_string(),
+            })
+            .collect();
+        format!("postgresql://{SUPERUSER}@{host}:{PORT}/{database}")
+    }
+
+    /// Connects to `database` as the superuser.
+    pub fn connect(&self, database: &str) -> Result<postgres::Client, postgres::Error> {
+        self.config(database).connect(postgres::NoTls)
+    }
+
+    /// Creates a fresh database (from `template1`, so it has the extensions).
+    pub fn create_database(&self, name: &str) -> Result<(), postgres::Error> {
+        let mut client = self.connect("postgres")?;
+        client.batch_execute(&format!("CREATE DATABASE {}", crate::pg::quote_ident(name)))
+    }
+
+    /// The last lines of the server log, for error messages.
+    pub fn log_tail(&self) -> String {
+        log_tail(&self.dir)
+    }
+
+    fn initdb(&self, owner: Option<(u32, u32)>) -> Result<(), EmbeddedError> {
+        let program = self.bin_dir.join("initdb");
+        let mut command = Command::new(&program);
+        command
+            .arg("-D")
+            .arg(self.dir.join("data"))
+            .args(["-U", SUPERUSER, "-A", "trust", "-E", "UTF8", "--locale=C"])
+            .args(["--no-sync", "--no-instructions"])
+            .current_dir(&self.dir)
+            .stdin(Stdio::null());
+        as_owner(&mut command, owner);
+        let output = command
+            .output()
+            .map_err(|source| EmbeddedError::Spawn { program, source })?;
+        if output.status.success() {
+            return Ok(());
+        }
+        Err(EmbeddedError::Initdb {
+            status: output.status.to_string(),
+            output: format!(
+                "{}{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            ),
+        })
+    }
+
+    fn write_config(&self, extra: &[(String, String)]) -> Result<(), EmbeddedError> {
+        let socket_dir = self.dir.to_string_lossy().replace('\'', "''");
+        let mut settings: Vec<(String, String)> = [
+            ("listen_addresses", "''".to_string()),
+            ("unix_socket_directories", format!("'{socket_dir}'")),
+            ("port", PORT.to_string()),
+            ("fsync", "off".into()),
+            ("synchronous_commit", "off".into()),
+            ("full_page_writes", "off".into()),
+            ("shared_preload_libraries", "'pg_stat_statements'".into()),
+            ("pg_stat_statements.track", "all".into()),
+            ("pg_stat_statements.max", "10000".into()),
+            ("track_io_timing", "on".into()),
+            ("shared_buffers", "256MB".into()),
+            ("max_connections", "100".into()),
+            ("max_wal_size", "4GB".into()),
+            ("logging_collector", "off".into()),
+            ("log_min_messages", "warning".into()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        settings.extend(extra.iter().cloned());
+        let text: String = settings
+            .iter()
+            .map(|(key, value)| format!("{key} = {value}\n"))
+            .collect();
+        let path = self.dir.join("data/postgresql.auto.conf");
+        fs::write(&path, text).map_err(|source| EmbeddedError::Directory { path, source })
+    }
+
+    fn spawn_server(&mut self, owner: Option<(u32, u32)>) -> Result<(), EmbeddedError> {
+        let log_path = self.dir.join("server.log");
+        let log = fs::File::create(&log_path).map_err(|source| EmbeddedError::Directory {
+            path: log_path.clone(),
+            source,
+        })?;
+        let log_err = log.try_clone().map_err(|source| EmbeddedError::Directory {
+            path: log_path,
+            source,
+        })?;
+        let program = self.bin_dir.join("postgres");
+        let mut command = Command::new(&program);
+        command
+            .arg("-D")
+            .arg(self.dir.join("data"))
+            .current_dir(&self.dir)
+            .stdin(Stdio::null())
+            .stdout(log)
+            .stderr(log_err);
+        as_owner(&mut command, owner);
+        if !self.keep {
+            die_with_parent(&mut command);
+        }
+        let server = command
+            .spawn()
+            .map_err(|source| EmbeddedError::Spawn { program, source })?;
+        register(server.id(), &self.dir);
+        self.server = Some(server);
+        if !self.keep {
+            self.watchdog = spawn_watchdog(&self.dir);
+        }
+        Ok(())
+    }
+
+    fn wait_ready(&mut self) -> Result<(), EmbeddedError> {
+        let deadline = Instant::now() + READY_TIMEOUT;
+        let config = {
+            let mut config = self.config("postgres");
+            config.connect_timeout(Duration::from_secs(1));
+            config
+        };
+        loop {
+            if config.connect(postgres::NoTls).is_ok() {
+                return Ok(());
+            }
+            if let Some(server) = self.server.as_mut()
+                && let Ok(Some(status)) = server.try_wait()
+            {
+                return Err(EmbeddedError::StartFailed {
+                    status: status.to_string(),
+                    log_tail: self.log_tail(),
+                });
+            }
+            if Instant::now() > deadline {
+                return Err(EmbeddedError::StartTimeout {
+                    secs: READY_TIMEOUT.as_secs(),
+                    log_tail: self.log_tail(),
+                });
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// Returns whether HypoPG could be created.
+    fn create_extensions(&self) -> Result<bool, EmbeddedError> {
+        let mut client = self.connect("postgres")?;
+        let hypopg = client
+            .query_opt(
+                "SELECT 1 FROM pg_available_extensions WHERE name = 'hypopg'",
+                &[],
+            )?
+            .is_some();
+        let mut sql = String::from("CREATE EXTENSION IF NOT EXISTS pg_stat_statements;");
+        if hypopg {
+            sql.push_str("CREATE EXTENSION IF NOT EXISTS hypopg;");
+        }
+        client.batch_execute(&sql)?;
+        self.connect("template1")?.batch_execute(&sql)?;
+        Ok(hypopg)
+    }
+
+    /// Stops the server (fast shutdown) and waits for it.
+    fn stop(&mut self) {
+        if let Some(mut server) = self.server.take() {
+            // SIGINT is PostgreSQL's fast shutdown: active transactions are rolled back.
+            signal(server.id(), libc::SIGINT);
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while matches!(server.try_wait(), Ok(None)) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            if matches!(server.try_wait(), Ok(None)) {
+                let _ = server.kill();
+            }
+            let _ = server.wait();
+            unregister(server.id());
+        }
+        if let Some(mut watchdog) = self.watchdog.take() {
+            let _ = watchdog.kill();
+            let _ = watchdog.wait();
+        }
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        if self.keep && self.server.is_some() {
+            // Detach: the server goes on; the caller printed its URL.
+            if let Some(server) = self.server.take() {
+                unregister(server.id());
+            }
+            return;
+        }
+        self.stop();
+        let _ = fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Stops every embedded cluster of this process and removes its directory. Called from the
+/// signal handler, where destructors will not run.
+pub fn cleanup_all() {
+    let live = match LIVE.lock() {
+        Ok(mut live) => std::mem::take(&mut *live),
+        Err(poisoned) => std::mem::take(&mut *poisoned.into_inner()),
+    };
+    for (pid, dir) in live {
+        // Immediate shutdown: we are about to exit and the data is throwaway.
+        signal(pid, libc::SIGQUIT);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while process_alive(pid) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let _ = fs::remove_dir_all(dir);
+    }
+}
+
+fn register(pid: u32, dir: &Path) {
+    if let Ok(mut live) = LIVE.lock() {
+        live.push((pid, dir.to_path_buf()));
+    }
+}
+
+fn unregister(pid: u32) {
+    if let Ok(mut live) = LIVE.lock() {
+        live.retain(|(p, _)| *p != pid);
+    }
+}
+
+fn signal(pid: u32, signal: libc::c_int) {
+    // SAFETY: kill(2) has no memory-safety preconditions.
+    unsafe {
+        libc::kill(pid as libc::pid_t, signal);
+    }
+}
+
+fn process_alive(pid: u32) -> bool {
+    // SAFETY: signal 0 only checks that the process exists.
+    unsafe { libc::kill(pid as libc::pid_t, 0) == 0 }
+}
+
+/// The uid/gid to run the server as: the `postgres` user when we are root, else ourselves.
+fn server_owner() -> Result<Option<(u32, u32)>, EmbeddedError> {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        return Ok(None);
+    }
+    let name = std::ffi::CString::new(SUPERUSER).expect("constant has no NUL byte");
+    // SAFETY: getpwnam returns NULL or a pointer to a static passwd entry, read immediately.
+    let entry = unsafe { libc::getpwnam(name.as_ptr()) };
+    if entry.is_null() {
+        return Err(EmbeddedError::NoPostgresUser);
+    }
+    // SAFETY: entry is non-null and points to a valid passwd struct.
+    let (uid, gid) = unsafe { ((*entry).pw_uid, (*entry).pw_gid) };
+    Ok(Some((uid, gid)))
+}
+
+fn as_owner(command: &mut Command, owner: Option<(u32, u32)>) {
+    if let Some((uid, gid)) = owner {
+        command
+            .uid(uid)
+            .gid(gid)
+            .env("HOME", "/tmp")
+            .env_remove("PGDATA");
+    }
+}
+
+/// Asks the kernel to send the server SIGQUIT (immediate shutdown) when pgperf dies, so a
+/// SIGKILLed pgperf does not leave a server running.
+fn die_with_parent(command: &mut Command) {
+    // SAFETY: the closure calls only async-signal-safe functions (prctl, getppid, _exit).
+    // std runs it after setuid, which would otherwise clear the death signal.
+    let parent = std::process::id() as libc::pid_t;
+    unsafe {
+        command.pre_exec(move || {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGQUIT);
+            if libc::getppid() != parent {
+                libc::_exit(1);
+            }
+            Ok(())
+        });
+    }
+}
+
+/// A tiny shell that removes the directory once pgperf is gone, for the SIGKILL case; killed
+/// in `Drop` on every other path.
+fn spawn_watchdog(dir: &Path) -> Option<Child> {
+    let script = "while kill -0 \"$0\" 2>/dev/null; do sleep 1; done; sleep 1; rm -rf -- \"$1\"";
+    Command::new("/bin/sh")
+        .arg("-c")
+        .arg(script)
+        .arg(std::process::id().to_string())
+        .arg(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .ok()
+}
+
+fn make_cluster_dir(
+    parent: Option<&Path>,
+    owner: Option<(u32, u32)>,
+) -> Result<PathBuf, EmbeddedError> {
+    let parent = match parent {
+        Some(parent) => parent.to_path_buf(),
+        None => default_parent(),
+    };
+    let dir = tempfile::Builder::new()
+        .prefix("pgperf-")
+        .tempdir_in(&parent)
+        .map_err(|source| EmbeddedError::Directory {
+            path: parent.clone(),
+            source,
+        })?
+        .keep();
+    let socket = dir.join(format!(".s.PGSQL.{PORT}.lock"));
+    if socket.as_os_str().len() > MAX_SOCKET_PATH {
+        let _ = fs::remove_dir_all(&dir);
+        return Err(EmbeddedError::SocketPathTooLong { path: dir });
+    }
+    let prepare = || -> std::io::Result<()> {
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o700))?;
+        if let Some((uid, gid)) = owner {
+            std::os::unix::fs::chown(&dir, Some(uid), Some(gid))?;
+        }
+        Ok(())
+    };
+    prepare().map_err(|source| {
+        let _ = fs::remove_dir_all(&dir);
+        EmbeddedError::Directory {
+            path: dir.clone(),
+            source,
+        }
+    })?;
+    Ok(dir)
+}
+
+/// `$PGPERF_TMPDIR`, else `/dev/shm` when it has room, else the system temp dir.
+fn default_parent() -> PathBuf {
+    if let Some(dir) = std::env::var_os("PGPERF_TMPDIR") {
+        return PathBuf::from(dir);
+    }
+    let shm = Path::new("/dev/shm");
+    if free_bytes(shm).is_some_and(|free| free >= MIN_SHM_FREE_BYTES) {
+        return shm.to_path_buf();
+    }
+    std::env::temp_dir()
+}
+
+fn free_bytes(path: &Path) -> Option<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let c_path = std::ffi::CString::new(path.as_os_str().as_bytes()).ok()?;
+    // SAFETY: statvfs writes into the zeroed struct we own; c_path is a valid C string.
+    let mut stat: libc::statvfs = unsafe { std::mem::zeroed() };
+    if unsafe { libc::statvfs(c_path.as_ptr(), &mut stat) } != 0 {
+        return None;
+    }
+    Some(stat.f_bavail as u64 * stat.f_frsize as u64)
+}
+
+fn log_tail(dir: &Path) -> String {
+    let text = fs::read_to_string(dir.join("server.log")).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(20)..].join("\n")
+}

@@ -1,0 +1,1 @@
+//! Applying, reverting and verifying migrations; writing migration files.

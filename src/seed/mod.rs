@@ -1,0 +1,1 @@
+//! The deterministic data generator for the bundled control-center schema.

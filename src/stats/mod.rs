@@ -1,0 +1,1 @@
+//! Percentiles, intervals and tests: pure functions, no I/O.
