@@ -1,6 +1,110 @@
 //! Command-line definitions and one small glue function per command; clap types stop here.
+//! Each command lives in its own file and returns an [`Outcome`]; errors carry context and
+//! are printed once by [`main`], which maps them to the documented exit codes.
 
-/// Runs pgperf with the process arguments and returns the exit code (see `docs/commands.md`).
+mod advise;
+mod bench;
+mod check;
+mod migrate;
+mod record;
+mod report;
+mod seed;
+pub mod target;
+
+use clap::{Parser, Subcommand};
+
+/// Exit codes, documented in `--help` and `docs/commands.md`.
+pub const EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0  success
+  1  findings: a regression, a P95 budget breached
+  2  usage or configuration error
+  3  runtime or database error, or a run too unreliable to judge
+  130 interrupted (Ctrl-C); partial results are written";
+
+/// What a command concluded, when it ran to the end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Exit 0.
+    Success,
+    /// Exit 1: the command worked and found something the user must act on.
+    Findings,
+}
+
+/// A configuration or usage mistake (exit 2), as opposed to a runtime failure (exit 3).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// Runtime failure that is not the user's input (exit 3); the default for any other error.
+pub const EXIT_RUNTIME: i32 = 3;
+pub const EXIT_USAGE: i32 = 2;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "pgperf",
+    version,
+    about = "Measure every dashboard query on PostgreSQL, advise indexes proven by measurement, and fail CI on a real regression.",
+    after_help = EXIT_CODES_HELP
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Replay a workload and report P50/P95/P99 per query with server counters and plans.
+    Bench(bench::BenchArgs),
+    /// Propose indexes, verify them by measurement, and write a reversible migration.
+    Advise(advise::AdviseArgs),
+    /// Compare a run with a baseline; exit 1 on a real regression.
+    Check(check::CheckArgs),
+    /// Record a workload file from a live database's pg_stat_statements or its logs.
+    Record(record::RecordArgs),
+    /// Apply, revert, list or verify migrations.
+    Migrate(migrate::MigrateArgs),
+    /// Load the bundled control-center schema with deterministic data.
+    Seed(seed::SeedArgs),
+    /// Render a results file as a self-contained HTML report.
+    Report(report::ReportArgs),
+}
+
+/// Runs pgperf with the process arguments and returns the exit code.
 pub fn main() -> i32 {
-    0
+    crate::signal::install();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return if error.use_stderr() { EXIT_USAGE } else { 0 };
+        }
+    };
+    let result = match cli.command {
+        Command::Bench(args) => bench::run(args),
+        Command::Advise(args) => advise::run(args),
+        Command::Check(args) => check::run(args),
+        Command::Record(args) => record::run(args),
+        Command::Migrate(args) => migrate::run(args),
+        Command::Seed(args) => seed::run(args),
+        Command::Report(args) => report::run(args),
+    };
+    match result {
+        Ok(Outcome::Success) => 0,
+        Ok(Outcome::Findings) => 1,
+        Err(error) => {
+            eprintln!("pgperf: error: {error:#}");
+            exit_code_for(&error)
+        }
+    }
+}
+
+fn exit_code_for(error: &anyhow::Error) -> i32 {
+    if crate::signal::interrupted() {
+        crate::signal::EXIT_INTERRUPTED
+    } else if error.chain().any(|cause| cause.is::<UsageError>()) {
+        EXIT_USAGE
+    } else {
+        EXIT_RUNTIME
+    }
 }
