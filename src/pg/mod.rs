@@ -1,8 +1,10 @@
 //! Connections, session settings, EXPLAIN, pg_stat_statements and catalog queries.
 
+mod describe;
 mod ident;
 mod text_param;
 
+pub use describe::{describe, sqlstate};
 pub use ident::{quote_ident, quote_literal, quote_qualified};
 pub use text_param::TextParam;
 
