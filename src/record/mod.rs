@@ -5,5 +5,9 @@
 //! statement with PostgreSQL's own parser and finds the column every `$n` is compared to;
 //! [`privacy`] replaces secrets and personal data; [`write`] renders the workload file.
 
+pub mod columns;
+pub mod draft;
 pub mod log;
+pub mod privacy;
 pub mod sql;
+pub mod write;

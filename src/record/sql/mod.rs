@@ -55,6 +55,8 @@ pub struct Statement {
     /// pg_query fingerprint (hex): equal for statements that differ only in literal values.
     pub fingerprint: String,
     pub kind: QueryKind,
+    /// `select`, `insert`, `update`, `delete` or `merge`.
+    pub verb: &'static str,
     /// Number of `$n` in `sql`.
     pub param_count: usize,
     /// Literal values the normaliser replaced, for `$first_literal..`.
@@ -77,7 +79,7 @@ pub fn analyse(sql: &str) -> Result<Statement, Skip> {
     if parsed.protobuf.stmts.len() != 1 {
         return Err(Skip::MultiStatement);
     }
-    let kind = statement_kind(&parsed).ok_or(Skip::Utility)?;
+    let (verb, kind) = statement_kind(&parsed).ok_or(Skip::Utility)?;
     let tables = tables(&parsed);
     let functions = application_functions(&parsed);
     if tables.is_empty() && functions.is_empty() {
@@ -96,6 +98,7 @@ pub fn analyse(sql: &str) -> Result<Statement, Skip> {
         sql: normalized,
         fingerprint,
         kind,
+        verb,
         first_literal: existing_params + 1,
         literals,
         tables,
@@ -103,21 +106,24 @@ pub fn analyse(sql: &str) -> Result<Statement, Skip> {
     })
 }
 
-fn statement_kind(parsed: &pg_query::ParseResult) -> Option<QueryKind> {
+fn statement_kind(parsed: &pg_query::ParseResult) -> Option<(&'static str, QueryKind)> {
     let node = parsed.protobuf.stmts[0].stmt.as_ref()?.node.as_ref()?;
     match node {
         pg_query::NodeEnum::SelectStmt(select) if select.into_clause.is_none() => {
             let locking = !select.locking_clause.is_empty();
-            Some(if locking {
-                QueryKind::Write
-            } else {
-                QueryKind::Read
-            })
+            Some((
+                "select",
+                if locking {
+                    QueryKind::Write
+                } else {
+                    QueryKind::Read
+                },
+            ))
         }
-        pg_query::NodeEnum::InsertStmt(_)
-        | pg_query::NodeEnum::UpdateStmt(_)
-        | pg_query::NodeEnum::DeleteStmt(_)
-        | pg_query::NodeEnum::MergeStmt(_) => Some(QueryKind::Write),
+        pg_query::NodeEnum::InsertStmt(_) => Some(("insert", QueryKind::Write)),
+        pg_query::NodeEnum::UpdateStmt(_) => Some(("update", QueryKind::Write)),
+        pg_query::NodeEnum::DeleteStmt(_) => Some(("delete", QueryKind::Write)),
+        pg_query::NodeEnum::MergeStmt(_) => Some(("merge", QueryKind::Write)),
         _ => None,
     }
 }
