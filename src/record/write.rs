@@ -95,7 +95,8 @@ fn write_personas(text: &mut String, workload: &WorkloadFile) {
 }
 
 fn write_query(text: &mut String, draft: &Draft, query: &QuerySpec) {
-    let mut about = format!("{} calls", draft.calls);
+    let plural = if draft.calls == 1 { "" } else { "s" };
+    let mut about = format!("{} call{plural}", draft.calls);
     if let Some(total_ms) = draft.total_ms {
         let mean_ms = total_ms / draft.calls.max(1) as f64;
         let _ = write!(about, ", {total_ms:.1} ms in total, {mean_ms:.3} ms mean");
