@@ -11,7 +11,9 @@ use pgperf::record::{LogOptions, from_log};
 use pgperf::workload::{ParamSpec, WorkloadFile};
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/logs").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/logs")
+        .join(name)
 }
 
 fn read(name: &str) -> Vec<u8> {
@@ -19,7 +21,11 @@ fn read(name: &str) -> Vec<u8> {
 }
 
 fn options() -> LogOptions {
-    LogOptions { format: LogFormat::Auto, database: None, keep_literals: false }
+    LogOptions {
+        format: LogFormat::Auto,
+        database: None,
+        keep_literals: false,
+    }
 }
 
 fn recorded(param: &ParamSpec) -> Vec<String> {
@@ -44,9 +50,24 @@ fn assert_session(name: &str, format: LogFormat) {
     let bytes = read(name);
     assert_eq!(log::detect_format(&bytes), format, "{name}");
     let reading = log::read_log(&bytes, LogFormat::Auto);
-    assert_eq!(reading.problems.count(log::INVALID_UTF8), 1, "{name}: {:?}", reading.problems);
-    assert_eq!(reading.problems.count(log::TRUNCATED), 1, "{name}: {:?}", reading.problems);
-    assert_eq!(reading.problems.count(log::OTHER_FORMAT), 1, "{name}: {:?}", reading.problems);
+    assert_eq!(
+        reading.problems.count(log::INVALID_UTF8),
+        1,
+        "{name}: {:?}",
+        reading.problems
+    );
+    assert_eq!(
+        reading.problems.count(log::TRUNCATED),
+        1,
+        "{name}: {:?}",
+        reading.problems
+    );
+    assert_eq!(
+        reading.problems.count(log::OTHER_FORMAT),
+        1,
+        "{name}: {:?}",
+        reading.problems
+    );
 
     let recording = from_log::record(&bytes, &options(), None).expect("records");
     let drafts = &recording.drafts;
@@ -55,11 +76,18 @@ fn assert_session(name: &str, format: LogFormat) {
     assert_eq!(orders.role.as_deref(), Some("app"));
     assert_eq!(recorded(&orders.params[0].spec), ["42", "42", "7", "it's"]);
     assert_eq!(recorded(&orders.params[1].spec), ["open", "open", "open"]);
-    assert!(orders.params[1].note.contains("1 NULL left out"), "{}", orders.params[1].note);
+    assert!(
+        orders.params[1].note.contains("1 NULL left out"),
+        "{}",
+        orders.params[1].note
+    );
     assert!((orders.total_ms.expect("durations") - 4.0 * 0.412).abs() < 1e-9);
 
     let report = by_sql(drafts, "GROUP BY c.name");
-    assert!(report.statement.sql.contains("\n  FROM orders o\n"), "multi-line text kept");
+    assert!(
+        report.statement.sql.contains("\n  FROM orders o\n"),
+        "multi-line text kept"
+    );
     assert_eq!(recorded(&report.params[0].spec), ["2024-04-01"]);
 
     let customers = by_sql(drafts, "FROM customers WHERE email = $1");
@@ -73,7 +101,12 @@ fn assert_session(name: &str, format: LogFormat) {
     );
     let note = by_sql(drafts, "WHERE note = $1");
     assert_eq!(recorded(&note.params[0].spec), ["caf\u{FFFD}"]);
-    assert_eq!(drafts.len(), 4, "{name}: {:#?}", drafts.iter().map(|d| &d.statement.sql).collect::<Vec<_>>());
+    assert_eq!(
+        drafts.len(),
+        4,
+        "{name}: {:#?}",
+        drafts.iter().map(|d| &d.statement.sql).collect::<Vec<_>>()
+    );
     let report = recording.report.join("\n");
     assert!(report.contains("pgperf's own traffic"), "{report}");
 }
@@ -87,7 +120,12 @@ fn csvlog_fixture() {
 fn stderr_fixture() {
     assert_session("stderr.log", LogFormat::Stderr);
     let reading = log::read_log(&read("stderr.log"), LogFormat::Stderr);
-    assert_eq!(reading.problems.count(log::UNREADABLE), 1, "{:?}", reading.problems);
+    assert_eq!(
+        reading.problems.count(log::UNREADABLE),
+        1,
+        "{:?}",
+        reading.problems
+    );
 }
 
 #[test]
@@ -106,10 +144,16 @@ fn the_recorded_file_is_snapshotted_and_parses_back() {
 
 #[test]
 fn keep_literals_keeps_the_email() {
-    let options = LogOptions { keep_literals: true, ..options() };
+    let options = LogOptions {
+        keep_literals: true,
+        ..options()
+    };
     let recording = from_log::record(&read("jsonlog.json"), &options, None).expect("records");
     let customers = by_sql(&recording.drafts, "FROM customers WHERE email = $1");
-    assert_eq!(recorded(&customers.params[0].spec), ["jane.doe@mail.example.org"]);
+    assert_eq!(
+        recorded(&customers.params[0].spec),
+        ["jane.doe@mail.example.org"]
+    );
 }
 
 #[test]
@@ -124,7 +168,11 @@ fn the_command_writes_a_file_and_fails_with_exit_3_on_unreadable_input() {
         .env_remove("DATABASE_URL")
         .output()
         .expect("runs");
-    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
     let text = std::fs::read_to_string(&out).expect("written");
     let parsed: WorkloadFile = toml::from_str(&text).expect("parses");
     assert_eq!(parsed.queries.len(), 4);
@@ -139,5 +187,8 @@ fn the_command_writes_a_file_and_fails_with_exit_3_on_unreadable_input() {
         .expect("runs");
     assert_eq!(failed.status.code(), Some(3));
     let stderr = String::from_utf8_lossy(&failed.stderr);
-    assert!(stderr.contains("nothing could be read") && stderr.contains("unreadable line"), "{stderr}");
+    assert!(
+        stderr.contains("nothing could be read") && stderr.contains("unreadable line"),
+        "{stderr}"
+    );
 }

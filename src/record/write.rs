@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 
 use super::draft::Draft;
 use super::sql::ParamTarget;
-use crate::workload::{Persona, QuerySpec, WorkloadFile};
+use crate::workload::{ParamSpec, Persona, QuerySpec, WorkloadFile};
 
 /// Longest generated query name.
 const MAX_NAME_CHARS: usize = 60;
@@ -119,11 +119,42 @@ fn write_query(text: &mut String, draft: &Draft, query: &QuerySpec) {
     }
     text.push_str("params = [\n");
     for param in &draft.params {
-        let value =
-            toml::Value::try_from(&param.spec).expect("a parameter spec serialises to TOML");
-        let _ = writeln!(text, "  # {}\n  {value},", param.note);
+        let _ = writeln!(text, "  # {}\n  {},", param.note, param_text(&param.spec));
     }
     text.push_str("]\n");
+}
+
+/// A parameter as an inline table; long value lists wrap (TOML allows newlines inside an
+/// array, also within an inline table).
+fn param_text(spec: &ParamSpec) -> String {
+    const LINE_CHARS: usize = 88;
+    let ParamSpec::Recorded { recorded, sampled } = spec else {
+        return toml::Value::try_from(spec)
+            .expect("a parameter spec serialises to TOML")
+            .to_string();
+    };
+    let mut lines = vec![String::new()];
+    for value in recorded {
+        let item = format!("{value}, ");
+        let line = lines.last_mut().expect("there is always a line");
+        if !line.is_empty() && line.len() + item.len() > LINE_CHARS {
+            lines.push(String::new());
+        }
+        lines
+            .last_mut()
+            .expect("there is always a line")
+            .push_str(&item);
+    }
+    let sampled = if *sampled { ", sampled = true" } else { "" };
+    if lines.len() == 1 {
+        let values = lines[0].trim_end_matches([',', ' ']);
+        return format!("{{ recorded = [{values}]{sampled} }}");
+    }
+    let body: String = lines
+        .iter()
+        .map(|l| format!("      {}\n", l.trim_end()))
+        .collect();
+    format!("{{ recorded = [\n{body}    ]{sampled} }}")
 }
 
 /// Multi-line SQL as a literal block (`'''`), so it reads as written.
