@@ -549,3 +549,10 @@ COMMENT ON COLUMN growth.content_daily_engagement.avg_read_seconds IS 'Average t
 COMMENT ON COLUMN growth.content_daily_engagement.bounce_rate IS 'Share of visits leaving without interaction, in [0, 1].';
 COMMENT ON COLUMN growth.content_daily_engagement.shares IS 'Shares that day.';
 COMMENT ON COLUMN growth.content_daily_engagement.conversions IS 'Conversions attributed that day.';
+
+-- ─── privileges ─────────────────────────────────────────────────────────────────────────
+-- Owner-only, written explicitly: nothing is reachable by PUBLIC, and the grants of the
+-- security migration revert to exactly this state.
+REVOKE ALL ON SCHEMA app, approvals, inventory, cx, growth FROM PUBLIC;
+REVOKE ALL ON ALL TABLES IN SCHEMA app, approvals, inventory, cx, growth FROM PUBLIC;
+REVOKE ALL ON ALL SEQUENCES IN SCHEMA app, approvals, inventory, cx, growth FROM PUBLIC;
