@@ -146,7 +146,10 @@ impl<'c> Executor<'c> {
 
     fn classify(&self, error: &postgres::Error) -> ExecError {
         if self.client.is_closed() || error.is_closed() || error.as_db_error().is_some_and(is_fatal) {
-            ExecError::Connection(crate::pg::describe(error))
+            ExecError::Connection(format!(
+                "the connection to the server was lost ({}); check that the server is running",
+                crate::pg::describe(error)
+            ))
         } else {
             ExecError::Query(QueryError {
                 sqlstate: crate::pg::sqlstate(error),

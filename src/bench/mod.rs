@@ -10,7 +10,6 @@ mod engine;
 mod executor;
 mod recorder;
 pub mod results;
-mod summary;
 pub mod table;
 pub mod warnings;
 
@@ -456,7 +455,7 @@ fn query_result(
         samples: successes,
         errors: recorder.errors,
         first_error: recorder.first_error.clone(),
-        latency: summary::summarize(&latencies),
+        latency: crate::stats::summarize(&latencies),
         histogram: recorder.histogram(),
         raw_samples,
         rows_per_call: if successes > 0 { recorder.rows as f64 / successes as f64 } else { 0.0 },

@@ -27,6 +27,8 @@ pub struct Workload {
     pub origin: String,
     /// SHA-256 of the file's bytes, hex: two results with equal hashes ran the same workload.
     pub hash: String,
+    /// `defaults.statement_timeout_ms`: the timeout of queries that set none.
+    pub statement_timeout_ms: u64,
     /// The queries, in file order.
     pub queries: Vec<Query>,
 }
@@ -111,6 +113,7 @@ pub fn load_str(text: &str, origin: &str) -> Result<Workload, WorkloadError> {
         description: file.description,
         origin: origin.to_string(),
         hash: hex_sha256(text.as_bytes()),
+        statement_timeout_ms: file.defaults.statement_timeout_ms,
         queries,
     })
 }

@@ -22,39 +22,28 @@ pub enum SqlError {
     NotOneStatement(usize),
 }
 
-/// Parses `sql`, checks it is exactly one statement, and returns its placeholders in text order.
+/// Parses `sql`, checks it is exactly one statement, and returns its placeholders in text
+/// order. The parser validates the statement; PostgreSQL's own lexer (the same library's
+/// scanner) locates the `$n` tokens, which is exact where walking the parse tree is not (the
+/// crate's node walker skips some clauses, e.g. `VALUES` lists).
 pub fn placeholders(sql: &str) -> Result<Vec<Placeholder>, SqlError> {
     let parsed = pg_query::parse(sql, 0).map_err(|error| SqlError::Syntax(error.to_string()))?;
     let statements = parsed.protobuf.stmts.len();
     if statements != 1 {
         return Err(SqlError::NotOneStatement(statements));
     }
-    let mut found: Vec<Placeholder> = parsed
-        .protobuf
-        .nodes()
-        .into_iter()
-        .filter_map(|(node, ..)| match node {
-            pg_query::NodeRef::ParamRef(param) => placeholder_at(sql, param.location, param.number),
-            _ => None,
+    let scanned = pg_query::scan(sql).map_err(|error| SqlError::Syntax(error.to_string()))?;
+    Ok(scanned
+        .tokens
+        .iter()
+        .filter(|token| token.token == pg_query::protobuf::Token::Param as i32)
+        .filter_map(|token| {
+            let start = usize::try_from(token.start).ok()?;
+            let end = usize::try_from(token.end).ok()?;
+            let number = sql.get(start + 1..end)?.parse().ok()?;
+            Some(Placeholder { number, start, end })
         })
-        .collect();
-    found.sort_by_key(|placeholder| placeholder.start);
-    found.dedup();
-    Ok(found)
-}
-
-fn placeholder_at(sql: &str, location: i32, number: i32) -> Option<Placeholder> {
-    let start = usize::try_from(location).ok()?;
-    let digits = sql
-        .get(start + 1..)?
-        .bytes()
-        .take_while(u8::is_ascii_digit)
-        .count();
-    Some(Placeholder {
-        number: usize::try_from(number).ok()?,
-        start,
-        end: start + 1 + digits,
-    })
+        .collect())
 }
 
 /// The highest `$n` used (the number of parameters the statement takes), 0 when none.
@@ -111,6 +100,12 @@ mod tests {
         assert_eq!(numbers(sql), vec![1, 2, 3, 4, 5, 6]);
         let sql = "WITH c AS (SELECT $1 AS v) INSERT INTO t SELECT v FROM c RETURNING $2";
         assert_eq!(parameter_count(&placeholders(sql).expect("valid")), 2);
+    }
+
+    #[test]
+    fn placeholders_in_values_lists_count() {
+        let sql = "INSERT INTO t (a, b) VALUES ($1, now() - $2::interval)";
+        assert_eq!(numbers(sql), vec![1, 2]);
     }
 
     #[test]
