@@ -64,24 +64,57 @@ fn shop_workload_runs_under_every_protocol_with_server_stats_and_plans() {
     let (cluster, config) = shop("shop");
     let workload = workload(WORKLOAD);
     for protocol in [Protocol::Prepared, Protocol::Extended, Protocol::Simple] {
-        let result = bench::run(&config, &workload, &settings(60, protocol), &context(&cluster, "shop"))
-            .expect("run");
+        let result = bench::run(
+            &config,
+            &workload,
+            &settings(60, protocol),
+            &context(&cluster, "shop"),
+        )
+        .expect("run");
         assert!(result.complete, "{protocol:?}: {:?}", result.abort_reason);
         for query in &result.queries {
-            assert_eq!(query.samples, 60, "{protocol:?} {}: {:?}", query.name, query.first_error);
+            assert_eq!(
+                query.samples, 60,
+                "{protocol:?} {}: {:?}",
+                query.name, query.first_error
+            );
             assert_eq!(query.errors, 0);
             let latency = query.latency.expect("latency");
-            assert!(latency.p95.ci_low_us.is_some(), "60 samples give a P95 interval");
-            let server = query.server.as_ref().unwrap_or_else(|| panic!("{protocol:?} {} has server stats", query.name));
+            assert!(
+                latency.p95.ci_low_us.is_some(),
+                "60 samples give a P95 interval"
+            );
+            let server = query
+                .server
+                .as_ref()
+                .unwrap_or_else(|| panic!("{protocol:?} {} has server stats", query.name));
             assert_eq!(server.calls, 60, "{protocol:?} {}", query.name);
             let plan = query.plan.as_ref().expect("plan captured");
             assert_eq!(plan.shape_hash.len(), 64);
-            assert!(!query.warnings.iter().any(|w| matches!(w, Warning::PlanChanged { .. })));
+            assert!(
+                !query
+                    .warnings
+                    .iter()
+                    .any(|w| matches!(w, Warning::PlanChanged { .. }))
+            );
         }
         let recent = query(&result, "recent_orders");
-        assert!(recent.plan.as_ref().expect("plan").shape.iter().any(|line| line.contains("orders")));
+        assert!(
+            recent
+                .plan
+                .as_ref()
+                .expect("plan")
+                .shape
+                .iter()
+                .any(|line| line.contains("orders"))
+        );
         assert_eq!(result.environment.server_version_num / 10000, 15);
-        assert!(result.environment.extensions.contains_key("pg_stat_statements"));
+        assert!(
+            result
+                .environment
+                .extensions
+                .contains_key("pg_stat_statements")
+        );
     }
 }
 
@@ -114,21 +147,42 @@ commit = true
 sql = "INSERT INTO seen SELECT current_user, coalesce(current_setting('request.jwt.claims', true), ''), coalesce(current_setting('request.jwt.claim.sub', true), '')"
 "#,
     );
-    let result = bench::run(&config, &workload, &settings(10, Protocol::Prepared), &context(&cluster, "claims"))
-        .expect("run");
+    let result = bench::run(
+        &config,
+        &workload,
+        &settings(10, Protocol::Prepared),
+        &context(&cluster, "claims"),
+    )
+    .expect("run");
     assert!(result.complete);
     let rows = client
-        .query("SELECT DISTINCT who, claims, shop FROM seen ORDER BY who", &[])
+        .query(
+            "SELECT DISTINCT who, claims, shop FROM seen ORDER BY who",
+            &[],
+        )
         .expect("select");
     let seen: Vec<(String, String, String)> = rows
         .iter()
-        .map(|r| (r.get(0), r.get::<_, Option<String>>(1).unwrap_or_default(), r.get::<_, Option<String>>(2).unwrap_or_default()))
+        .map(|r| {
+            (
+                r.get(0),
+                r.get::<_, Option<String>>(1).unwrap_or_default(),
+                r.get::<_, Option<String>>(2).unwrap_or_default(),
+            )
+        })
         .collect();
-    let owner: String = client.query_one("SELECT current_user::text", &[]).expect("user").get(0);
+    let owner: String = client
+        .query_one("SELECT current_user::text", &[])
+        .expect("user")
+        .get(0);
     assert_eq!(
         seen,
         vec![
-            ("authenticated".to_string(), r#"{"shop_id":3,"sub":"alice"}"#.to_string(), "alice".to_string()),
+            (
+                "authenticated".to_string(),
+                r#"{"shop_id":3,"sub":"alice"}"#.to_string(),
+                "alice".to_string()
+            ),
             (owner, String::new(), String::new()),
         ]
     );
@@ -139,11 +193,19 @@ fn writes_are_rolled_back_unless_they_may_commit() {
     let (cluster, config) = shop("writes");
     let mut client = cluster.connect("writes").expect("connect");
     let count = |client: &mut postgres::Client| -> i64 {
-        client.query_one("SELECT count(*) FROM orders", &[]).expect("count").get(0)
+        client
+            .query_one("SELECT count(*) FROM orders", &[])
+            .expect("count")
+            .get(0)
     };
     let before = count(&mut client);
-    let result = bench::run(&config, &workload(WORKLOAD), &settings(20, Protocol::Prepared), &context(&cluster, "writes"))
-        .expect("run");
+    let result = bench::run(
+        &config,
+        &workload(WORKLOAD),
+        &settings(20, Protocol::Prepared),
+        &context(&cluster, "writes"),
+    )
+    .expect("run");
     assert_eq!(query(&result, "place_order").samples, 20);
     assert_eq!(count(&mut client), before, "the bench left no row behind");
 }
@@ -168,17 +230,33 @@ sql = "SELECT name FROM product WHERE id = $1"
 params = [{ int_between = [1, 10] }]
 "#,
     );
-    let result = bench::run(&config, &workload, &settings(8, Protocol::Prepared), &context(&cluster, "failing"))
-        .expect("run");
+    let result = bench::run(
+        &config,
+        &workload,
+        &settings(8, Protocol::Prepared),
+        &context(&cluster, "failing"),
+    )
+    .expect("run");
     assert!(result.complete);
     let broken = query(&result, "broken");
     assert_eq!((broken.samples, broken.errors), (0, 8));
     let error = broken.first_error.as_ref().expect("error recorded");
-    assert_eq!(error.sqlstate.as_deref(), Some("22012"), "{}", error.message);
+    assert_eq!(
+        error.sqlstate.as_deref(),
+        Some("22012"),
+        "{}",
+        error.message
+    );
     assert!(broken.warnings.contains(&Warning::Errors { count: 8 }));
     let slow = query(&result, "slow");
     assert_eq!(slow.errors, 8);
-    assert_eq!(slow.first_error.as_ref().and_then(|e| e.sqlstate.as_deref()), Some("57014"), "statement_timeout cancels");
+    assert_eq!(
+        slow.first_error
+            .as_ref()
+            .and_then(|e| e.sqlstate.as_deref()),
+        Some("57014"),
+        "statement_timeout cancels"
+    );
     assert_eq!(query(&result, "fine").samples, 8);
 }
 
@@ -187,7 +265,13 @@ fn a_killed_server_gives_a_partial_result_and_leaves_nothing_behind() {
     let (cluster, config) = shop("killed");
     let dir = cluster.dir().to_path_buf();
     let pid_file = std::fs::read_to_string(dir.join("data/postmaster.pid")).expect("pid file");
-    let postmaster: i32 = pid_file.lines().next().expect("pid line").trim().parse().expect("pid");
+    let postmaster: i32 = pid_file
+        .lines()
+        .next()
+        .expect("pid line")
+        .trim()
+        .parse()
+        .expect("pid");
     let workload = workload(
         r#"
 name = "killed"
@@ -202,8 +286,13 @@ sql = "SELECT pg_sleep(0.002)"
         // SAFETY: sending a signal to a pid we read from the server's own pid file.
         unsafe { libc::kill(postmaster, libc::SIGQUIT) };
     });
-    let result = bench::run(&config, &workload, &settings(100_000, Protocol::Prepared), &context(&cluster, "killed"))
-        .expect("the run started, so it returns a result");
+    let result = bench::run(
+        &config,
+        &workload,
+        &settings(100_000, Protocol::Prepared),
+        &context(&cluster, "killed"),
+    )
+    .expect("the run started, so it returns a result");
     killer.join().expect("killer");
     assert!(!result.complete);
     let reason = result.abort_reason.as_deref().expect("reason");
@@ -214,7 +303,11 @@ sql = "SELECT pg_sleep(0.002)"
     drop(cluster);
     assert!(!dir.exists(), "the cluster directory is removed");
     // SAFETY: signal 0 only checks whether the process exists.
-    assert_ne!(unsafe { libc::kill(postmaster, 0) }, 0, "no server process survives");
+    assert_ne!(
+        unsafe { libc::kill(postmaster, 0) },
+        0,
+        "no server process survives"
+    );
 }
 
 #[test]
@@ -230,10 +323,16 @@ fn measure_queries_times_queries_inside_the_callers_transaction() {
         rng_seed: 1,
         wrapping: Wrapping::Savepoint,
     };
-    let results = bench::measure_queries(&mut client, &workload.queries, &options).expect("measured");
+    let results =
+        bench::measure_queries(&mut client, &workload.queries, &options).expect("measured");
     assert_eq!(results.len(), workload.queries.len());
-    assert!(results.iter().all(|r| r.samples == 30 && r.errors == 0), "{results:?}");
-    client.batch_execute("ROLLBACK").expect("the caller's transaction is still usable");
+    assert!(
+        results.iter().all(|r| r.samples == 30 && r.errors == 0),
+        "{results:?}"
+    );
+    client
+        .batch_execute("ROLLBACK")
+        .expect("the caller's transaction is still usable");
 }
 
 #[test]
@@ -242,7 +341,15 @@ fn connection_refused_is_a_clear_error() {
     let context = context(&cluster, "refused");
     config.port(1);
     drop(cluster);
-    let error = bench::run(&config, &workload(WORKLOAD), &settings(5, Protocol::Prepared), &context)
-        .expect_err("no server");
-    assert!(error.to_string().starts_with("cannot connect to"), "{error}");
+    let error = bench::run(
+        &config,
+        &workload(WORKLOAD),
+        &settings(5, Protocol::Prepared),
+        &context,
+    )
+    .expect_err("no server");
+    assert!(
+        error.to_string().starts_with("cannot connect to"),
+        "{error}"
+    );
 }

@@ -107,7 +107,12 @@ impl<'a> Phase<'a> {
         }
     }
 
-    fn run_task(&self, executor: &mut Executor<'_>, task: usize, index: usize) -> Result<(), String> {
+    fn run_task(
+        &self,
+        executor: &mut Executor<'_>,
+        task: usize,
+        index: usize,
+    ) -> Result<(), String> {
         let plan = &self.plan;
         let stream = plan.stream_offset + task as u64;
         let params = draw_params(&plan.generators[index], plan.seed, stream, plan.run_start);
@@ -126,11 +131,19 @@ impl<'a> Phase<'a> {
                 _ => Ok(()),
             };
         };
-        let mut recorder = recorders[index].lock().expect("a worker panicked while recording");
+        let mut recorder = recorders[index]
+            .lock()
+            .expect("a worker panicked while recording");
         match outcome {
             Ok(executed) => {
                 let at_ms = sent_at.duration_since(self.started).as_secs_f64() * 1e3;
-                recorder.record(Sample { at_ms, latency_us: executed.latency_us }, executed.rows);
+                recorder.record(
+                    Sample {
+                        at_ms,
+                        latency_us: executed.latency_us,
+                    },
+                    executed.rows,
+                );
                 Ok(())
             }
             Err(ExecError::Query(error)) => {
@@ -155,14 +168,26 @@ mod tests {
         }
         assert_eq!(tasks, schedule(3, 100, 9));
         assert_ne!(tasks, schedule(3, 100, 10));
-        assert!(tasks[..100].iter().any(|t| *t != tasks[0]), "interleaved, not blocks");
+        assert!(
+            tasks[..100].iter().any(|t| *t != tasks[0]),
+            "interleaved, not blocks"
+        );
     }
 
     #[test]
     fn parameters_depend_on_the_task_not_the_worker() {
-        let generators = vec![Generator::IntBetween { min: 0, max: 1_000_000 }];
+        let generators = vec![Generator::IntBetween {
+            min: 0,
+            max: 1_000_000,
+        }];
         let now = Utc::now();
-        assert_eq!(draw_params(&generators, 1, 5, now), draw_params(&generators, 1, 5, now));
-        assert_ne!(draw_params(&generators, 1, 5, now), draw_params(&generators, 1, 6, now));
+        assert_eq!(
+            draw_params(&generators, 1, 5, now),
+            draw_params(&generators, 1, 5, now)
+        );
+        assert_ne!(
+            draw_params(&generators, 1, 5, now),
+            draw_params(&generators, 1, 6, now)
+        );
     }
 }

@@ -52,7 +52,12 @@ pub struct Executor<'c> {
 
 impl<'c> Executor<'c> {
     /// An executor of `queries` on `client`.
-    pub fn new(client: &'c mut Client, protocol: Protocol, wrapping: Wrapping, queries: &[Query]) -> Self {
+    pub fn new(
+        client: &'c mut Client,
+        protocol: Protocol,
+        wrapping: Wrapping,
+        queries: &[Query],
+    ) -> Self {
         Executor {
             client,
             protocol,
@@ -73,7 +78,11 @@ impl<'c> Executor<'c> {
         intended: Option<Instant>,
     ) -> Result<Executed, ExecError> {
         self.session
-            .apply(self.client, self.callers[index].as_ref(), query.statement_timeout_ms)
+            .apply(
+                self.client,
+                self.callers[index].as_ref(),
+                query.statement_timeout_ms,
+            )
             .map_err(|error| self.classify(&error))?;
         let guard = self.open_guard(query)?;
         let result = self.timed(index, query, params, intended);
@@ -97,7 +106,9 @@ impl<'c> Executor<'c> {
         let started = intended.unwrap_or_else(Instant::now);
         let rows = match self.protocol {
             Protocol::Prepared => {
-                let statement = self.statements[index].as_ref().expect("prepared just above");
+                let statement = self.statements[index]
+                    .as_ref()
+                    .expect("prepared just above");
                 self.client.query_raw(statement, binds.iter())?.count()?
             }
             Protocol::Extended => self
@@ -105,8 +116,13 @@ impl<'c> Executor<'c> {
                 .query_typed_raw(&query.sql, binds.iter().map(|bind| (bind, Type::UNKNOWN)))?
                 .count()?,
             Protocol::Simple => {
-                let messages = self.client.simple_query(inlined.as_deref().unwrap_or_default())?;
-                messages.iter().filter(|m| matches!(m, SimpleQueryMessage::Row(_))).count()
+                let messages = self
+                    .client
+                    .simple_query(inlined.as_deref().unwrap_or_default())?;
+                messages
+                    .iter()
+                    .filter(|m| matches!(m, SimpleQueryMessage::Row(_)))
+                    .count()
             }
         };
         Ok(Executed {
@@ -145,7 +161,8 @@ impl<'c> Executor<'c> {
     }
 
     fn classify(&self, error: &postgres::Error) -> ExecError {
-        if self.client.is_closed() || error.is_closed() || error.as_db_error().is_some_and(is_fatal) {
+        if self.client.is_closed() || error.is_closed() || error.as_db_error().is_some_and(is_fatal)
+        {
             ExecError::Connection(format!(
                 "the connection to the server was lost ({}); check that the server is running",
                 crate::pg::describe(error)

@@ -24,8 +24,8 @@ use postgres::Client;
 pub use executor::Wrapping;
 
 use crate::model::{
-    BenchSettings, Environment, PlanCapture, Protocol, QueryResult, RunResult, StatementStats,
-    Target, RESULT_SCHEMA_VERSION,
+    BenchSettings, Environment, PlanCapture, Protocol, QueryResult, RESULT_SCHEMA_VERSION,
+    RunResult, StatementStats, Target,
 };
 use crate::pg::stat_statements::{self, Snapshot, StatementKey};
 use crate::pg::{describe, environment, explain, session::Session};
@@ -75,7 +75,9 @@ pub enum BenchError {
         param: usize,
         reason: String,
     },
-    #[error("the sample query of parameter ${param} of query \"{query}\" returned no rows; sample from a table that has data")]
+    #[error(
+        "the sample query of parameter ${param} of query \"{query}\" returned no rows; sample from a table that has data"
+    )]
     EmptySample { query: String, param: usize },
     #[error("lost the connection while measuring: {0}")]
     ConnectionLost(String),
@@ -110,15 +112,28 @@ pub fn run(
         &mut control,
         &mut workers,
         &recorders,
-        &PhaseInput { plan: &plan_input, settings, progress: &progress },
+        &PhaseInput {
+            plan: &plan_input,
+            settings,
+            progress: &progress,
+        },
     );
     progress.finish_and_clear();
     let plans_after = match measured.abort_reason {
         None => capture_plans(&mut control, &plan_input),
         Some(_) => vec![None; workload.queries.len()],
     };
-    let queries = assemble(workload, recorders, &userids, &measured, plans_before, plans_after);
-    let rate = settings.rate_qps.map(|requested| (requested, measured.achieved_qps));
+    let queries = assemble(
+        workload,
+        recorders,
+        &userids,
+        &measured,
+        plans_before,
+        plans_after,
+    );
+    let rate = settings
+        .rate_qps
+        .map(|requested| (requested, measured.achieved_qps));
     Ok(RunResult {
         schema_version: RESULT_SCHEMA_VERSION,
         run_id: results::new_run_id(started_at),
@@ -145,7 +160,10 @@ pub fn measure_queries(
     let recorders = new_recorders(queries.len(), options.rng_seed);
     let hidden = ProgressBar::hidden();
     let mut executor = Executor::new(client, options.protocol, options.wrapping, queries);
-    for (count, recorders, offset) in [(options.warmup, None, 0), (options.iterations, Some(&recorders[..]), 1 << 40)] {
+    for (count, recorders, offset) in [
+        (options.warmup, None, 0),
+        (options.iterations, Some(&recorders[..]), 1 << 40),
+    ] {
         let phase = Phase::new(PhasePlan {
             queries,
             generators: &generators,
@@ -157,15 +175,24 @@ pub fn measure_queries(
             rate_qps: None,
             progress: &hidden,
         });
-        phase.work(&mut executor).map_err(BenchError::ConnectionLost)?;
+        phase
+            .work(&mut executor)
+            .map_err(BenchError::ConnectionLost)?;
     }
     Ok(queries
         .iter()
         .zip(recorders)
         .map(|(query, recorder)| {
-            let mut result = query_result(query, recorder.into_inner().expect("workers joined"), None, None);
+            let mut result = query_result(
+                query,
+                recorder.into_inner().expect("workers joined"),
+                None,
+                None,
+            );
             result.warnings = warnings::query_warnings(&result, None);
-            result.warnings.retain(|w| !matches!(w, crate::model::Warning::NoServerStats));
+            result
+                .warnings
+                .retain(|w| !matches!(w, crate::model::Warning::NoServerStats));
             result
         })
         .collect())
@@ -204,7 +231,10 @@ fn read_environment(
 
 /// Compiles every query's generators, running `sample` queries once (as the connecting user,
 /// so RLS does not hide rows).
-fn resolve_generators(client: &mut Client, queries: &[Query]) -> Result<Vec<Vec<Generator>>, BenchError> {
+fn resolve_generators(
+    client: &mut Client,
+    queries: &[Query],
+) -> Result<Vec<Vec<Generator>>, BenchError> {
     queries
         .iter()
         .map(|query| {
@@ -218,13 +248,24 @@ fn resolve_generators(client: &mut Client, queries: &[Query]) -> Result<Vec<Vec<
         .collect()
 }
 
-fn resolve_one(client: &mut Client, query: &Query, param: usize, plan: &ParamPlan) -> Result<Generator, BenchError> {
+fn resolve_one(
+    client: &mut Client,
+    query: &Query,
+    param: usize,
+    plan: &ParamPlan,
+) -> Result<Generator, BenchError> {
     let (sample_sql, limit) = match plan {
         ParamPlan::Ready(generator) => return Ok(generator.clone()),
         ParamPlan::Sample { sql, limit } => (sql, *limit),
     };
-    let failed = |reason: String| BenchError::Sample { query: query.name.clone(), param, reason };
-    let messages = client.simple_query(sample_sql).map_err(|error| failed(describe(&error)))?;
+    let failed = |reason: String| BenchError::Sample {
+        query: query.name.clone(),
+        param,
+        reason,
+    };
+    let messages = client
+        .simple_query(sample_sql)
+        .map_err(|error| failed(describe(&error)))?;
     let values: Vec<Option<String>> = messages
         .iter()
         .filter_map(|message| match message {
@@ -234,7 +275,10 @@ fn resolve_one(client: &mut Client, query: &Query, param: usize, plan: &ParamPla
         .take(usize::try_from(limit).unwrap_or(usize::MAX))
         .collect();
     if values.is_empty() {
-        return Err(BenchError::EmptySample { query: query.name.clone(), param });
+        return Err(BenchError::EmptySample {
+            query: query.name.clone(),
+            param,
+        });
     }
     Ok(Generator::from_rows(values))
 }
@@ -272,8 +316,19 @@ fn capture_plans(client: &mut Client, input: &PlanInput<'_>) -> Vec<Captured> {
         .iter()
         .enumerate()
         .map(|(index, query)| {
-            let params = engine::draw_params(&input.generators[index], input.seed, u64::MAX - index as u64, input.run_start);
-            session.apply(client, caller_of(query).as_ref(), query.statement_timeout_ms).ok()?;
+            let params = engine::draw_params(
+                &input.generators[index],
+                input.seed,
+                u64::MAX - index as u64,
+                input.run_start,
+            );
+            session
+                .apply(
+                    client,
+                    caller_of(query).as_ref(),
+                    query.statement_timeout_ms,
+                )
+                .ok()?;
             explain_one(client, query, &params, input.protocol).ok()
         })
         .collect()
@@ -318,8 +373,10 @@ fn progress_bar(enabled: bool, settings: &BenchSettings, queries: usize) -> Prog
     let total = (settings.warmup + settings.iterations) * queries as u64;
     let bar = ProgressBar::new(total);
     bar.set_style(
-        ProgressStyle::with_template("{spinner} {bar:40} {pos}/{len} executions, {per_sec}, eta {eta}")
-            .expect("the template is valid"),
+        ProgressStyle::with_template(
+            "{spinner} {bar:40} {pos}/{len} executions, {per_sec}, eta {eta}",
+        )
+        .expect("the template is valid"),
     );
     bar.enable_steady_tick(Duration::from_millis(200));
     bar
@@ -355,7 +412,14 @@ fn measure_phases(
     let (plan, settings) = (input.plan, input.settings);
     let mut executors: Vec<Executor<'_>> = workers
         .iter_mut()
-        .map(|client| Executor::new(client, settings.protocol, Wrapping::Autocommit, plan.queries))
+        .map(|client| {
+            Executor::new(
+                client,
+                settings.protocol,
+                Wrapping::Autocommit,
+                plan.queries,
+            )
+        })
         .collect();
     let phase = |count: u64, offset: u64, recorders, rate_qps| {
         Phase::new(PhasePlan {
@@ -376,10 +440,18 @@ fn measure_phases(
         return measured;
     }
     measured.before = stat_statements::snapshot(control).ok();
-    let main = phase(settings.iterations, 1 << 40, Some(recorders), settings.rate_qps);
+    let main = phase(
+        settings.iterations,
+        1 << 40,
+        Some(recorders),
+        settings.rate_qps,
+    );
     let outcome = run_workers(&main, &mut executors);
     measured.achieved_qps = main.dispatched() as f64 / main.elapsed().as_secs_f64().max(1e-9);
-    measured.after = measured.before.as_ref().and_then(|_| stat_statements::snapshot(control).ok());
+    measured.after = measured
+        .before
+        .as_ref()
+        .and_then(|_| stat_statements::snapshot(control).ok());
     measured.abort_reason = outcome.err();
     measured
 }
@@ -394,7 +466,11 @@ fn run_workers(phase: &Phase<'_>, executors: &mut [Executor<'_>]) -> Result<(), 
             .collect();
         handles
             .into_iter()
-            .map(|handle| handle.join().unwrap_or_else(|_| Err("a worker thread panicked".to_string())))
+            .map(|handle| {
+                handle
+                    .join()
+                    .unwrap_or_else(|_| Err("a worker thread panicked".to_string()))
+            })
             .collect()
     });
     outcomes.into_iter().collect::<Result<(), String>>()?;
@@ -412,17 +488,25 @@ fn assemble(
     plans_before: Vec<Captured>,
     plans_after: Vec<Captured>,
 ) -> Vec<QueryResult> {
-    let iter = workload.queries.iter().zip(recorders).zip(plans_before.into_iter().zip(plans_after));
+    let iter = workload
+        .queries
+        .iter()
+        .zip(recorders)
+        .zip(plans_before.into_iter().zip(plans_after));
     iter.enumerate()
         .map(|(index, ((query, recorder), (before, after)))| {
-            let query_ids = [&before, &after].into_iter().flatten().filter_map(|(_, id)| *id);
+            let query_ids = [&before, &after]
+                .into_iter()
+                .flatten()
+                .filter_map(|(_, id)| *id);
             let keys: Vec<StatementKey> = query_ids
                 .flat_map(|queryid| userids[index].map(|userid| StatementKey { queryid, userid }))
                 .collect();
             let server = server_delta(measured, &keys);
             let recorder = recorder.into_inner().expect("workers joined");
             let mut result = query_result(query, recorder, server, before.map(|(plan, _)| plan));
-            result.warnings = warnings::query_warnings(&result, after.as_ref().map(|(plan, _)| plan));
+            result.warnings =
+                warnings::query_warnings(&result, after.as_ref().map(|(plan, _)| plan));
             result
         })
         .collect()
@@ -448,7 +532,11 @@ fn query_result(
         name: query.name.clone(),
         sql: query.sql.clone(),
         tile: query.tile.clone(),
-        role: query.persona.as_ref().map(|p| p.role.clone()).unwrap_or_default(),
+        role: query
+            .persona
+            .as_ref()
+            .map(|p| p.role.clone())
+            .unwrap_or_default(),
         claims: query.persona.as_ref().and_then(|p| p.claims.clone()),
         weight: query.weight,
         budget_p95_us: Some(query.budget_p95_ms * 1000.0),
@@ -458,7 +546,11 @@ fn query_result(
         latency: crate::stats::summarize(&latencies),
         histogram: recorder.histogram(),
         raw_samples,
-        rows_per_call: if successes > 0 { recorder.rows as f64 / successes as f64 } else { 0.0 },
+        rows_per_call: if successes > 0 {
+            recorder.rows as f64 / successes as f64
+        } else {
+            0.0
+        },
         server,
         plan,
         warnings: Vec::new(),

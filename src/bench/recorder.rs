@@ -107,8 +107,14 @@ mod tests {
         let kept = recorder.samples();
         assert_eq!(kept.len(), RESERVOIR_SIZE);
         assert!(kept.windows(2).all(|w| w[0].at_ms < w[1].at_ms));
-        let late = kept.iter().filter(|s| s.at_ms >= (total / 2) as f64).count();
-        assert!((4_000..6_000).contains(&late), "about half from the second half: {late}");
+        let late = kept
+            .iter()
+            .filter(|s| s.at_ms >= (total / 2) as f64)
+            .count();
+        assert!(
+            (4_000..6_000).contains(&late),
+            "about half from the second half: {late}"
+        );
         assert_eq!(recorder.successes(), total);
         assert_eq!(recorder.rows, total);
         let counted: u64 = recorder.histogram().iter().map(|(_, count)| count).sum();

@@ -35,8 +35,16 @@ mod tests {
 
     #[test]
     fn run_ids_sort_by_time() {
-        let early = new_run_id(DateTime::parse_from_rfc3339("2026-01-02T03:04:05Z").expect("date").to_utc());
-        let late = new_run_id(DateTime::parse_from_rfc3339("2026-01-02T03:04:06Z").expect("date").to_utc());
+        let early = new_run_id(
+            DateTime::parse_from_rfc3339("2026-01-02T03:04:05Z")
+                .expect("date")
+                .to_utc(),
+        );
+        let late = new_run_id(
+            DateTime::parse_from_rfc3339("2026-01-02T03:04:06Z")
+                .expect("date")
+                .to_utc(),
+        );
         assert!(early.starts_with("20260102T030405Z-"));
         assert!(early < late);
     }

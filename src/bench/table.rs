@@ -21,7 +21,11 @@ pub enum Verdict {
 pub fn verdict(query: &QueryResult) -> Verdict {
     match (&query.latency, query.budget_p95_us) {
         (Some(latency), Some(budget_us)) if latency.n >= MIN_SAMPLES_FOR_P95 => {
-            if latency.p95.value_us > budget_us { Verdict::Breached } else { Verdict::Within }
+            if latency.p95.value_us > budget_us {
+                Verdict::Breached
+            } else {
+                Verdict::Within
+            }
         }
         _ => Verdict::Unjudged,
     }
@@ -34,8 +38,16 @@ pub fn render(result: &RunResult, color: bool) -> String {
         .load_preset(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Disabled)
         .set_header([
-            "query", "n", "P50", "P95 [95% CI]", "P99", "budget", "calls", "rows/call",
-            "buffers hit/read", "server mean",
+            "query",
+            "n",
+            "P50",
+            "P95 [95% CI]",
+            "P99",
+            "budget",
+            "calls",
+            "rows/call",
+            "buffers hit/read",
+            "server mean",
         ]);
     for query in &result.queries {
         table.add_row(row(query, color));
@@ -60,7 +72,12 @@ fn row(query: &QueryResult, color: bool) -> Vec<Cell> {
     let latency = query.latency.as_ref();
     let p95 = latency.map_or("-".to_string(), |l| {
         match (l.p95.ci_low_us, l.p95.ci_high_us) {
-            (Some(low), Some(high)) => format!("{} [{}, {}]", duration(l.p95.value_us), duration(low), duration(high)),
+            (Some(low), Some(high)) => format!(
+                "{} [{}, {}]",
+                duration(l.p95.value_us),
+                duration(low),
+                duration(high)
+            ),
             _ => format!("{} [n<{MIN_SAMPLES_FOR_P95}]", duration(l.p95.value_us)),
         }
     });
@@ -80,7 +97,9 @@ fn row(query: &QueryResult, color: bool) -> Vec<Cell> {
         budget_cell,
         Cell::new(server.map_or("-".to_string(), |s| s.calls.to_string())),
         Cell::new(format!("{:.1}", query.rows_per_call)),
-        Cell::new(server.map_or("-".to_string(), |s| format!("{}/{}", s.shared_blks_hit, s.shared_blks_read))),
+        Cell::new(server.map_or("-".to_string(), |s| {
+            format!("{}/{}", s.shared_blks_hit, s.shared_blks_read)
+        })),
         Cell::new(server.map_or("-".to_string(), |s| duration(s.mean_exec_time_ms * 1000.0))),
     ]
 }
@@ -89,13 +108,22 @@ fn paint(cell: Cell, fg: Color, color: bool) -> Cell {
     if color { cell.fg(fg) } else { cell }
 }
 
-/// `850 µs`, `12.3 ms`, `1.25 s`.
+/// Three significant digits in the largest fitting unit: `850 µs`, `1.27 ms`, `12.3 ms`,
+/// `152 ms`, `1.25 s`.
 pub fn duration(us: f64) -> String {
-    if us < 1_000.0 {
-        format!("{us:.0} µs")
+    let (value, unit) = if us < 1_000.0 {
+        (us, "µs")
     } else if us < 1_000_000.0 {
-        format!("{:.2} ms", us / 1_000.0)
+        (us / 1_000.0, "ms")
     } else {
-        format!("{:.2} s", us / 1_000_000.0)
-    }
+        (us / 1_000_000.0, "s")
+    };
+    let decimals = if value < 10.0 && unit != "µs" {
+        2
+    } else if value < 100.0 && unit != "µs" {
+        1
+    } else {
+        0
+    };
+    format!("{value:.decimals$} {unit}")
 }

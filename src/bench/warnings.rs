@@ -25,7 +25,9 @@ pub fn query_warnings(query: &QueryResult, end_plan: Option<&PlanCapture>) -> Ve
         });
     }
     if query.errors > 0 {
-        warnings.push(Warning::Errors { count: query.errors });
+        warnings.push(Warning::Errors {
+            count: query.errors,
+        });
     }
     warnings.extend(outliers(&query.histogram));
     match &query.server {
@@ -62,7 +64,9 @@ pub fn query_warnings(query: &QueryResult, end_plan: Option<&PlanCapture>) -> Ve
 pub fn run_warnings(dealloc_delta: Option<i64>, rate_qps: Option<(f64, f64)>) -> Vec<Warning> {
     let mut warnings = Vec::new();
     if let Some(delta) = dealloc_delta.filter(|delta| *delta > 0) {
-        warnings.push(Warning::StatementsEvicted { dealloc_delta: delta });
+        warnings.push(Warning::StatementsEvicted {
+            dealloc_delta: delta,
+        });
     }
     if let Some((requested_qps, achieved_qps)) = rate_qps
         && achieved_qps < RATE_SHORTFALL * requested_qps
@@ -99,8 +103,10 @@ fn outliers(histogram: &[(u64, u64)]) -> Option<Warning> {
         .filter(|(value, _)| *value as f64 > threshold_us)
         .map(|(_, count)| count)
         .sum();
-    (count > 0 && count as f64 >= OUTLIER_SHARE * total as f64)
-        .then_some(Warning::Outliers { count, threshold_us })
+    (count > 0 && count as f64 >= OUTLIER_SHARE * total as f64).then_some(Warning::Outliers {
+        count,
+        threshold_us,
+    })
 }
 
 fn short(hash: &str) -> String {

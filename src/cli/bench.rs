@@ -66,7 +66,11 @@ pub fn run(args: BenchArgs) -> anyhow::Result<Outcome> {
     let project = super::config::ProjectConfig::load(args.target.config.as_deref())?;
     let workload = load_workload(args.workload.as_deref().or(project.workload.as_deref()))?;
     let settings = settings(&args, &project, &workload)?;
-    let out = args.out.clone().or(project.out.clone()).unwrap_or_else(|| PathBuf::from("reports"));
+    let out = args
+        .out
+        .clone()
+        .or(project.out.clone())
+        .unwrap_or_else(|| PathBuf::from("reports"));
     let prepared = args.target.prepare()?;
     let context = BenchContext {
         target: prepared.target.clone(),
@@ -87,9 +91,15 @@ fn load_workload(path: Option<&Path>) -> anyhow::Result<Workload> {
         Some(path) => workload::load_file(path),
         None => {
             let text = crate::bundled::default_workload().ok_or_else(|| {
-                UsageError("this pgperf was built without a default workload; give --workload FILE".to_string())
+                UsageError(
+                    "this pgperf was built without a default workload; give --workload FILE"
+                        .to_string(),
+                )
             })?;
-            workload::load_str(text, &format!("<bundled {}>", crate::bundled::DEFAULT_WORKLOAD))
+            workload::load_str(
+                text,
+                &format!("<bundled {}>", crate::bundled::DEFAULT_WORKLOAD),
+            )
         }
     };
     loaded.map_err(|error| UsageError(error.to_string()).into())
@@ -110,16 +120,25 @@ fn settings(
         rng_seed: args.target.rng_seed.or(project.rng_seed).unwrap_or(42),
     };
     if settings.iterations == 0 || settings.concurrency == 0 {
-        return Err(UsageError("--iterations and --concurrency must be at least 1".to_string()).into());
+        return Err(
+            UsageError("--iterations and --concurrency must be at least 1".to_string()).into(),
+        );
     }
-    if settings.rate_qps.is_some_and(|rate| !(rate.is_finite() && rate > 0.0)) {
-        return Err(UsageError("--rate must be a number of queries per second above 0".to_string()).into());
+    if settings
+        .rate_qps
+        .is_some_and(|rate| !(rate.is_finite() && rate > 0.0))
+    {
+        return Err(UsageError(
+            "--rate must be a number of queries per second above 0".to_string(),
+        )
+        .into());
     }
     Ok(settings)
 }
 
 fn use_color() -> bool {
-    std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty()) && std::io::stdout().is_terminal()
+    std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
+        && std::io::stdout().is_terminal()
 }
 
 /// Exit 3 for a run that stopped early, 1 for a breached budget, else 0.
@@ -131,5 +150,9 @@ fn conclude(result: &RunResult) -> anyhow::Result<Outcome> {
         .queries
         .iter()
         .any(|query| table::verdict(query) == table::Verdict::Breached);
-    Ok(if breached { Outcome::Findings } else { Outcome::Success })
+    Ok(if breached {
+        Outcome::Findings
+    } else {
+        Outcome::Success
+    })
 }

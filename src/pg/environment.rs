@@ -103,8 +103,14 @@ mod tests {
     #[test]
     fn fields_are_read_from_proc_style_text() {
         let cpuinfo = "processor\t: 0\nmodel name\t: Example CPU @ 2.0GHz\n";
-        assert_eq!(field(cpuinfo, "model name", ':').as_deref(), Some("Example CPU @ 2.0GHz"));
-        assert_eq!(field("PRETTY_NAME=\"Debian 12\"", "PRETTY_NAME", '='), Some("\"Debian 12\"".into()));
+        assert_eq!(
+            field(cpuinfo, "model name", ':').as_deref(),
+            Some("Example CPU @ 2.0GHz")
+        );
+        assert_eq!(
+            field("PRETTY_NAME=\"Debian 12\"", "PRETTY_NAME", '='),
+            Some("\"Debian 12\"".into())
+        );
         assert!(machine().cpus >= 1);
     }
 }

@@ -81,7 +81,12 @@ fn walk(node: &Value, depth: usize, lines: &mut Vec<String>) {
         }
     }
     lines.push(line);
-    for child in node.get("Plans").and_then(Value::as_array).into_iter().flatten() {
+    for child in node
+        .get("Plans")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         walk(child, depth + 1, lines);
     }
 }

@@ -77,7 +77,12 @@ impl Session {
             .map(|object| {
                 object
                     .iter()
-                    .filter_map(|(key, value)| Some((format!("request.jwt.claim.{key}"), value.as_str()?.to_string())))
+                    .filter_map(|(key, value)| {
+                        Some((
+                            format!("request.jwt.claim.{key}"),
+                            value.as_str()?.to_string(),
+                        ))
+                    })
                     .collect()
             })
             .unwrap_or_default();

@@ -132,9 +132,18 @@ mod tests {
 
     #[test]
     fn delta_sums_matching_keys_and_ignores_others() {
-        let a = StatementKey { queryid: 1, userid: 10 };
-        let b = StatementKey { queryid: 1, userid: 11 };
-        let other = StatementKey { queryid: 2, userid: 10 };
+        let a = StatementKey {
+            queryid: 1,
+            userid: 10,
+        };
+        let b = StatementKey {
+            queryid: 1,
+            userid: 11,
+        };
+        let other = StatementKey {
+            queryid: 2,
+            userid: 10,
+        };
         let before = Snapshot {
             rows: HashMap::from([(a, stats(5, 1.0, 50)), (other, stats(1, 1.0, 1))]),
             dealloc: 0,
@@ -156,7 +165,13 @@ mod tests {
 
     #[test]
     fn no_row_after_the_run_means_no_stats() {
-        let key = StatementKey { queryid: 1, userid: 1 };
-        assert_eq!(delta(&Snapshot::default(), &Snapshot::default(), &[key]), None);
+        let key = StatementKey {
+            queryid: 1,
+            userid: 1,
+        };
+        assert_eq!(
+            delta(&Snapshot::default(), &Snapshot::default(), &[key]),
+            None
+        );
     }
 }

@@ -103,7 +103,8 @@ pub fn load_file(path: &Path) -> Result<Workload, WorkloadError> {
 
 /// Parses and validates workload text; `origin` names it in messages.
 pub fn load_str(text: &str, origin: &str) -> Result<Workload, WorkloadError> {
-    let file: WorkloadFile = toml::from_str(text).map_err(|error| toml_error(text, origin, &error))?;
+    let file: WorkloadFile =
+        toml::from_str(text).map_err(|error| toml_error(text, origin, &error))?;
     let queries = validate::validate(&file).map_err(|problems| WorkloadError::Invalid {
         origin: origin.to_string(),
         problems,
@@ -127,7 +128,11 @@ pub fn hex_sha256(bytes: &[u8]) -> String {
 }
 
 fn toml_error(text: &str, origin: &str, error: &toml::de::Error) -> WorkloadError {
-    let offset = error.span().map(|span| span.start).unwrap_or(0).min(text.len());
+    let offset = error
+        .span()
+        .map(|span| span.start)
+        .unwrap_or(0)
+        .min(text.len());
     let before = &text[..offset];
     let line = before.matches('\n').count() + 1;
     let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;

@@ -17,7 +17,10 @@ pub const DEFAULT_SAMPLE_LIMIT: u32 = 1000;
 pub enum ParamPlan {
     Ready(Generator),
     /// Resolved by running `sql` once before the bench and keeping up to `limit` values.
-    Sample { sql: String, limit: u32 },
+    Sample {
+        sql: String,
+        limit: u32,
+    },
 }
 
 /// Draws one value (text, or `None` for SQL NULL) per execution.
@@ -29,10 +32,19 @@ pub enum Generator {
         values: Vec<Option<String>>,
         weights: Option<WeightedIndex<f64>>,
     },
-    IntBetween { min: i64, max: i64 },
-    FloatBetween { min: f64, max: f64 },
+    IntBetween {
+        min: i64,
+        max: i64,
+    },
+    FloatBetween {
+        min: f64,
+        max: f64,
+    },
     /// `now - ago - uniform(0, jitter)`, as an ISO 8601 timestamp in UTC.
-    Ago { ago: Duration, jitter: Duration },
+    Ago {
+        ago: Duration,
+        jitter: Duration,
+    },
 }
 
 impl Generator {
@@ -48,10 +60,16 @@ impl Generator {
                 values[index].clone()
             }
             Generator::IntBetween { min, max } => Some(rng.gen_range(*min..=*max).to_string()),
-            Generator::FloatBetween { min, max } => Some(float_between(rng, *min, *max).to_string()),
+            Generator::FloatBetween { min, max } => {
+                Some(float_between(rng, *min, *max).to_string())
+            }
             Generator::Ago { ago, jitter } => {
                 let jitter_ms = jitter.num_milliseconds();
-                let back_ms = if jitter_ms > 0 { rng.gen_range(0..=jitter_ms) } else { 0 };
+                let back_ms = if jitter_ms > 0 {
+                    rng.gen_range(0..=jitter_ms)
+                } else {
+                    0
+                };
                 let at = now - *ago - Duration::milliseconds(back_ms);
                 Some(at.to_rfc3339_opts(SecondsFormat::Millis, true))
             }
@@ -68,7 +86,11 @@ impl Generator {
 }
 
 fn float_between(rng: &mut impl Rng, min: f64, max: f64) -> f64 {
-    if min < max { rng.gen_range(min..max) } else { min }
+    if min < max {
+        rng.gen_range(min..max)
+    } else {
+        min
+    }
 }
 
 /// Checks a generator and compiles it; the error says what is wrong in the user's terms.
@@ -77,23 +99,39 @@ pub fn compile(spec: &ParamSpec) -> Result<ParamPlan, String> {
         ParamSpec::Value { value } => Generator::Fixed(value_to_text(value)),
         ParamSpec::OneOf { one_of, weights } => pick(one_of, weights.as_deref(), "one_of")?,
         ParamSpec::Recorded { recorded, .. } => pick(recorded, None, "recorded")?,
-        ParamSpec::IntBetween { int_between: [min, max] } => {
+        ParamSpec::IntBetween {
+            int_between: [min, max],
+        } => {
             if min > max {
-                return Err(format!("int_between = [{min}, {max}] has min above max; swap them"));
+                return Err(format!(
+                    "int_between = [{min}, {max}] has min above max; swap them"
+                ));
             }
-            Generator::IntBetween { min: *min, max: *max }
+            Generator::IntBetween {
+                min: *min,
+                max: *max,
+            }
         }
-        ParamSpec::FloatBetween { float_between: [min, max] } => {
+        ParamSpec::FloatBetween {
+            float_between: [min, max],
+        } => {
             if !(min.is_finite() && max.is_finite()) || min > max {
                 return Err(format!(
                     "float_between = [{min}, {max}] must be two finite numbers with min <= max"
                 ));
             }
-            Generator::FloatBetween { min: *min, max: *max }
+            Generator::FloatBetween {
+                min: *min,
+                max: *max,
+            }
         }
         ParamSpec::Ago { ago, jitter } => Generator::Ago {
             ago: parse_duration(ago)?,
-            jitter: jitter.as_deref().map(parse_duration).transpose()?.unwrap_or_default(),
+            jitter: jitter
+                .as_deref()
+                .map(parse_duration)
+                .transpose()?
+                .unwrap_or_default(),
         },
         ParamSpec::Sample { sample, limit } => return compile_sample(sample, *limit),
     };
@@ -120,19 +158,20 @@ fn pick(values: &[toml::Value], weights: Option<&[f64]>, key: &str) -> Result<Ge
     if values.is_empty() {
         return Err(format!("{key} is empty; give at least one value"));
     }
-    let weights = match weights {
-        None => None,
-        Some(weights) if weights.len() != values.len() => {
-            return Err(format!(
-                "{key} has {} values but weights has {}; give one weight per value",
-                values.len(),
-                weights.len()
-            ));
-        }
-        Some(weights) => Some(WeightedIndex::new(weights.iter().copied()).map_err(|_| {
-            "weights must be finite, not negative, and not all zero".to_string()
-        })?),
-    };
+    let weights =
+        match weights {
+            None => None,
+            Some(weights) if weights.len() != values.len() => {
+                return Err(format!(
+                    "{key} has {} values but weights has {}; give one weight per value",
+                    values.len(),
+                    weights.len()
+                ));
+            }
+            Some(weights) => Some(WeightedIndex::new(weights.iter().copied()).map_err(|_| {
+                "weights must be finite, not negative, and not all zero".to_string()
+            })?),
+        };
     Ok(Generator::Pick {
         values: values.iter().map(value_to_text).collect(),
         weights,
@@ -197,8 +236,8 @@ mod tests {
     use rand_chacha::ChaCha8Rng;
 
     fn ready(spec: &str) -> Generator {
-        let spec: ParamSpec = toml::from_str::<toml::Table>(&format!("p = {spec}"))
-            .expect("toml")["p"]
+        let spec: ParamSpec = toml::from_str::<toml::Table>(&format!("p = {spec}")).expect("toml")
+            ["p"]
             .clone()
             .try_into()
             .expect("a ParamSpec");
@@ -229,13 +268,20 @@ mod tests {
     #[test]
     fn weights_skew_the_choice() {
         let generator = ready(r#"{ one_of = ["a", "b"], weights = [1, 0] }"#);
-        assert!(draws(&generator, 50).iter().all(|v| v.as_deref() == Some("a")));
+        assert!(
+            draws(&generator, 50)
+                .iter()
+                .all(|v| v.as_deref() == Some("a"))
+        );
     }
 
     #[test]
     fn ago_subtracts_from_the_run_start_with_jitter() {
         let fixed = ready(r#"{ ago = "30 days" }"#);
-        assert_eq!(draws(&fixed, 1)[0].as_deref(), Some("2026-01-01T12:00:00.000Z"));
+        assert_eq!(
+            draws(&fixed, 1)[0].as_deref(),
+            Some("2026-01-01T12:00:00.000Z")
+        );
         let jittered = ready(r#"{ ago = "1 day", jitter = "1h" }"#);
         for value in draws(&jittered, 20) {
             let value = value.expect("timestamp");
@@ -246,7 +292,10 @@ mod tests {
 
     #[test]
     fn values_become_postgres_text() {
-        assert_eq!(value_to_text(&toml::Value::Integer(5)).as_deref(), Some("5"));
+        assert_eq!(
+            value_to_text(&toml::Value::Integer(5)).as_deref(),
+            Some("5")
+        );
         let array = toml::Value::Array(vec!["a\"b".into(), 2.into()]);
         assert_eq!(value_to_text(&array).as_deref(), Some(r#"{"a\"b","2"}"#));
     }

@@ -65,7 +65,10 @@ pub fn inline_params(sql: &str, placeholders: &[Placeholder], values: &[Option<S
     let mut copied = 0;
     for placeholder in placeholders {
         text.push_str(&sql[copied..placeholder.start]);
-        match values.get(placeholder.number - 1).and_then(Option::as_deref) {
+        match values
+            .get(placeholder.number - 1)
+            .and_then(Option::as_deref)
+        {
             Some(value) => text.push_str(&crate::pg::quote_literal(value)),
             None => text.push_str("NULL"),
         }

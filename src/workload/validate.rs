@@ -35,7 +35,11 @@ pub(super) fn validate(file: &WorkloadFile) -> Result<Vec<Query>, Vec<String>> {
             queries.extend(query);
         }
     }
-    if problems.is_empty() { Ok(queries) } else { Err(problems) }
+    if problems.is_empty() {
+        Ok(queries)
+    } else {
+        Err(problems)
+    }
 }
 
 fn resolve_personas(
@@ -71,13 +75,20 @@ fn validate_query(
 ) -> Option<Query> {
     let name = &spec.name;
     let mut problem = |text: String| problems.push(format!("query \"{name}\": {text}"));
-    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c)) {
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+    {
         problem("the name must be letters, digits, '_', '.' or '-'".to_string());
     }
     if !(spec.weight.is_finite() && spec.weight > 0.0) {
         problem(format!("weight {} must be a number above 0", spec.weight));
     }
-    if spec.budget_p95_ms.is_some_and(|budget| !(budget.is_finite() && budget > 0.0)) {
+    if spec
+        .budget_p95_ms
+        .is_some_and(|budget| !(budget.is_finite() && budget > 0.0))
+    {
         problem("budget_p95_ms must be a number of milliseconds above 0".to_string());
     }
     if spec.commit && spec.kind != QueryKind::Write {
@@ -145,7 +156,11 @@ fn count_mismatch(placeholders: &[sql::Placeholder], given: usize) -> Option<Str
     if used != given {
         return Some(format!(
             "the sql uses {} but {given} parameter{} given; give one params entry per $n",
-            if used == 0 { "no $n".to_string() } else { format!("$1..${used}") },
+            if used == 0 {
+                "no $n".to_string()
+            } else {
+                format!("$1..${used}")
+            },
             if given == 1 { " is" } else { "s are" },
         ));
     }
@@ -160,14 +175,14 @@ fn count_mismatch(placeholders: &[sql::Placeholder], given: usize) -> Option<Str
     ))
 }
 
-fn unknown_persona(
-    field: &str,
-    name: &str,
-    personas: &BTreeMap<String, SessionPersona>,
-) -> String {
+fn unknown_persona(field: &str, name: &str, personas: &BTreeMap<String, SessionPersona>) -> String {
     let known: Vec<&str> = personas.keys().map(String::as_str).collect();
     format!(
         "{field} \"{name}\" is not defined; define [personas.{name}] or use one of: {}",
-        if known.is_empty() { "(none defined)".to_string() } else { known.join(", ") }
+        if known.is_empty() {
+            "(none defined)".to_string()
+        } else {
+            known.join(", ")
+        }
     )
 }
