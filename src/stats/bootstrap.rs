@@ -50,16 +50,15 @@ impl<'a> QuantileResampler<'a> {
     pub fn draw(&self, rng: &mut impl Rng) -> f64 {
         let n = self.sorted.len();
         let mut gap = self.first_gap.sample(rng);
-        let mut rank = self.weights.first() + 1;
         let mut total = 0.0;
-        for weight in self.weights.weights() {
+        let first_rank = self.weights.first() + 1;
+        for (rank, weight) in (first_rank..).zip(self.weights.weights()) {
             let index = ((n as f64 * (1.0 - gap)) as usize).min(n - 1);
             total += weight * self.sorted[index];
             if rank < n {
                 let v: f64 = 1.0 - rng.r#gen::<f64>();
                 gap *= v.powf(1.0 / (n - rank) as f64);
             }
-            rank += 1;
         }
         total
     }
