@@ -174,11 +174,21 @@ mod tests {
     /// Runs `pairs` simulated comparisons with sample sizes 200-1000 and the current side's
     /// latencies multiplied by `scale`; returns the share whose outcome is `wanted`.
     fn rate_of(wanted: TimingOutcome, scale: f64, pairs: u32, options: &CheckOptions) -> f64 {
+        rate_in(200..=1000, wanted, scale, pairs, options)
+    }
+
+    fn rate_in(
+        sizes: std::ops::RangeInclusive<usize>,
+        wanted: TimingOutcome,
+        scale: f64,
+        pairs: u32,
+        options: &CheckOptions,
+    ) -> f64 {
         let mut rng = ChaCha8Rng::seed_from_u64(2024);
         let mut hits = 0;
         for pair in 0..pairs {
-            let n_baseline = rng.gen_range(200..=1000);
-            let n_current = rng.gen_range(200..=1000);
+            let n_baseline = rng.gen_range(sizes.clone());
+            let n_current = rng.gen_range(sizes.clone());
             let baseline = latencies(n_baseline, 1.0, &mut rng);
             let current = latencies(n_current, scale, &mut rng);
             let estimate = estimate(&format!("q{pair}"), &baseline, &current, options);
@@ -210,6 +220,18 @@ mod tests {
         };
         let rate = rate_of(TimingOutcome::Slower, 1.0, 1000, &options);
         eprintln!("false positive rate (τ = 0, no floor, 1000 pairs): {rate}");
+        assert!(rate <= 0.05, "false positive rate {rate}");
+    }
+
+    #[test]
+    fn samples_near_the_59_minimum_stay_calibrated() {
+        let options = CheckOptions {
+            threshold: 0.0,
+            floor_us: 0.0,
+            ..simulation_options()
+        };
+        let rate = rate_in(59..=80, TimingOutcome::Slower, 1.0, 1000, &options);
+        eprintln!("false positive rate (τ = 0, no floor, n 59-80, 1000 pairs): {rate}");
         assert!(rate <= 0.05, "false positive rate {rate}");
     }
 

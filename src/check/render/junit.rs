@@ -78,34 +78,27 @@ fn write_testcase(query: &QueryVerdict, out: &mut impl io::Write) -> io::Result<
             t.current_n
         )
     });
-    let notes: Vec<String> = query
-        .findings
-        .iter()
-        .map(|f| {
-            format!(
-                "[{}] {}",
-                if f.fails_gate { "FAIL" } else { "note" },
-                finding_summary(&f.kind)
-            )
-        })
-        .collect();
-    if !query.fails_gate && !is_skipped(query) && notes.is_empty() && timing.is_none() {
+    let notes = |failing: bool| -> Vec<String> {
+        query
+            .findings
+            .iter()
+            .filter(|f| f.fails_gate == failing)
+            .map(|f| finding_summary(&f.kind))
+            .collect()
+    };
+    let system_out: Vec<String> = timing.into_iter().chain(notes(false)).collect();
+    if !query.fails_gate && !is_skipped(query) && system_out.is_empty() {
         return writeln!(out, "{open}/>");
     }
     writeln!(out, "{open}>")?;
     if query.fails_gate {
-        let message: Vec<String> = query
-            .findings
-            .iter()
-            .filter(|f| f.fails_gate)
-            .map(|f| finding_summary(&f.kind))
-            .collect();
+        let failing = notes(true);
         writeln!(
             out,
             r#"      <failure type="{}" message="{}">{}</failure>"#,
             verdict_type(query.verdict),
-            attr(&message.join("; ")),
-            text(&notes.join("\n"))
+            attr(&failing.join("; ")),
+            text(&failing.join("\n"))
         )?;
     } else if is_skipped(query) {
         writeln!(
@@ -114,7 +107,6 @@ fn write_testcase(query: &QueryVerdict, out: &mut impl io::Write) -> io::Result<
             query.verdict.name()
         )?;
     }
-    let system_out: Vec<String> = timing.into_iter().chain(notes).collect();
     if !system_out.is_empty() {
         writeln!(
             out,

@@ -95,7 +95,7 @@ fn body_blocks(report: &CheckReport) -> Vec<String> {
         blocks.extend(with_findings(true));
     }
     blocks.push(format!(
-        "\n### All queries\n\n{}\n| query | verdict | P95 baseline | P95 current | ratio [95% CI] | q | n | gate |\n|---|---|--:|--:|---|--:|--:|---|\n",
+        "\n### All queries\n\n{}\n\n| query | verdict | P95 baseline | P95 current | ratio [95% CI] | q | n | gate |\n|---|---|--:|--:|---|--:|--:|---|\n",
         counts_line(report)
     ));
     blocks.extend(report.queries.iter().map(row));
