@@ -7,7 +7,7 @@
 use std::io;
 
 use super::{difference_list, finding_summary, options_line, outcome_line, ratio_text};
-use crate::model::check::{CheckReport, GateOutcome, QueryVerdict, Verdict};
+use crate::model::check::{CheckReport, GateOutcome, QueryVerdict, TimingComparison, Verdict};
 
 pub(super) fn write(report: &CheckReport, out: &mut impl io::Write) -> io::Result<()> {
     let not_comparable = report.outcome == GateOutcome::NotComparable;
@@ -68,53 +68,66 @@ fn write_testcase(query: &QueryVerdict, out: &mut impl io::Write) -> io::Result<
         r#"    <testcase classname="pgperf.check" name="{}""#,
         attr(&query.name)
     );
-    let timing = query.timing.as_ref().map(|t| {
-        format!(
-            "P95 {:.2} ms → {:.2} ms, ratio {}, n {}/{}",
-            t.baseline_p95_us / 1000.0,
-            t.current_p95_us / 1000.0,
-            ratio_text(t),
-            t.baseline_n,
-            t.current_n
-        )
-    });
-    let notes = |failing: bool| -> Vec<String> {
-        query
-            .findings
-            .iter()
-            .filter(|f| f.fails_gate == failing)
-            .map(|f| finding_summary(&f.kind))
-            .collect()
-    };
-    let system_out: Vec<String> = timing.into_iter().chain(notes(false)).collect();
+    let system_out: Vec<String> = query
+        .timing
+        .as_ref()
+        .map(timing_line)
+        .into_iter()
+        .chain(summaries(query, false))
+        .collect();
     if !query.fails_gate && !is_skipped(query) && system_out.is_empty() {
         return writeln!(out, "{open}/>");
     }
     writeln!(out, "{open}>")?;
+    write_status(query, out)?;
+    if !system_out.is_empty() {
+        let body = text(&system_out.join("\n"));
+        writeln!(out, "      <system-out>{body}</system-out>")?;
+    }
+    writeln!(out, "    </testcase>")
+}
+
+/// The `<failure>` or `<skipped>` element of a query, if any.
+fn write_status(query: &QueryVerdict, out: &mut impl io::Write) -> io::Result<()> {
     if query.fails_gate {
-        let failing = notes(true);
+        let failing = summaries(query, true);
         writeln!(
             out,
             r#"      <failure type="{}" message="{}">{}</failure>"#,
             verdict_type(query.verdict),
             attr(&failing.join("; ")),
             text(&failing.join("\n"))
-        )?;
+        )
     } else if is_skipped(query) {
         writeln!(
             out,
             r#"      <skipped message="{}: too few samples to judge timing (a P95 interval needs 59 per side)"/>"#,
             query.verdict.name()
-        )?;
+        )
+    } else {
+        Ok(())
     }
-    if !system_out.is_empty() {
-        writeln!(
-            out,
-            "      <system-out>{}</system-out>",
-            text(&system_out.join("\n"))
-        )?;
-    }
-    writeln!(out, "    </testcase>")
+}
+
+fn timing_line(timing: &TimingComparison) -> String {
+    format!(
+        "P95 {:.2} ms → {:.2} ms, ratio {}, n {}/{}",
+        timing.baseline_p95_us / 1000.0,
+        timing.current_p95_us / 1000.0,
+        ratio_text(timing),
+        timing.baseline_n,
+        timing.current_n
+    )
+}
+
+/// Summaries of the query's findings that fail the gate (`failing`) or do not.
+fn summaries(query: &QueryVerdict, failing: bool) -> Vec<String> {
+    query
+        .findings
+        .iter()
+        .filter(|f| f.fails_gate == failing)
+        .map(|f| finding_summary(&f.kind))
+        .collect()
 }
 
 /// Inconclusive queries that do not fail otherwise are reported as skipped.
