@@ -20,8 +20,8 @@ fn every_encoder_round_trips_through_the_server() {
     let writer = client
         .copy_in("COPY everything FROM STDIN (FORMAT binary)")
         .expect("copy starts");
-    let mut copy = CopyRows::new(writer);
-    let row = copy.row(14).expect("row");
+    let mut copy = CopyRows::new(writer, 14);
+    let row = copy.row().expect("row");
     row.int2(-7);
     row.int4(123_456);
     row.int8(-9_000_000_000);

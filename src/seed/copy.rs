@@ -21,15 +21,17 @@ const NUMERIC_NEG: i16 = 0x4000;
 
 /// A binary COPY stream of rows. [`CopyRows::row`] begins a row and returns the [`Row`] to
 /// encode its fields into, one per column in column order; [`CopyRows::finish`] ends the data.
+/// Ctrl-C is noticed at each chunk: the write fails with [`io::ErrorKind::Interrupted`].
 pub struct CopyRows<W: Write> {
     out: W,
     row: Row,
+    fields: i16,
     rows: u64,
 }
 
 impl<W: Write> CopyRows<W> {
-    /// Starts the stream: writes the header into the buffer.
-    pub fn new(out: W) -> CopyRows<W> {
+    /// Starts the stream of rows of `fields` values: writes the header into the buffer.
+    pub fn new(out: W, fields: u16) -> CopyRows<W> {
         let mut buf = Vec::with_capacity(CHUNK_BYTES * 2);
         buf.extend_from_slice(SIGNATURE);
         buf.extend_from_slice(&0i32.to_be_bytes()); // flags: no OIDs
@@ -37,18 +39,22 @@ impl<W: Write> CopyRows<W> {
         CopyRows {
             out,
             row: Row { buf },
+            fields: fields as i16,
             rows: 0,
         }
     }
 
-    /// Begins a row of `fields` values; passes the previous rows on when the buffer is full.
-    pub fn row(&mut self, fields: u16) -> io::Result<&mut Row> {
+    /// Begins a row; passes the previous rows on when the buffer is full.
+    pub fn row(&mut self) -> io::Result<&mut Row> {
         if self.row.buf.len() >= CHUNK_BYTES {
+            if crate::signal::interrupted() {
+                return Err(io::Error::new(io::ErrorKind::Interrupted, "interrupted"));
+            }
             self.out.write_all(&self.row.buf)?;
             self.row.buf.clear();
         }
         self.rows += 1;
-        self.row.buf.extend_from_slice(&(fields as i16).to_be_bytes());
+        self.row.buf.extend_from_slice(&self.fields.to_be_bytes());
         Ok(&mut self.row)
     }
 
@@ -215,8 +221,8 @@ mod tests {
 
     #[test]
     fn stream_has_header_rows_and_trailer() {
-        let mut rows = CopyRows::new(Vec::new());
-        let row = rows.row(2).expect("vec write");
+        let mut rows = CopyRows::new(Vec::new(), 2);
+        let row = rows.row().expect("vec write");
         row.int4(7);
         row.null();
         let bytes = rows.finish().expect("vec write");
@@ -229,8 +235,8 @@ mod tests {
 
     #[test]
     fn text_with_fills_in_the_length() {
-        let mut rows = CopyRows::new(Vec::new());
-        let row = rows.row(1).expect("vec write");
+        let mut rows = CopyRows::new(Vec::new(), 1);
+        let row = rows.row().expect("vec write");
         row.text_with(|buf| buf.extend_from_slice(b"abc"));
         let bytes = rows.finish().expect("vec write");
         assert_eq!(&bytes[21..21 + 4 + 3], &[0, 0, 0, 3, b'a', b'b', b'c']);

@@ -28,16 +28,13 @@ const FOREIGN_SCHEMAS: &[&str] = &[
     "cron",
 ];
 
-/// Rows between two looks at the Ctrl-C flag.
-const INTERRUPT_CHECK_ROWS: u64 = 16_384;
-
 /// Checks, loads, and finishes; see the module doc.
 pub fn run(client: &mut Client, plan: &Plan, truncate: bool) -> Result<SeedReport, SeedError> {
     let started = Instant::now();
     check_superuser(client)?;
-    let mut generators = tables::all(plan);
+    let generators = tables::all();
     for generator in &generators {
-        check_columns(client, generator.as_ref())?;
+        check_columns(client, *generator)?;
     }
     let skipped_tables = tables_without_generator(client, &generators)?;
     let mut tx = client
@@ -46,8 +43,8 @@ pub fn run(client: &mut Client, plan: &Plan, truncate: bool) -> Result<SeedRepor
     prepare_tables(&mut tx, &generators, truncate)?;
     let load_started = Instant::now();
     let mut reports = Vec::with_capacity(generators.len());
-    for generator in &mut generators {
-        reports.push(copy_table(&mut tx, plan, generator.as_mut())?);
+    for generator in &generators {
+        reports.push(copy_table(&mut tx, plan, *generator)?);
     }
     tx.commit()
         .map_err(|e| SeedError::database("committing the loaded rows", &e))?;
@@ -92,8 +89,13 @@ fn check_columns(client: &mut Client, generator: &dyn Generator) -> Result<(), S
         .iter()
         .map(|row| (row.get(0), row.get(1), row.get(2)))
         .collect();
-    column_mismatch(generator.columns(), &actual)
-        .map_or(Ok(()), |detail| Err(SeedError::SchemaMismatch { table: qualified, detail }))
+    match column_mismatch(generator.columns(), &actual) {
+        None => Ok(()),
+        Some(detail) => Err(SeedError::SchemaMismatch {
+            table: qualified,
+            detail,
+        }),
+    }
 }
 
 /// Compares the generator's columns with the catalog's `(name, type name, is enum)`.
@@ -120,39 +122,47 @@ pub(crate) fn column_mismatch(
     (!unwritten.is_empty()).then(|| format!("columns not written: {}", unwritten.join(", ")))
 }
 
-/// Application tables (not partitions) that no generator loads.
+/// Application tables (not partitions) that no generator loads and that hold no rows (tables
+/// filled by the migrations themselves, such as `audit.pii_columns`, are not missing data).
 fn tables_without_generator(
     client: &mut Client,
-    generators: &[Box<dyn Generator>],
+    generators: &[&dyn Generator],
 ) -> Result<Vec<String>, SeedError> {
     let rows = client
         .query(
-            "SELECT n.nspname::text || '.' || c.relname::text FROM pg_class c \
+            "SELECT n.nspname::text, c.relname::text FROM pg_class c \
              JOIN pg_namespace n ON n.oid = c.relnamespace \
              WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition \
                AND n.nspname <> ALL($1) AND n.nspname NOT LIKE 'pg_temp%' \
-             ORDER BY 1",
+             ORDER BY 1, 2",
             &[&FOREIGN_SCHEMAS],
         )
         .map_err(|e| SeedError::database("listing the schema's tables", &e))?;
-    let seeded: Vec<String> = generators
-        .iter()
-        .map(|generator| {
-            let (schema, name) = generator.table();
-            format!("{schema}.{name}")
-        })
-        .collect();
-    Ok(rows
-        .iter()
-        .map(|row| row.get::<_, String>(0))
-        .filter(|table| !seeded.contains(table))
-        .collect())
+    let mut skipped = Vec::new();
+    for row in rows {
+        let (schema, name): (String, String) = (row.get(0), row.get(1));
+        if generators
+            .iter()
+            .any(|generator| generator.table() == (schema.as_str(), name.as_str()))
+        {
+            continue;
+        }
+        let table = quote_qualified(&schema, &name);
+        let filled: bool = client
+            .query_one(&format!("SELECT EXISTS (SELECT FROM {table})"), &[])
+            .map_err(|e| SeedError::database(format!("reading {table}"), &e))?
+            .get(0);
+        if !filled {
+            skipped.push(format!("{schema}.{name}"));
+        }
+    }
+    Ok(skipped)
 }
 
 /// Silences triggers for this transaction, then refuses non-empty tables or empties them.
 fn prepare_tables(
     tx: &mut Transaction<'_>,
-    generators: &[Box<dyn Generator>],
+    generators: &[&dyn Generator],
     truncate: bool,
 ) -> Result<(), SeedError> {
     tx.batch_execute("SET LOCAL session_replication_role = replica")
@@ -191,7 +201,7 @@ fn prepare_tables(
 fn copy_table(
     tx: &mut Transaction<'_>,
     plan: &Plan,
-    generator: &mut dyn Generator,
+    generator: &dyn Generator,
 ) -> Result<TableReport, SeedError> {
     let started = Instant::now();
     let (schema, name) = generator.table();
@@ -203,28 +213,31 @@ fn copy_table(
         quote_qualified(schema, name),
         column_list.join(", ")
     );
-    let copy_failed = |message: String| SeedError::Copy {
-        table: table.clone(),
-        message,
+    let copy_failed = |error: &io::Error| match error.kind() {
+        io::ErrorKind::Interrupted => SeedError::Interrupted,
+        _ => SeedError::Copy {
+            table: table.clone(),
+            message: io_message(error),
+        },
     };
-    let writer = tx
-        .copy_in(&sql)
-        .map_err(|e| copy_failed(crate::pg::describe(&e)))?;
-    let mut rng = table_rng(plan.rng_seed, name);
-    let mut copy = CopyRows::new(writer);
-    let field_count = columns.len() as u16;
-    for index in 0..generator.rows() {
-        if index % INTERRUPT_CHECK_ROWS == 0 && crate::signal::interrupted() {
-            return Err(SeedError::Interrupted);
-        }
-        let row = copy.row(field_count).map_err(|e| copy_failed(io_message(&e)))?;
-        generator.write(&mut rng, index, row);
-    }
+    generator
+        .before_load(plan, tx)
+        .map_err(|e| SeedError::database(format!("preparing {table}"), &e))?;
+    let mut writer = tx.copy_in(&sql).map_err(|e| SeedError::Copy {
+        table: table.clone(),
+        message: crate::pg::describe(&e),
+    })?;
+    let mut rng = table_rng(plan.rng_seed, &table);
+    let mut copy = CopyRows::new(&mut writer as &mut dyn io::Write, columns.len() as u16);
+    generator
+        .generate(plan, &mut rng, &mut copy)
+        .map_err(|e| copy_failed(&e))?;
     let rows = copy.rows();
-    let writer = copy.finish().map_err(|e| copy_failed(io_message(&e)))?;
-    writer
-        .finish()
-        .map_err(|e| copy_failed(crate::pg::describe(&e)))?;
+    copy.finish().map_err(|e| copy_failed(&e))?;
+    writer.finish().map_err(|e| SeedError::Copy {
+        table: table.clone(),
+        message: crate::pg::describe(&e),
+    })?;
     Ok(TableReport {
         table,
         rows,
@@ -244,7 +257,7 @@ fn io_message(error: &io::Error) -> String {
 }
 
 /// After the commit: sequences past the loaded keys, rollups refreshed, statistics gathered.
-fn finish(client: &mut Client, generators: &[Box<dyn Generator>]) -> Result<(), SeedError> {
+fn finish(client: &mut Client, generators: &[&dyn Generator]) -> Result<(), SeedError> {
     for generator in generators {
         let (schema, name) = generator.table();
         advance_sequences(client, schema, name)?;
@@ -274,8 +287,8 @@ fn advance_sequences(client: &mut Client, schema: &str, name: &str) -> Result<()
     let rows = client
         .query(
             "SELECT a.attname::text, s.seq FROM pg_attribute a, \
-             LATERAL pg_get_serial_sequence($1, a.attname) AS s(seq) \
-             WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped \
+             LATERAL pg_get_serial_sequence($1::text, a.attname) AS s(seq) \
+             WHERE a.attrelid = $1::text::regclass AND a.attnum > 0 AND NOT a.attisdropped \
                AND s.seq IS NOT NULL",
             &[&table],
         )
@@ -283,7 +296,7 @@ fn advance_sequences(client: &mut Client, schema: &str, name: &str) -> Result<()
     for row in rows {
         let (column, sequence): (String, String) = (row.get(0), row.get(1));
         let sql = format!(
-            "SELECT setval($1::regclass, (SELECT coalesce(max({}), 0) + 1 FROM {table}), false)",
+            "SELECT setval($1::text::regclass, (SELECT coalesce(max({}), 0) + 1 FROM {table}), false)",
             quote_ident(&column)
         );
         client

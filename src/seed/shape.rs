@@ -16,12 +16,26 @@ pub const DAY_US: i64 = 86_400_000_000;
 /// Microseconds in an hour.
 pub const HOUR_US: i64 = 3_600_000_000;
 
-/// The random stream of one table.
-pub fn table_rng(rng_seed: u64, table: &str) -> ChaCha8Rng {
+/// The 256-bit key of a named stream.
+pub fn stream_seed(rng_seed: u64, name: &str) -> [u8; 32] {
     let mut hasher = Sha256::new();
     hasher.update(rng_seed.to_le_bytes());
-    hasher.update(table.as_bytes());
-    ChaCha8Rng::from_seed(hasher.finalize().into())
+    hasher.update(name.as_bytes());
+    hasher.finalize().into()
+}
+
+/// The random stream of one table.
+pub fn table_rng(rng_seed: u64, table: &str) -> ChaCha8Rng {
+    ChaCha8Rng::from_seed(stream_seed(rng_seed, table))
+}
+
+/// A stream of its own for row `index` of the facts keyed by `key`: facts a child table needs
+/// about its parent row (a team, a time, a status) are drawn from it, so parent and child
+/// compute the same values independently. ChaCha's stream number makes rows independent.
+pub fn row_rng(key: &[u8; 32], index: u64) -> ChaCha8Rng {
+    let mut rng = ChaCha8Rng::from_seed(*key);
+    rng.set_stream(index);
+    rng
 }
 
 /// A random (version 4 layout) uuid from the table's stream, so uuids are reproducible.
@@ -56,6 +70,12 @@ impl Popularity {
         let rank = self.zipf.sample(rng) as u64 - 1;
         (rank * self.stride) % self.n + 1
     }
+}
+
+/// A fixed permutation of `0..n`: where position `index` goes.
+pub fn permute(index: u64, n: u64) -> u64 {
+    let n = n.max(1);
+    (index % n * coprime_stride(n)) % n
 }
 
 /// A stride near 0.618·n that shares no factor with n, so `rank · stride mod n` is a permutation.

@@ -4,10 +4,23 @@
 //! Keys are assigned by the generators (1..=n for bigint keys, seeded uuids otherwise), so a
 //! child table picks parents by index without reading them back from the database.
 
-use rand_chacha::ChaCha8Rng;
+mod app;
+mod approvals;
+mod audit;
+mod cx;
+mod growth;
+mod inventory;
 
-use super::copy::Row;
+use std::io::{self, Write};
+
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, WeightedIndex};
+
+use super::copy::CopyRows;
 use super::plan::Plan;
+
+/// Where a generator writes its rows.
+pub type Sink<'a> = CopyRows<&'a mut dyn Write>;
 
 /// Column types the seeder writes, checked against the catalog before loading.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,7 +28,6 @@ pub enum ColType {
     Int2,
     Int4,
     Int8,
-    Float8,
     Numeric,
     Text,
     Bool,
@@ -42,7 +54,6 @@ impl ColType {
             ColType::Int2 => "int2",
             ColType::Int4 => "int4",
             ColType::Int8 => "int8",
-            ColType::Float8 => "float8",
             ColType::Numeric => "numeric",
             ColType::Text => "text",
             ColType::Bool => "bool",
@@ -56,15 +67,43 @@ impl ColType {
 }
 
 /// Writes one table's rows.
-pub trait Generator {
+pub trait Generator: Sync {
     /// `(schema, table)`.
     fn table(&self) -> (&'static str, &'static str);
     /// The columns written, in COPY order, with their encodings.
     fn columns(&self) -> &'static [(&'static str, ColType)];
-    /// How many rows.
-    fn rows(&self) -> u64;
-    /// Encodes row `index` (0-based), drawing randomness only from `rng`.
-    fn write(&mut self, rng: &mut ChaCha8Rng, index: u64, row: &mut Row);
+    /// Writes every row, drawing randomness only from `rng` (the table's own stream) and from
+    /// the per-row facts streams of parent tables.
+    fn generate(&self, plan: &Plan, rng: &mut ChaCha8Rng, out: &mut Sink<'_>) -> io::Result<()>;
+
+    /// Runs in the loading transaction before the COPY (e.g. to create partitions).
+    fn before_load(
+        &self,
+        _plan: &Plan,
+        _tx: &mut postgres::Transaction<'_>,
+    ) -> Result<(), postgres::Error> {
+        Ok(())
+    }
+}
+
+/// Values with fixed relative weights, sampled without allocating.
+pub struct Weighted<T: 'static> {
+    values: &'static [T],
+    index: WeightedIndex<f64>,
+}
+
+impl<T: Copy> Weighted<T> {
+    /// `pairs` must be non-empty with positive weights (a bug otherwise).
+    pub fn new(values: &'static [T], weights: &[f64]) -> Weighted<T> {
+        Weighted {
+            values,
+            index: WeightedIndex::new(weights).expect("weights are constant and positive"),
+        }
+    }
+
+    pub fn sample(&self, rng: &mut ChaCha8Rng) -> T {
+        self.values[self.index.sample(rng)]
+    }
 }
 
 /// A known user of the seeded data, for the workload's personas and for tests.
@@ -106,7 +145,29 @@ const fn persona(
 }
 
 /// Every generator, parents before children.
-pub fn all(plan: &Plan) -> Vec<Box<dyn Generator>> {
-    let _ = plan;
-    Vec::new()
+pub fn all() -> Vec<&'static dyn Generator> {
+    vec![
+        &app::Teams,
+        &app::Users,
+        &approvals::Approvals,
+        &approvals::Grades,
+        &approvals::Edits,
+        &inventory::Locations,
+        &inventory::Products,
+        &inventory::SupplierLeadTimes,
+        &inventory::Snapshots,
+        &inventory::SalesVelocity,
+        &inventory::PickerPayouts,
+        &cx::Conversations,
+        &cx::SlaTargets,
+        &cx::SlaBreaches,
+        &cx::QualityGrades,
+        &growth::SeoPages,
+        &growth::SeoRankings,
+        &growth::AdCampaigns,
+        &growth::AdDailyMetrics,
+        &growth::ContentItems,
+        &growth::ContentEngagement,
+        &audit::Log,
+    ]
 }
