@@ -21,6 +21,10 @@ const FIRST_RESPONSE_MEDIAN_MIN: [f64; 4] = [120.0, 3.0, 1.0, 60.0];
 /// First-response target per priority (minutes), scaled per channel by [`CHANNEL_FACTOR`].
 const TARGET_FIRST_RESPONSE_MIN: [i32; 4] = [480, 240, 60, 15];
 const CHANNEL_FACTOR: [f64; 4] = [1.0, 0.25, 0.1, 1.0];
+/// Resolution target per priority (minutes): 5 days, 3 days, 1 day, 8 hours.
+const TARGET_RESOLUTION_MIN: [i32; 4] = [7_200, 4_320, 1_440, 480];
+/// Median hours from first response to resolution per priority.
+const RESOLUTION_MEDIAN_HOURS: [f64; 4] = [30.0, 20.0, 10.0, 4.0];
 const SUBJECTS: [&str; 8] = [
     "Where is my order",
     "Refund request",
@@ -77,7 +81,8 @@ impl<'a> ConversationSource<'a> {
             .sample(&mut rng);
         let first_response_us = Some(opened_us + (first_minutes * MINUTE_US as f64) as i64 + 1)
             .filter(|at| *at < end_us && rng.gen_bool(0.97));
-        let resolve_hours = LogNormal::new(f64::ln(20.0), 1.2)
+        let priority = self.priorities.sample(&mut rng);
+        let resolve_hours = LogNormal::new(f64::ln(RESOLUTION_MEDIAN_HOURS[priority]), 1.2)
             .expect("constant parameters are valid")
             .sample(&mut rng);
         let resolved_us = first_response_us
@@ -86,7 +91,7 @@ impl<'a> ConversationSource<'a> {
         ConversationFacts {
             team_id: self.teams.sample(&mut rng) as i64,
             channel,
-            priority: self.priorities.sample(&mut rng),
+            priority,
             opened_us,
             first_response_us,
             resolved_us,
@@ -99,7 +104,7 @@ impl<'a> ConversationSource<'a> {
 fn target_minutes(channel: usize, priority: usize) -> (i32, i32) {
     let first = (f64::from(TARGET_FIRST_RESPONSE_MIN[priority]) * CHANNEL_FACTOR[channel])
         .max(2.0) as i32;
-    (first, first * 12)
+    (first, TARGET_RESOLUTION_MIN[priority])
 }
 
 /// The `cx.sla_targets` id of a team, channel and priority (one row per combination).
