@@ -157,6 +157,9 @@ fn record_and_check(destination: &str, extension: &str, format: LogFormat) {
     let parsed: WorkloadFile = toml::from_str(&rendered.text).expect("parses back");
     assert_eq!(parsed, rendered.workload);
     assert!(!rendered.text.contains("c9@shop.example"));
+    let loaded = pgperf::workload::load_str(&rendered.text, "recorded.toml")
+        .unwrap_or_else(|error| panic!("the workload validator accepts the recording: {error}"));
+    assert_eq!(loaded.queries.len(), rendered.workload.queries.len());
 }
 
 #[test]

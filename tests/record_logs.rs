@@ -140,6 +140,9 @@ fn the_recorded_file_is_snapshotted_and_parses_back() {
     let parsed: WorkloadFile = toml::from_str(&rendered.text).expect("parses back");
     assert_eq!(parsed, rendered.workload);
     insta::assert_snapshot!(rendered.text);
+    let loaded = pgperf::workload::load_str(&rendered.text, "recorded.toml")
+        .unwrap_or_else(|error| panic!("the workload validator accepts the recording: {error}"));
+    assert_eq!(loaded.queries.len(), rendered.workload.queries.len());
 }
 
 #[test]

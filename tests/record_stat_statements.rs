@@ -143,6 +143,9 @@ fn top_statements_are_recorded_with_sampled_values() {
     let parsed: WorkloadFile = toml::from_str(&rendered.text).expect("parses back");
     assert_eq!(parsed, rendered.workload);
     assert_eq!(parsed.personas["app"].role, "app");
+    let loaded = pgperf::workload::load_str(&rendered.text, "recorded.toml")
+        .unwrap_or_else(|error| panic!("the workload validator accepts the recording: {error}"));
+    assert_eq!(loaded.queries.len(), rendered.workload.queries.len());
 }
 
 #[test]

@@ -102,8 +102,8 @@ impl<'a> ConversationSource<'a> {
 
 /// `(first response, resolution)` target minutes of a channel and priority.
 fn target_minutes(channel: usize, priority: usize) -> (i32, i32) {
-    let first = (f64::from(TARGET_FIRST_RESPONSE_MIN[priority]) * CHANNEL_FACTOR[channel])
-        .max(2.0) as i32;
+    let first =
+        (f64::from(TARGET_FIRST_RESPONSE_MIN[priority]) * CHANNEL_FACTOR[channel]).max(2.0) as i32;
     (first, TARGET_RESOLUTION_MIN[priority])
 }
 
@@ -161,7 +161,10 @@ impl Generator for Conversations {
             let last = LAST_NAMES[rng.gen_range(0..LAST_NAMES.len())];
             row.text(&format!("{first} {last}"));
             row.text(&format!("customer{id}@mail.example"));
-            row.text(&format!("{} ({id})", SUBJECTS[rng.gen_range(0..SUBJECTS.len())]));
+            row.text(&format!(
+                "{} ({id})",
+                SUBJECTS[rng.gen_range(0..SUBJECTS.len())]
+            ));
             row.timestamptz(facts.opened_us);
             optional_time(row, facts.first_response_us);
             optional_time(row, facts.resolved_us);

@@ -16,8 +16,16 @@ use crate::seed::shape::{DAY_US, daily_factor, row_rng, stream_seed};
 const METRIC_DAYS: i64 = 365;
 const SECTIONS: [&str; 6] = ["grocery", "home", "garden", "pets", "tech", "kids"];
 const KEYWORDS: [&str; 10] = [
-    "best price", "near me", "delivery", "reviews", "discount code", "same day", "organic",
-    "bulk", "gift ideas", "how to choose",
+    "best price",
+    "near me",
+    "delivery",
+    "reviews",
+    "discount code",
+    "same day",
+    "organic",
+    "bulk",
+    "gift ideas",
+    "how to choose",
 ];
 const AD_CHANNELS: [&str; 4] = ["search", "social", "display", "video"];
 const CONTENT_KINDS: [&str; 4] = ["article", "video", "newsletter", "social_post"];
@@ -31,7 +39,9 @@ fn poisson(rng: &mut ChaCha8Rng, mean: f64) -> i64 {
     if mean <= 0.0 {
         return 0;
     }
-    Poisson::new(mean).map(|p| p.sample(rng) as i64).unwrap_or(0)
+    Poisson::new(mean)
+        .map(|p| p.sample(rng) as i64)
+        .unwrap_or(0)
 }
 
 pub struct SeoPages;
@@ -99,7 +109,10 @@ impl Generator for SeoRankings {
                         Some(places) if back <= 7 => (position + places).min(200.0),
                         _ => position,
                     };
-                    let impressions = poisson(rng, volume * daily_factor(plan.end_us - back * DAY_US, back));
+                    let impressions = poisson(
+                        rng,
+                        volume * daily_factor(plan.end_us - back * DAY_US, back),
+                    );
                     let ctr = (0.3 / shown.powf(0.9)).min(0.6);
                     let clicks = poisson(rng, impressions as f64 * ctr).min(impressions);
                     let row = out.row()?;
@@ -177,7 +190,10 @@ impl Generator for AdCampaigns {
             let row = out.row()?;
             row.int8(id as i64);
             row.int8(team_of(id));
-            row.text(&format!("{channel} {} #{id}", SECTIONS[rng.gen_range(0..SECTIONS.len())]));
+            row.text(&format!(
+                "{channel} {} #{id}",
+                SECTIONS[rng.gen_range(0..SECTIONS.len())]
+            ));
             row.text(channel);
             row.text(facts.status);
             row.int8(facts.daily_budget_cents);
@@ -224,7 +240,8 @@ impl Generator for AdDailyMetrics {
             let order_cents = rng.gen_range(2_000..12_000);
             for back in (last_back..=facts.start_back.min(METRIC_DAYS)).rev() {
                 let factor = daily_factor(plan.end_us - back * DAY_US, back);
-                let spend = (facts.daily_budget_cents as f64 * rng.gen_range(0.6..1.0) * factor) as i64;
+                let spend =
+                    (facts.daily_budget_cents as f64 * rng.gen_range(0.6..1.0) * factor) as i64;
                 let impressions = poisson(rng, spend as f64 / 0.8); // ~8 EUR CPM
                 let clicks = poisson(rng, impressions as f64 * ctr).min(impressions);
                 let conversions = poisson(rng, clicks as f64 * cvr).min(clicks);
@@ -276,9 +293,17 @@ impl Generator for ContentItems {
             row.int8(id as i64);
             row.int8(team_of(id));
             row.text(kind);
-            row.text(&format!("{} {} {id}", SECTIONS[rng.gen_range(0..SECTIONS.len())], kind.replace('_', " ")));
+            row.text(&format!(
+                "{} {} {id}",
+                SECTIONS[rng.gen_range(0..SECTIONS.len())],
+                kind.replace('_', " ")
+            ));
             if rng.gen_bool(0.9) {
-                row.uuid(&plan.pick_user(rng, team_of(id), &[AppRole::Operator, AppRole::Manager]).id);
+                row.uuid(
+                    &plan
+                        .pick_user(rng, team_of(id), &[AppRole::Operator, AppRole::Manager])
+                        .id,
+                );
             } else {
                 row.null();
             }
