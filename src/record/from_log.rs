@@ -42,7 +42,7 @@ struct Collector {
 impl Collector {
     fn push(&mut self, value: Option<String>) {
         self.stride = self.stride.max(1);
-        if self.seen % self.stride == 0 {
+        if self.seen.is_multiple_of(self.stride) {
             self.kept.push(value);
             if self.kept.len() >= MAX_VALUES * 2 {
                 self.kept = self.kept.iter().step_by(2).cloned().collect();

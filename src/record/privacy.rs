@@ -82,7 +82,7 @@ fn digits_only(value: &str, separators: &str) -> Option<String> {
 
 fn is_card(value: &str) -> bool {
     digits_only(value, " -")
-        .is_some_and(|digits| (13..=19).contains(&digits.len()) && luhn_sum(&digits) % 10 == 0)
+        .is_some_and(|digits| (13..=19).contains(&digits.len()) && luhn_sum(&digits).is_multiple_of(10))
 }
 
 fn is_phone(value: &str) -> bool {
@@ -130,7 +130,7 @@ fn luhn_sum(digits: &str) -> u32 {
 fn luhn_complete(digits: &str) -> String {
     (0..10)
         .map(|check| format!("{digits}{check}"))
-        .find(|candidate| luhn_sum(candidate) % 10 == 0)
+        .find(|candidate| luhn_sum(candidate).is_multiple_of(10))
         .expect("one of ten check digits always completes a Luhn sum")
 }
 
