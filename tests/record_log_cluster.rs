@@ -105,7 +105,7 @@ fn record_and_check(destination: &str, extension: &str, format: LogFormat) {
     let options = LogOptions {
         format,
         database: Some("shop".into()),
-        keep_literals: false,
+        ..LogOptions::default()
     };
     let recording = from_log::record(&bytes, &options, Some(&mut catalog)).expect("records");
     let find = |fragment: &str| {
@@ -153,7 +153,8 @@ fn record_and_check(destination: &str, extension: &str, format: LogFormat) {
             .all(|d| d.role.as_deref() == Some("app")),
         "setup statements (pgperf's own connection, DDL) are left out"
     );
-    let rendered = pgperf::record::write::render("shop", &recording.report, &recording.drafts);
+    let rendered =
+        pgperf::record::write::render("shop", &recording.report, &recording.drafts, None);
     let parsed: WorkloadFile = toml::from_str(&rendered.text).expect("parses back");
     assert_eq!(parsed, rendered.workload);
     assert!(!rendered.text.contains("c9@shop.example"));

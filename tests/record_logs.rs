@@ -21,11 +21,7 @@ fn read(name: &str) -> Vec<u8> {
 }
 
 fn options() -> LogOptions {
-    LogOptions {
-        format: LogFormat::Auto,
-        database: None,
-        keep_literals: false,
-    }
+    LogOptions::default()
 }
 
 fn recorded(param: &ParamSpec) -> Vec<String> {
@@ -136,7 +132,8 @@ fn jsonlog_fixture() {
 #[test]
 fn the_recorded_file_is_snapshotted_and_parses_back() {
     let recording = from_log::record(&read("csvlog.csv"), &options(), None).expect("records");
-    let rendered = pgperf::record::write::render("fixture", &recording.report, &recording.drafts);
+    let rendered =
+        pgperf::record::write::render("fixture", &recording.report, &recording.drafts, None);
     let parsed: WorkloadFile = toml::from_str(&rendered.text).expect("parses back");
     assert_eq!(parsed, rendered.workload);
     insta::assert_snapshot!(rendered.text);

@@ -139,7 +139,8 @@ fn top_statements_are_recorded_with_sampled_values() {
     );
     assert_eq!(recording.placeholders().len(), window.params.len());
 
-    let rendered = pgperf::record::write::render("shop", &recording.report, &recording.drafts);
+    let rendered =
+        pgperf::record::write::render("shop", &recording.report, &recording.drafts, None);
     let parsed: WorkloadFile = toml::from_str(&rendered.text).expect("parses back");
     assert_eq!(parsed, rendered.workload);
     assert_eq!(parsed.personas["app"].role, "app");

@@ -7,6 +7,7 @@ use anyhow::Context;
 
 use super::{Outcome, UsageError};
 use crate::record::log::LogFormat;
+use crate::record::reference::Reference;
 use crate::record::{self, LogOptions, Recording, StatOptions, columns::Catalog};
 
 #[derive(Debug, clap::Args)]
@@ -27,18 +28,26 @@ pub struct RecordArgs {
     /// Log format.
     #[arg(long, value_enum, default_value_t = LogFormat::Auto)]
     format: LogFormat,
-    /// How many statements to record from pg_stat_statements, by total execution time.
+    /// How many statements to record, by total execution time.
     #[arg(long, value_name = "N", default_value_t = 50)]
     top: usize,
-    /// Leave out statements called fewer times than this (pg_stat_statements).
+    /// Leave out statements called fewer times than this.
     #[arg(long, value_name = "N", default_value_t = 1)]
-    min_calls: i64,
+    min_calls: u32,
     /// Only calls to this database (logs that hold several).
     #[arg(long, value_name = "NAME")]
     database: Option<String>,
     /// Write values that look like emails, card or phone numbers and tokens as they are.
     #[arg(long)]
     keep_literals: bool,
+    /// An existing workload: recorded statements that match one of its queries (same
+    /// fingerprint) keep its name, tile, kind, budget and persona with its claims.
+    #[arg(long, value_name = "FILE")]
+    reference: Option<PathBuf>,
+    /// Also record pgperf's own traffic (application_name pgperf), e.g. to check a recording
+    /// of a `pgperf bench` run against the workload it ran.
+    #[arg(long)]
+    include_pgperf: bool,
     /// Workload file to write [default: standard output].
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
@@ -57,6 +66,9 @@ pub fn run(args: RecordArgs) -> anyhow::Result<Outcome> {
                 format: args.format,
                 database: args.database.clone(),
                 keep_literals: args.keep_literals,
+                include_pgperf: args.include_pgperf,
+                top: args.top,
+                min_calls: u64::from(args.min_calls),
             };
             let mut catalog = client.as_mut().map(Catalog::new);
             let recording = record::from_log::record(&bytes, &options, catalog.as_mut())
@@ -72,7 +84,7 @@ pub fn run(args: RecordArgs) -> anyhow::Result<Outcome> {
             })?;
             let options = StatOptions {
                 top: args.top,
-                min_calls: args.min_calls,
+                min_calls: i64::from(args.min_calls),
                 keep_literals: args.keep_literals,
             };
             let recording = record::from_stats::record(client, &options)
@@ -91,11 +103,28 @@ pub fn run(args: RecordArgs) -> anyhow::Result<Outcome> {
             recording.report.join("; ")
         ));
     }
-    let rendered =
-        record::write::render(&args.name, &header(&recording, &origin), &recording.drafts);
+    let reference = args.reference.as_deref().map(load_reference).transpose()?;
+    let rendered = record::write::render(
+        &args.name,
+        &header(&recording, &origin),
+        &recording.drafts,
+        reference.as_ref(),
+    );
     write_out(args.out.as_ref(), &rendered.text)?;
     summarise(&recording, args.out.as_ref());
     Ok(Outcome::Success)
+}
+
+fn load_reference(path: &std::path::Path) -> anyhow::Result<Reference> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the reference workload {}", path.display()))?;
+    let workload: crate::workload::WorkloadFile = toml::from_str(&text).map_err(|error| {
+        UsageError(format!(
+            "the reference workload {} is not a valid workload file: {error}",
+            path.display()
+        ))
+    })?;
+    Ok(Reference::new(&workload))
 }
 
 fn connect(url: &str) -> anyhow::Result<postgres::Client> {

@@ -19,6 +19,27 @@ pub struct LogOptions {
     /// Keep only calls to this database (when the log says which).
     pub database: Option<String>,
     pub keep_literals: bool,
+    /// Also record pgperf's own traffic (application_name `pgperf`), to check a recording
+    /// against the workload pgperf ran.
+    pub include_pgperf: bool,
+    /// Keep at most this many queries, by total time.
+    pub top: usize,
+    /// Leave out queries called fewer times.
+    pub min_calls: u64,
+}
+
+impl Default for LogOptions {
+    /// Everything in the log, of every database, with sensitive values replaced.
+    fn default() -> Self {
+        LogOptions {
+            format: LogFormat::Auto,
+            database: None,
+            keep_literals: false,
+            include_pgperf: false,
+            top: usize::MAX,
+            min_calls: 1,
+        }
+    }
 }
 
 /// One group of calls being collected.
@@ -71,12 +92,26 @@ pub fn record(
     let mut skipped: BTreeMap<String, u64> = BTreeMap::new();
     let groups = group_calls(&reading.calls, options, &mut skipped);
     let mut groups: Vec<Group> = groups.into_values().collect();
+    let rare = groups
+        .iter()
+        .filter(|g| g.calls < options.min_calls)
+        .count() as u64;
+    if rare > 0 {
+        *skipped
+            .entry(format!(
+                "statements called fewer than {} times",
+                options.min_calls
+            ))
+            .or_default() += rare;
+    }
+    groups.retain(|g| g.calls >= options.min_calls);
     groups.sort_by(|a, b| {
         let total = |g: &Group| g.total_ms.unwrap_or(g.calls as f64);
         total(b)
             .total_cmp(&total(a))
             .then_with(|| a.statement.fingerprint.cmp(&b.statement.fingerprint))
     });
+    groups.truncate(options.top);
     let drafts = drafts(groups, options.keep_literals, catalog)?;
     let format = reading.format.unwrap_or(LogFormat::Auto);
     let mut report = vec![format!(
@@ -128,7 +163,7 @@ fn group_calls(
     let mut groups = HashMap::new();
     for call in calls {
         let mut skip = |why: String| *skipped.entry(why).or_default() += 1;
-        if call.application.as_deref() == Some("pgperf") {
+        if call.application.as_deref() == Some("pgperf") && !options.include_pgperf {
             skip("pgperf's own traffic (application_name pgperf)".into());
             continue;
         }

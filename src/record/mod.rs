@@ -13,6 +13,7 @@ pub mod from_log;
 pub mod from_stats;
 pub mod log;
 pub mod privacy;
+pub mod reference;
 pub mod sql;
 pub mod write;
 

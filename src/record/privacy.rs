@@ -81,8 +81,9 @@ fn digits_only(value: &str, separators: &str) -> Option<String> {
 }
 
 fn is_card(value: &str) -> bool {
-    digits_only(value, " -")
-        .is_some_and(|digits| (13..=19).contains(&digits.len()) && luhn_sum(&digits).is_multiple_of(10))
+    digits_only(value, " -").is_some_and(|digits| {
+        (13..=19).contains(&digits.len()) && luhn_sum(&digits).is_multiple_of(10)
+    })
 }
 
 fn is_phone(value: &str) -> bool {

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
 
 use super::draft::Draft;
+use super::reference::Reference;
 use super::sql::ParamTarget;
 use crate::workload::{ParamSpec, Persona, QuerySpec, WorkloadFile};
 
@@ -20,19 +21,45 @@ pub struct Rendered {
     pub text: String,
 }
 
-/// Builds the workload from `drafts` (already in the order to write) and renders it.
-pub fn render(name: &str, header: &[String], drafts: &[Draft]) -> Rendered {
-    let names = query_names(drafts);
-    let personas: BTreeMap<String, Persona> = drafts
+/// Builds the workload from `drafts` (already in the order to write) and renders it; queries
+/// matching `reference` take its names, tiles, kinds, budgets and personas.
+pub fn render(
+    name: &str,
+    header: &[String],
+    drafts: &[Draft],
+    reference: Option<&Reference>,
+) -> Rendered {
+    let matches: Vec<Option<&QuerySpec>> = drafts
         .iter()
-        .filter_map(|d| d.role.clone())
-        .map(|role| (persona_name(&role), Persona { role, claims: None }))
+        .map(|d| reference.and_then(|r| r.query(&d.statement.fingerprint)))
         .collect();
-    let queries: Vec<QuerySpec> = drafts
-        .iter()
-        .zip(&names)
-        .map(|(d, n)| query_spec(d, n))
-        .collect();
+    let names = query_names(drafts, &matches);
+    let mut personas = BTreeMap::new();
+    let mut queries = Vec::new();
+    for ((draft, name), matched) in drafts.iter().zip(&names).zip(&matches) {
+        let mut query = query_spec(draft, name);
+        let inherited = matched.and_then(|m| reference.and_then(|r| r.persona_of(m)));
+        match (matched, inherited) {
+            (Some(matched), Some((persona, definition))) => {
+                adopt(&mut query, matched);
+                query.persona = Some(persona.clone());
+                personas.insert(persona, definition);
+            }
+            (matched, _) => {
+                if let Some(matched) = matched {
+                    adopt(&mut query, matched);
+                }
+                if let Some(role) = &draft.role {
+                    let definition = Persona {
+                        role: role.clone(),
+                        claims: None,
+                    };
+                    personas.entry(persona_name(role)).or_insert(definition);
+                }
+            }
+        }
+        queries.push(query);
+    }
     let workload = WorkloadFile {
         name: name.to_string(),
         description: Some(format!(
@@ -66,6 +93,14 @@ pub fn render(name: &str, header: &[String], drafts: &[Draft]) -> Rendered {
     Rendered { workload, text }
 }
 
+/// What the user wrote by hand in the reference query and a recording cannot know.
+fn adopt(query: &mut QuerySpec, matched: &QuerySpec) {
+    query.tile = matched.tile.clone();
+    query.kind = matched.kind;
+    query.budget_p95_ms = matched.budget_p95_ms;
+    query.statement_timeout_ms = matched.statement_timeout_ms;
+}
+
 fn query_spec(draft: &Draft, name: &str) -> QuerySpec {
     QuerySpec {
         name: name.to_string(),
@@ -83,6 +118,15 @@ fn query_spec(draft: &Draft, name: &str) -> QuerySpec {
 
 fn write_personas(text: &mut String, workload: &WorkloadFile) {
     for (name, persona) in &workload.personas {
+        if let Some(claims) = &persona.claims {
+            let claims = toml::Value::Table(claims.clone());
+            let _ = writeln!(
+                text,
+                "\n# From the reference workload.\n[personas.{name}]\nrole = {}\nclaims = {claims}",
+                toml::Value::String(persona.role.clone())
+            );
+            continue;
+        }
         let _ = writeln!(
             text,
             "\n# The role that ran these statements. Its JWT claims cannot be recovered from\n\
@@ -110,6 +154,15 @@ fn write_query(text: &mut String, draft: &Draft, query: &QuerySpec) {
     let _ = writeln!(text, "sql = {}", sql_string(&query.sql));
     let kind = toml::Value::try_from(query.kind).expect("a query kind serialises to a string");
     let _ = writeln!(text, "kind = {kind}");
+    if let Some(tile) = &query.tile {
+        let _ = writeln!(text, "tile = {}", toml::Value::String(tile.clone()));
+    }
+    if let Some(budget) = query.budget_p95_ms {
+        let _ = writeln!(text, "budget_p95_ms = {}", toml::Value::Float(budget));
+    }
+    if let Some(timeout) = query.statement_timeout_ms {
+        let _ = writeln!(text, "statement_timeout_ms = {timeout}");
+    }
     if let Some(persona) = &query.persona {
         let _ = writeln!(text, "persona = {}", toml::Value::String(persona.clone()));
     }
@@ -183,14 +236,15 @@ fn persona_name(role: &str) -> String {
         .collect()
 }
 
-/// `select_orders_by_customer_id`: verb, first table (or function), compared columns; made
-/// unique with the fingerprint, then the role, then a counter.
-fn query_names(drafts: &[Draft]) -> Vec<String> {
+/// The reference query's name, or `select_orders_by_customer_id`: verb, first table (or
+/// function), compared columns; made unique with the fingerprint, then the role, then a counter.
+fn query_names(drafts: &[Draft], matches: &[Option<&QuerySpec>]) -> Vec<String> {
     let mut taken = HashSet::new();
     drafts
         .iter()
-        .map(|draft| {
-            let base = base_name(draft);
+        .zip(matches)
+        .map(|(draft, matched)| {
+            let base = matched.map_or_else(|| base_name(draft), |m| m.name.clone());
             let role = draft.role.as_deref().map(persona_name).unwrap_or_default();
             let fingerprint =
                 &draft.statement.fingerprint[..8.min(draft.statement.fingerprint.len())];
@@ -309,7 +363,7 @@ mod tests {
 
     #[test]
     fn names_come_from_the_statement_and_are_unique() {
-        let names = query_names(&sample());
+        let names = query_names(&sample(), &[None; 5]);
         assert_eq!(names[0], "select_orders_by_customer_id_and_status");
         assert_eq!(names[1], "select_orders_by_customer_id_and_region");
         assert!(
@@ -324,7 +378,7 @@ mod tests {
     #[test]
     fn the_written_file_parses_back_to_the_same_workload() {
         let header = vec!["Recorded by pgperf record from a test".to_string()];
-        let rendered = render("recorded", &header, &sample());
+        let rendered = render("recorded", &header, &sample(), None);
         let parsed: WorkloadFile = toml::from_str(&rendered.text).expect("the file parses");
         assert_eq!(parsed, rendered.workload);
         insta::assert_snapshot!(rendered.text);
@@ -340,7 +394,7 @@ mod tests {
             note: "$1: TODO LIMIT value unknown; placeholder value, check it".into(),
             placeholder: true,
         };
-        let rendered = render("recorded", &[], &drafts);
+        let rendered = render("recorded", &[], &drafts, None);
         assert!(rendered.text.contains("# $1: TODO LIMIT value unknown"));
         let parsed: WorkloadFile = toml::from_str(&rendered.text).expect("the file parses");
         assert_eq!(parsed, rendered.workload);
