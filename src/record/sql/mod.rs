@@ -182,6 +182,21 @@ fn is_catalog(table: &TableRef) -> bool {
 
 /// Functions that are not PostgreSQL's own helpers, by position in the text.
 fn application_functions(parsed: &pg_query::ParseResult) -> Vec<String> {
+    let mut found: Vec<(i32, String)> = parsed
+        .protobuf
+        .nodes()
+        .into_iter()
+        .filter_map(|(node, ..)| match node {
+            NodeRef::FuncCall(call) => application_function(call).map(|name| (call.location, name)),
+            _ => None,
+        })
+        .collect();
+    found.sort_by_key(|(location, _)| *location);
+    found.into_iter().map(|(_, name)| name).collect()
+}
+
+/// `schema.name` of a called function, unless it is one of PostgreSQL's own helpers.
+fn application_function(call: &pg_query::protobuf::FuncCall) -> Option<String> {
     const HELPERS: [&str; 12] = [
         "set_config",
         "current_setting",
@@ -196,35 +211,22 @@ fn application_functions(parsed: &pg_query::ParseResult) -> Vec<String> {
         "setval",
         "currval",
     ];
-    let mut found: Vec<(i32, String)> = parsed
-        .protobuf
-        .nodes()
-        .into_iter()
-        .filter_map(|(node, ..)| match node {
-            NodeRef::FuncCall(call) => {
-                let names: Vec<&str> = call
-                    .funcname
-                    .iter()
-                    .filter_map(|n| match n.node.as_ref() {
-                        Some(pg_query::NodeEnum::String(s)) => Some(s.sval.as_str()),
-                        _ => None,
-                    })
-                    .collect();
-                let (schema, name) = match names.as_slice() {
-                    [schema, name] => (Some(*schema), *name),
-                    [name] => (None, *name),
-                    _ => return None,
-                };
-                let builtin = schema == Some("pg_catalog")
-                    || name.starts_with("pg_")
-                    || HELPERS.contains(&name);
-                (!builtin).then(|| (call.location, names.join(".")))
-            }
+    let names: Vec<&str> = call
+        .funcname
+        .iter()
+        .filter_map(|n| match n.node.as_ref() {
+            Some(pg_query::NodeEnum::String(s)) => Some(s.sval.as_str()),
             _ => None,
         })
         .collect();
-    found.sort_by_key(|(location, _)| *location);
-    found.into_iter().map(|(_, name)| name).collect()
+    let (schema, name) = match names.as_slice() {
+        [schema, name] => (Some(*schema), *name),
+        [name] => (None, *name),
+        _ => return None,
+    };
+    let builtin =
+        schema == Some("pg_catalog") || name.starts_with("pg_") || HELPERS.contains(&name);
+    (!builtin).then(|| names.join("."))
 }
 
 #[cfg(test)]
