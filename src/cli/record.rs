@@ -10,7 +10,15 @@ use crate::record::log::LogFormat;
 use crate::record::reference::Reference;
 use crate::record::{self, LogOptions, Recording, StatOptions, columns::Catalog};
 
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  the workload file was written (placeholders to check are listed on stderr)
+  2  usage error: no source, --from-stat-statements without a database, a bad URL or reference
+  3  nothing could be read from the log (reasons listed), no application statement found, or a
+     database error";
+
 #[derive(Debug, clap::Args)]
+#[command(after_help = EXIT_CODES)]
 #[command(group(
     clap::ArgGroup::new("source").required(true).args(["from_stat_statements", "from_log"])
 ))]
