@@ -7,7 +7,10 @@ use std::time::Instant;
 use pgperf::embedded::{Cluster, ClusterOptions};
 
 fn main() {
-    let runs: usize = std::env::var("RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(10);
+    let runs: usize = std::env::var("RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10);
     let mut ready_ms = Vec::with_capacity(runs);
     let mut teardown_ms = Vec::with_capacity(runs);
     for _ in 0..runs {
@@ -19,7 +22,10 @@ fn main() {
         teardown_ms.push(stopping.elapsed().as_secs_f64() * 1e3);
         assert!(!dir.exists(), "directory removed");
     }
-    report("start-to-ready (initdb + start + extensions)", &mut ready_ms);
+    report(
+        "start-to-ready (initdb + start + extensions)",
+        &mut ready_ms,
+    );
     report("stop and remove", &mut teardown_ms);
 }
 
