@@ -57,7 +57,10 @@ fn stand_in_roles_are_dropped_by_the_last_database_using_them() {
     let set = bundled();
     let mut first = fresh(&cluster, "first");
     let mut second = fresh(&cluster, "second");
-    assert!(stand_in_roles(&mut first).is_empty(), "a fresh cluster has no Supabase roles");
+    assert!(
+        stand_in_roles(&mut first).is_empty(),
+        "a fresh cluster has no Supabase roles"
+    );
 
     migrate::up(&mut first, &set, None).expect("first database migrates");
     migrate::up(&mut second, &set, None).expect("second database migrates");
@@ -107,5 +110,8 @@ fn existing_supabase_objects_are_left_alone() {
         vec!["anon", "authenticated", "service_role"],
         "pre-existing roles stay"
     );
-    assert!(has_auth_uid(&mut client), "the pre-existing auth schema stays");
+    assert!(
+        has_auth_uid(&mut client),
+        "the pre-existing auth schema stays"
+    );
 }

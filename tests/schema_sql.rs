@@ -80,7 +80,17 @@ fn run_pgtap(file: &str) {
     let database = format!("sql_{}", file.trim_end_matches(".sql"));
     let url = database_for(&database);
     let output = Command::new(cluster().bin_dir().join("psql"))
-        .args(["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", &url, "-f"])
+        .args([
+            "-X",
+            "-q",
+            "-A",
+            "-t",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-d",
+            &url,
+            "-f",
+        ])
         .arg(&path)
         .current_dir(path.parent().unwrap_or(Path::new(".")))
         .output()
