@@ -367,9 +367,13 @@ sql = "SELECT pg_sleep(0.01)"
     );
     let mut too_fast = settings(60, Protocol::Prepared);
     too_fast.rate_qps = Some(400.0);
-    let result = bench::run(&config, &workload, &too_fast, &context(&cluster, "rate")).expect("run");
+    let result =
+        bench::run(&config, &workload, &too_fast, &context(&cluster, "rate")).expect("run");
     assert!(
-        result.warnings.iter().any(|w| matches!(w, Warning::RateNotReached { .. })),
+        result
+            .warnings
+            .iter()
+            .any(|w| matches!(w, Warning::RateNotReached { .. })),
         "{:?}",
         result.warnings
     );
@@ -383,6 +387,7 @@ sql = "SELECT pg_sleep(0.01)"
 
     let mut feasible = settings(60, Protocol::Prepared);
     feasible.rate_qps = Some(40.0);
-    let result = bench::run(&config, &workload, &feasible, &context(&cluster, "rate")).expect("run");
+    let result =
+        bench::run(&config, &workload, &feasible, &context(&cluster, "rate")).expect("run");
     assert!(result.warnings.is_empty(), "{:?}", result.warnings);
 }
