@@ -196,3 +196,32 @@ fn a_minor_version_or_another_machine_is_still_comparable() {
             .comparable()
     );
 }
+
+#[test]
+fn a_lone_regression_among_many_queries_survives_the_correction() {
+    // With a fixed 500 replicates the smallest p-value is 2/501 and BH over 60 queries would
+    // lift it to 0.24: the replicate count must grow with the number of queries.
+    let baseline = run(
+        "a",
+        (0..60)
+            .map(|i| query(&format!("q{i}"), latencies_us(100, 5.0, i)))
+            .collect(),
+    );
+    let current = run(
+        "b",
+        (0..60)
+            .map(|i| {
+                let median_ms = if i == 17 { 10.0 } else { 5.0 };
+                query(&format!("q{i}"), latencies_us(100, median_ms, 100 + i))
+            })
+            .collect(),
+    );
+    let report = check(&baseline, &current, &options());
+    let regressed: Vec<&str> = report
+        .queries
+        .iter()
+        .filter(|q| q.verdict == Verdict::Regressed)
+        .map(|q| q.name.as_str())
+        .collect();
+    assert_eq!(regressed, ["q17"]);
+}

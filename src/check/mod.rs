@@ -76,11 +76,22 @@ fn verdicts(
     options: &CheckOptions,
 ) -> Vec<QueryVerdict> {
     let pairs = pair_queries(baseline, current);
+    let samples: Vec<Option<(Vec<f64>, Vec<f64>)>> = pairs
+        .iter()
+        .map(|(_, b, c)| Some((latencies(b.as_ref()?), latencies(c.as_ref()?))))
+        .collect();
+    let tests = samples
+        .iter()
+        .flatten()
+        .filter(|(b, c)| timing::can_bootstrap(b.len(), c.len()))
+        .count();
+    let resamples = timing::resamples_for(tests, options);
     let estimates: Vec<_> = pairs
         .iter()
-        .map(|(name, b, c)| match (b, c) {
-            (Some(b), Some(c)) => timing::estimate(name, &latencies(b), &latencies(c), options),
-            _ => None,
+        .zip(&samples)
+        .map(|((name, _, _), sides)| {
+            let (b, c) = sides.as_ref()?;
+            timing::estimate(name, b, c, options, resamples)
         })
         .collect();
     let timings = timing::decide(&estimates, options);
@@ -91,8 +102,14 @@ fn verdicts(
         .collect()
 }
 
+/// Finite raw latencies of a query: the sample its timing is judged on.
 fn latencies(query: &QueryResult) -> Vec<f64> {
-    query.raw_samples.iter().map(|s| s.latency_us).collect()
+    query
+        .raw_samples
+        .iter()
+        .map(|s| s.latency_us)
+        .filter(|v| v.is_finite())
+        .collect()
 }
 
 fn query_verdict(
