@@ -225,3 +225,30 @@ fn a_lone_regression_among_many_queries_survives_the_correction() {
         .collect();
     assert_eq!(regressed, ["q17"]);
 }
+
+#[test]
+fn a_current_run_that_stopped_early_cannot_pass() {
+    let baseline = run(
+        "a",
+        vec![
+            query("q1", latencies_us(200, 5.0, 1)),
+            query("q2", latencies_us(200, 5.0, 2)),
+        ],
+    );
+    let mut current = run("b", vec![query("q1", latencies_us(200, 5.0, 3))]);
+    current.complete = false;
+    current.abort_reason = Some("interrupted (Ctrl-C)".to_owned());
+    let report = check(&baseline, &current, &options());
+    assert_eq!(
+        verdicts(&report),
+        [
+            ("q1", Verdict::Unchanged, false),
+            ("q2", Verdict::Missing, false)
+        ]
+    );
+    assert_eq!(report.outcome, GateOutcome::Inconclusive);
+    assert_eq!(
+        report.current.abort_reason.as_deref(),
+        Some("interrupted (Ctrl-C)")
+    );
+}

@@ -29,7 +29,7 @@ pub fn check(baseline: &RunResult, current: &RunResult, options: &CheckOptions) 
     } else {
         Vec::new()
     };
-    let outcome = gate_outcome(&comparability, &queries, options);
+    let outcome = gate_outcome(&comparability, &queries, current.complete, options);
     CheckReport {
         schema_version: CHECK_SCHEMA_VERSION,
         baseline: run_ref(baseline),
@@ -46,6 +46,7 @@ fn run_ref(run: &RunResult) -> RunRef {
         run_id: run.run_id.clone(),
         started_at: run.started_at,
         complete: run.complete,
+        abort_reason: run.abort_reason.clone(),
     }
 }
 
@@ -197,20 +198,22 @@ fn headline(
     }
 }
 
-/// Not comparable beats everything; a gating finding beats an inconclusive query; an
-/// inconclusive query fails the run only when timing is part of the gate.
+/// Not comparable beats everything; a gating finding beats an inconclusive run. A current run
+/// that stopped early cannot pass (its missing queries were not judged); an inconclusive query
+/// fails the run only when timing is part of the gate.
 fn gate_outcome(
     comparability: &Comparability,
     queries: &[QueryVerdict],
+    current_complete: bool,
     options: &CheckOptions,
 ) -> GateOutcome {
+    let inconclusive_timing = options.fails_on(Signal::Timing)
+        && queries.iter().any(|q| q.verdict == Verdict::Inconclusive);
     if !comparability.comparable() && !comparability.overridden {
         GateOutcome::NotComparable
     } else if queries.iter().any(|q| q.fails_gate) {
         GateOutcome::Fail
-    } else if options.fails_on(Signal::Timing)
-        && queries.iter().any(|q| q.verdict == Verdict::Inconclusive)
-    {
+    } else if !current_complete || inconclusive_timing {
         GateOutcome::Inconclusive
     } else {
         GateOutcome::Pass

@@ -109,6 +109,9 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Outcome> {
     match report.outcome {
         GateOutcome::Pass => Ok(Outcome::Success),
         GateOutcome::Fail => Ok(Outcome::Findings),
+        GateOutcome::Inconclusive if !current.complete => anyhow::bail!(
+            "the current run stopped early, so not every query was judged: rerun the bench to the end"
+        ),
         GateOutcome::Inconclusive => anyhow::bail!(
             "some queries have too few samples to judge timing: raise --iterations to at least 59, or drop timing from --fail-on"
         ),
