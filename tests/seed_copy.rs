@@ -32,7 +32,9 @@ fn every_encoder_round_trips_through_the_server() {
     row.bool(true);
     row.timestamptz(1_700_000_000_123_456);
     row.date(19_000);
-    row.uuid(&uuid::Uuid::from_u128(0x0000_0001_0000_4000_8000_0000_0000_0002));
+    row.uuid(&uuid::Uuid::from_u128(
+        0x0000_0001_0000_4000_8000_0000_0000_0002,
+    ));
     row.jsonb(&serde_json::json!({"k": [1, "two"]}));
     row.text("busy");
     row.null();

@@ -76,8 +76,14 @@ fn same_seed_gives_identical_data_and_another_seed_does_not() {
         .filter(|(table, sum)| other_sums.get(*table) != Some(*sum))
         .count();
     // teams and SLA targets are fixed reference data; every other table draws randomness.
-    assert!(differing >= first_sums.len() - 2, "only {differing} tables differ");
-    assert_ne!(first_sums["approvals.approvals"], other_sums["approvals.approvals"]);
+    assert!(
+        differing >= first_sums.len() - 2,
+        "only {differing} tables differ"
+    );
+    assert_ne!(
+        first_sums["approvals.approvals"],
+        other_sums["approvals.approvals"]
+    );
 }
 
 #[test]
@@ -91,17 +97,28 @@ fn rows_grow_linearly_with_scale() {
     }
     for (table, rows) in small.iter().filter(|(_, rows)| **rows >= 1_000) {
         let ratio = double[table] as f64 / *rows as f64;
-        assert!((1.8..=2.2).contains(&ratio), "{table}: {rows} → {} rows", double[table]);
+        assert!(
+            (1.8..=2.2).contains(&ratio),
+            "{table}: {rows} → {} rows",
+            double[table]
+        );
     }
     let total_ratio = double.values().sum::<u64>() as f64 / small.values().sum::<u64>() as f64;
-    assert!((1.9..=2.1).contains(&total_ratio), "total grew {total_ratio}×");
+    assert!(
+        (1.9..=2.1).contains(&total_ratio),
+        "total grew {total_ratio}×"
+    );
 }
 
 #[test]
 fn seeded_rows_satisfy_every_foreign_key_and_the_personas_exist() {
     let cluster = Cluster::start(&ClusterOptions::default()).expect("cluster");
     let (mut client, report) = seeded(&cluster, "valid", &options(0.02, 42));
-    assert!(report.skipped_tables.is_empty(), "no generator for {:?}", report.skipped_tables);
+    assert!(
+        report.skipped_tables.is_empty(),
+        "no generator for {:?}",
+        report.skipped_tables
+    );
     for table in &report.tables {
         assert!(table.rows > 0, "{} is empty", table.table);
     }
@@ -114,12 +131,18 @@ fn seeded_rows_satisfy_every_foreign_key_and_the_personas_exist() {
             &[],
         )
         .expect("list foreign keys");
-    assert!(constraints.len() >= 20, "found {} foreign keys", constraints.len());
+    assert!(
+        constraints.len() >= 20,
+        "found {} foreign keys",
+        constraints.len()
+    );
     let mut tx = client.transaction().expect("begin");
     for constraint in &constraints {
         let (table, definition): (String, String) = (constraint.get(0), constraint.get(1));
-        tx.batch_execute(&format!("ALTER TABLE {table} ADD CONSTRAINT seed_check {definition}"))
-            .unwrap_or_else(|e| panic!("{table} {definition}: {}", pgperf::pg::describe(&e)));
+        tx.batch_execute(&format!(
+            "ALTER TABLE {table} ADD CONSTRAINT seed_check {definition}"
+        ))
+        .unwrap_or_else(|e| panic!("{table} {definition}: {}", pgperf::pg::describe(&e)));
         tx.batch_execute(&format!("ALTER TABLE {table} DROP CONSTRAINT seed_check"))
             .expect("drop the check");
     }
@@ -131,7 +154,10 @@ fn seeded_rows_satisfy_every_foreign_key_and_the_personas_exist() {
                 &[&persona.user_id],
             )
             .expect("persona user exists");
-        assert_eq!((row.get::<_, i64>(0), row.get::<_, String>(1)), (persona.team_id, persona.app_role.to_string()));
+        assert_eq!(
+            (row.get::<_, i64>(0), row.get::<_, String>(1)),
+            (persona.team_id, persona.app_role.to_string())
+        );
     }
     let pending_share: f64 = client
         .query_one(
@@ -140,7 +166,10 @@ fn seeded_rows_satisfy_every_foreign_key_and_the_personas_exist() {
         )
         .expect("pending share")
         .get(0);
-    assert!((0.01..=0.05).contains(&pending_share), "pending share {pending_share}");
+    assert!(
+        (0.01..=0.05).contains(&pending_share),
+        "pending share {pending_share}"
+    );
 }
 
 #[test]
@@ -167,5 +196,8 @@ fn refuses_a_role_that_is_not_a_superuser() {
         .batch_execute("CREATE ROLE plain_owner LOGIN; SET ROLE plain_owner")
         .expect("a plain role");
     let refused = seed(&mut client, &options(0.01, 42)).expect_err("not a superuser");
-    assert!(matches!(refused, SeedError::NotSuperuser { .. }), "{refused}");
+    assert!(
+        matches!(refused, SeedError::NotSuperuser { .. }),
+        "{refused}"
+    );
 }

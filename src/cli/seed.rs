@@ -25,12 +25,7 @@ pub struct SeedArgs {
 pub fn run(args: SeedArgs) -> anyhow::Result<Outcome> {
     let prepared = args.target.prepare()?;
     let options = SeedOptions {
-        scale: f64::from(
-            args.target
-                .scale
-                .or(prepared.project.scale)
-                .unwrap_or(1),
-        ),
+        scale: f64::from(args.target.scale.or(prepared.project.scale).unwrap_or(1)),
         rng_seed: prepared.rng_seed,
         truncate: args.truncate,
         anchor_date: args.anchor_date,
@@ -43,9 +38,8 @@ pub fn run(args: SeedArgs) -> anyhow::Result<Outcome> {
         "pgperf: seeding {} at scale {} with rng seed {}",
         prepared.target.url_redacted, options.scale, options.rng_seed
     );
-    let report = crate::seed::seed(&mut client, &options).with_context(|| {
-        format!("cannot seed {}", prepared.target.url_redacted)
-    })?;
+    let report = crate::seed::seed(&mut client, &options)
+        .with_context(|| format!("cannot seed {}", prepared.target.url_redacted))?;
     println!("{}", report_table(&report));
     for table in &report.skipped_tables {
         eprintln!("pgperf: warning: no generator for {table}; it was left empty");

@@ -162,7 +162,11 @@ impl Row {
 /// The binary send form of `numeric`: digit count, weight, sign, display scale, then base-10000
 /// digits, most significant first, without leading or trailing zero digits.
 fn encode_numeric(unscaled: i64, scale: u16) -> Vec<u8> {
-    let sign = if unscaled < 0 { NUMERIC_NEG } else { NUMERIC_POS };
+    let sign = if unscaled < 0 {
+        NUMERIC_NEG
+    } else {
+        NUMERIC_POS
+    };
     let pad = (4 - scale % 4) % 4;
     let frac_groups = i32::from((scale + pad) / 4);
     let mut magnitude = u128::from(unscaled.unsigned_abs()) * 10u128.pow(u32::from(pad));

@@ -55,8 +55,8 @@ const ROLE_CYCLE: [AppRole; 20] = {
     use AppRole::*;
     [
         Operator, Viewer, Operator, Manager, Operator, Viewer, Operator, Operator, Viewer,
-        Operator, Manager, Operator, Viewer, Operator, Admin, Operator, Viewer, Operator,
-        Manager, Operator,
+        Operator, Manager, Operator, Viewer, Operator, Admin, Operator, Viewer, Operator, Manager,
+        Operator,
     ]
 };
 

@@ -25,8 +25,8 @@ const TEAM_NAMES: [&str; 12] = [
 ];
 
 pub(crate) const FIRST_NAMES: [&str; 16] = [
-    "Ada", "Bruno", "Chloé", "Dmitri", "Esther", "Farid", "Grace", "Hiro", "Ines", "Jonas",
-    "Kemi", "Luca", "Maya", "Nils", "Olga", "Priya",
+    "Ada", "Bruno", "Chloé", "Dmitri", "Esther", "Farid", "Grace", "Hiro", "Ines", "Jonas", "Kemi",
+    "Luca", "Maya", "Nils", "Olga", "Priya",
 ];
 pub(crate) const LAST_NAMES: [&str; 16] = [
     "Novak", "Okafor", "Silva", "Tanaka", "Müller", "Haddad", "Kowalski", "Berg", "Rossi",
@@ -41,7 +41,11 @@ impl Generator for Teams {
     }
 
     fn columns(&self) -> &'static [(&'static str, T)] {
-        &[("id", T::Int8), ("name", T::Text), ("created_at", T::Timestamptz)]
+        &[
+            ("id", T::Int8),
+            ("name", T::Text),
+            ("created_at", T::Timestamptz),
+        ]
     }
 
     fn generate(&self, plan: &Plan, _rng: &mut ChaCha8Rng, out: &mut Sink<'_>) -> io::Result<()> {

@@ -23,7 +23,12 @@ const KINDS: [&str; 6] = [
     "content_publish",
 ];
 const KIND_WEIGHTS: [f64; 6] = [35.0, 20.0, 12.0, 10.0, 15.0, 8.0];
-const RUBRICS: [&str; 4] = ["policy_compliance", "accuracy", "timeliness", "communication"];
+const RUBRICS: [&str; 4] = [
+    "policy_compliance",
+    "accuracy",
+    "timeliness",
+    "communication",
+];
 
 /// Where an approval stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,7 +88,9 @@ impl<'a> FactsSource<'a> {
         let mut rng = row_rng(&self.key, id);
         let team_id = self.teams.sample(&mut rng) as i64;
         let kind = self.kinds.sample(&mut rng);
-        let created_us = self.diurnal.within(&mut rng, self.plan.end_us, HISTORY_DAYS);
+        let created_us = self
+            .diurnal
+            .within(&mut rng, self.plan.end_us, HISTORY_DAYS);
         let status = status(&mut rng, (self.plan.end_us - created_us) / DAY_US);
         let decided_us = (status != Status::Pending).then(|| {
             let wait_us = match status {
@@ -195,15 +202,22 @@ const REASONS: [&str; 6] = [
 /// Operators (sometimes managers) work approvals; 1 in 20 of a persona team's go to its
 /// operator persona, so the workload's operator always has a queue.
 fn assignee(plan: &Plan, rng: &mut ChaCha8Rng, facts: &ApprovalFacts) -> Option<uuid::Uuid> {
-    if rng.gen_bool(if facts.status == Status::Pending { 0.2 } else { 0.08 }) {
+    if rng.gen_bool(if facts.status == Status::Pending {
+        0.2
+    } else {
+        0.08
+    }) {
         return None;
     }
-    if rng.gen_bool(0.05) {
-        if let Some(persona) = plan.persona(facts.team_id, AppRole::Operator) {
-            return Some(persona.id);
-        }
+    if rng.gen_bool(0.05)
+        && let Some(persona) = plan.persona(facts.team_id, AppRole::Operator)
+    {
+        return Some(persona.id);
     }
-    Some(plan.pick_user(rng, facts.team_id, &[AppRole::Operator, AppRole::Manager]).id)
+    Some(
+        plan.pick_user(rng, facts.team_id, &[AppRole::Operator, AppRole::Manager])
+            .id,
+    )
 }
 
 fn amount_cents(rng: &mut ChaCha8Rng, kind: &str) -> Option<i64> {
@@ -221,12 +235,25 @@ fn amount_cents(rng: &mut ChaCha8Rng, kind: &str) -> Option<i64> {
 }
 
 /// `decided_by` and `decision_note`.
-fn write_decision(plan: &Plan, rng: &mut ChaCha8Rng, facts: &ApprovalFacts, row: &mut crate::seed::Row) {
+fn write_decision(
+    plan: &Plan,
+    rng: &mut ChaCha8Rng,
+    facts: &ApprovalFacts,
+    row: &mut crate::seed::Row,
+) {
     match facts.status {
         Status::Approved | Status::Rejected => {
-            row.uuid(&plan.pick_user(rng, facts.team_id, &[AppRole::Manager, AppRole::Admin]).id);
+            row.uuid(
+                &plan
+                    .pick_user(rng, facts.team_id, &[AppRole::Manager, AppRole::Admin])
+                    .id,
+            );
             if rng.gen_bool(0.4) {
-                row.text(if facts.status == Status::Approved { "within policy" } else { "outside policy: see payload" });
+                row.text(if facts.status == Status::Approved {
+                    "within policy"
+                } else {
+                    "outside policy: see payload"
+                });
             } else {
                 row.null();
             }
@@ -268,13 +295,17 @@ impl Generator for Grades {
         let mut next_id = 1i64;
         for approval_id in 1..=plan.approvals {
             let facts = source.get(approval_id);
-            let (Some(decided_us), Status::Approved | Status::Rejected) = (facts.decided_us, facts.status) else {
+            let (Some(decided_us), Status::Approved | Status::Rejected) =
+                (facts.decided_us, facts.status)
+            else {
                 continue;
             };
             if !rng.gen_bool(0.25) {
                 continue;
             }
-            let grader = plan.pick_user(rng, facts.team_id, &[AppRole::Manager, AppRole::Admin]).id;
+            let grader = plan
+                .pick_user(rng, facts.team_id, &[AppRole::Manager, AppRole::Admin])
+                .id;
             let graded_us = (decided_us + rng.gen_range(1..72) * HOUR_US).min(plan.end_us - 1);
             for rubric in RUBRICS.iter().take(rng.gen_range(1..=RUBRICS.len())) {
                 let row = out.row()?;
@@ -284,7 +315,11 @@ impl Generator for Grades {
                 row.uuid(&grader);
                 row.text(rubric);
                 row.int2(scores.sample(rng));
-                if rng.gen_bool(0.2) { row.text("see rubric guidance") } else { row.null() }
+                if rng.gen_bool(0.2) {
+                    row.text("see rubric guidance")
+                } else {
+                    row.null()
+                }
                 row.timestamptz(graded_us);
             }
         }
@@ -324,7 +359,9 @@ impl Generator for Edits {
             let until_us = facts.decided_us.unwrap_or(plan.end_us - 1);
             let mut items: i64 = rng.gen_range(1..12);
             for edit in 0..rng.gen_range(1..=3i64) {
-                let editor = plan.pick_user(rng, facts.team_id, &[AppRole::Operator, AppRole::Manager]).id;
+                let editor = plan
+                    .pick_user(rng, facts.team_id, &[AppRole::Operator, AppRole::Manager])
+                    .id;
                 let after = items + rng.gen_range(1..4);
                 let span_us = (until_us - facts.created_us).max(4);
                 let row = out.row()?;

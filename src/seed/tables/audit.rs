@@ -75,7 +75,11 @@ impl Generator for Log {
         events.sort_unstable();
         for (index, (logged_us, id, decision)) in events.into_iter().enumerate() {
             let facts = source.get(id);
-            let roles: &[AppRole] = if decision { &[AppRole::Manager] } else { &[AppRole::Operator] };
+            let roles: &[AppRole] = if decision {
+                &[AppRole::Manager]
+            } else {
+                &[AppRole::Operator]
+            };
             let actor = plan.pick_user(rng, facts.team_id, roles);
             let row = out.row()?;
             row.int8(index as i64 + 1);
@@ -109,7 +113,9 @@ fn write_change(row: &mut crate::seed::Row, id: u64, facts: &ApprovalFacts, deci
     } else {
         row.null();
         row.jsonb(&pending);
-        row.text(&format!("DELETE FROM approvals.approvals WHERE id = '{id}'::bigint"));
+        row.text(&format!(
+            "DELETE FROM approvals.approvals WHERE id = '{id}'::bigint"
+        ));
     }
 }
 

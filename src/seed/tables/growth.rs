@@ -16,8 +16,16 @@ use crate::seed::shape::{DAY_US, daily_factor, row_rng, stream_seed};
 const METRIC_DAYS: i64 = 365;
 const SECTIONS: [&str; 6] = ["grocery", "home", "garden", "pets", "tech", "kids"];
 const KEYWORDS: [&str; 10] = [
-    "best price", "near me", "delivery", "reviews", "discount code", "same day", "organic",
-    "bulk", "gift ideas", "how to choose",
+    "best price",
+    "near me",
+    "delivery",
+    "reviews",
+    "discount code",
+    "same day",
+    "organic",
+    "bulk",
+    "gift ideas",
+    "how to choose",
 ];
 const AD_CHANNELS: [&str; 4] = ["search", "social", "display", "video"];
 const CONTENT_KINDS: [&str; 4] = ["article", "video", "newsletter", "social_post"];
@@ -31,7 +39,9 @@ fn poisson(rng: &mut ChaCha8Rng, mean: f64) -> i64 {
     if mean <= 0.0 {
         return 0;
     }
-    Poisson::new(mean).map(|p| p.sample(rng) as i64).unwrap_or(0)
+    Poisson::new(mean)
+        .map(|p| p.sample(rng) as i64)
+        .unwrap_or(0)
 }
 
 pub struct SeoPages;
@@ -83,8 +93,8 @@ impl Generator for SeoRankings {
         ]
     }
 
-    /// Two to four keywords per page; positions walk randomly, and one series in 30 drops
-    /// 15-40 places in the last week.
+    /// Two to four keywords per page; positions walk randomly, and one series in 30 (plus the
+    /// first of each team's first page) drops 15-40 places in the last week.
     fn generate(&self, plan: &Plan, rng: &mut ChaCha8Rng, out: &mut Sink<'_>) -> io::Result<()> {
         let step = Normal::new(0.0, 0.6).expect("constant parameters are valid");
         for page_id in 1..=plan.seo_pages {
@@ -92,14 +102,20 @@ impl Generator for SeoRankings {
                 let keyword = KEYWORDS[((page_id * 7 + k) % KEYWORDS.len() as u64) as usize];
                 let volume = rng.gen_range(20.0..2_000.0);
                 let mut position: f64 = rng.gen_range(1.0..60.0);
-                let drop = rng.gen_bool(1.0 / 30.0).then(|| rng.gen_range(15.0..40.0));
+                // The first keyword of each team's first page always drops: every team's
+                // anomalies feed has something to show, at any scale.
+                let planted = page_id <= TEAMS && k == 0;
+                let drop = (rng.gen_bool(1.0 / 30.0) || planted).then(|| rng.gen_range(15.0..40.0));
                 for back in (1..=METRIC_DAYS).rev() {
                     position = (position + step.sample(rng)).clamp(1.0, 120.0);
                     let shown = match drop {
                         Some(places) if back <= 7 => (position + places).min(200.0),
                         _ => position,
                     };
-                    let impressions = poisson(rng, volume * daily_factor(plan.end_us - back * DAY_US, back));
+                    let impressions = poisson(
+                        rng,
+                        volume * daily_factor(plan.end_us - back * DAY_US, back),
+                    );
                     let ctr = (0.3 / shown.powf(0.9)).min(0.6);
                     let clicks = poisson(rng, impressions as f64 * ctr).min(impressions);
                     let row = out.row()?;
@@ -177,7 +193,10 @@ impl Generator for AdCampaigns {
             let row = out.row()?;
             row.int8(id as i64);
             row.int8(team_of(id));
-            row.text(&format!("{channel} {} #{id}", SECTIONS[rng.gen_range(0..SECTIONS.len())]));
+            row.text(&format!(
+                "{channel} {} #{id}",
+                SECTIONS[rng.gen_range(0..SECTIONS.len())]
+            ));
             row.text(channel);
             row.text(facts.status);
             row.int8(facts.daily_budget_cents);
@@ -224,7 +243,8 @@ impl Generator for AdDailyMetrics {
             let order_cents = rng.gen_range(2_000..12_000);
             for back in (last_back..=facts.start_back.min(METRIC_DAYS)).rev() {
                 let factor = daily_factor(plan.end_us - back * DAY_US, back);
-                let spend = (facts.daily_budget_cents as f64 * rng.gen_range(0.6..1.0) * factor) as i64;
+                let spend =
+                    (facts.daily_budget_cents as f64 * rng.gen_range(0.6..1.0) * factor) as i64;
                 let impressions = poisson(rng, spend as f64 / 0.8); // ~8 EUR CPM
                 let clicks = poisson(rng, impressions as f64 * ctr).min(impressions);
                 let conversions = poisson(rng, clicks as f64 * cvr).min(clicks);
@@ -276,9 +296,17 @@ impl Generator for ContentItems {
             row.int8(id as i64);
             row.int8(team_of(id));
             row.text(kind);
-            row.text(&format!("{} {} {id}", SECTIONS[rng.gen_range(0..SECTIONS.len())], kind.replace('_', " ")));
+            row.text(&format!(
+                "{} {} {id}",
+                SECTIONS[rng.gen_range(0..SECTIONS.len())],
+                kind.replace('_', " ")
+            ));
             if rng.gen_bool(0.9) {
-                row.uuid(&plan.pick_user(rng, team_of(id), &[AppRole::Operator, AppRole::Manager]).id);
+                row.uuid(
+                    &plan
+                        .pick_user(rng, team_of(id), &[AppRole::Operator, AppRole::Manager])
+                        .id,
+                );
             } else {
                 row.null();
             }

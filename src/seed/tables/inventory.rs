@@ -25,15 +25,27 @@ const CITIES: [&str; 12] = [
     "Graz", "Aarhus",
 ];
 const CATEGORIES: [&str; 8] = [
-    "grocery", "beverages", "household", "personal care", "electronics", "toys", "garden",
+    "grocery",
+    "beverages",
+    "household",
+    "personal care",
+    "electronics",
+    "toys",
+    "garden",
     "pet supplies",
 ];
 const ADJECTIVES: [&str; 8] = [
     "Classic", "Organic", "Compact", "Deluxe", "Everyday", "Family", "Travel", "Premium",
 ];
 const NOUNS: [&str; 8] = [
-    "Coffee Beans", "Dish Soap", "Phone Charger", "Dog Treats", "Garden Hose", "Shampoo",
-    "Puzzle", "Sparkling Water",
+    "Coffee Beans",
+    "Dish Soap",
+    "Phone Charger",
+    "Dog Treats",
+    "Garden Hose",
+    "Shampoo",
+    "Puzzle",
+    "Sparkling Water",
 ];
 
 /// What the inventory tables need to know about product `id`.
@@ -108,7 +120,13 @@ impl Generator for Locations {
     fn generate(&self, plan: &Plan, rng: &mut ChaCha8Rng, out: &mut Sink<'_>) -> io::Result<()> {
         for id in 1..=LOCATIONS {
             let city = CITIES[((id - 1) / 2) as usize % CITIES.len()];
-            let kind = if id % 2 == 1 { "warehouse" } else if rng.gen_bool(0.5) { "store" } else { "dark_store" };
+            let kind = if id % 2 == 1 {
+                "warehouse"
+            } else if rng.gen_bool(0.5) {
+                "store"
+            } else {
+                "dark_store"
+            };
             let row = out.row()?;
             row.int8(id as i64);
             row.int8(team_of_location(id));
@@ -339,7 +357,10 @@ impl Generator for PickerPayouts {
             let location_id = slot % LOCATIONS + 1;
             let team_id = team_of_location(location_id);
             let members = plan.team_users(team_id);
-            let picker = &plan.users[members[(slot / LOCATIONS) as usize % members.len()] as usize];
+            // Members are listed in user order, personas first (viewer, operator, …): the first
+            // picker of a persona team's locations is its operator persona.
+            let member = (slot / LOCATIONS + 1) as usize % members.len();
+            let picker = &plan.users[members[member] as usize];
             let rate_cents = rng.gen_range(25..60);
             for week in (0..PAYOUT_WEEKS).rev() {
                 let picks = rng.gen_range(200..1_500);
@@ -380,8 +401,10 @@ fn payout_approval(
     if !matches!(status, "approved" | "paid") {
         return None;
     }
-    (0..8).map(|_| rng.gen_range(1..=plan.approvals)).find(|id| {
-        let facts = approvals.get(*id);
-        facts.kind == "payout" && facts.team_id == team_id
-    })
+    (0..8)
+        .map(|_| rng.gen_range(1..=plan.approvals))
+        .find(|id| {
+            let facts = approvals.get(*id);
+            facts.kind == "payout" && facts.team_id == team_id
+        })
 }

@@ -120,14 +120,54 @@ pub struct Persona {
 /// For each of the first two teams one viewer, operator, manager and admin, with fixed uuids
 /// (`0000000T-0000-4000-8000-00000000000R`: team T, role R).
 pub const PERSONAS: [Persona; 8] = [
-    persona("viewer_t1", "00000001-0000-4000-8000-000000000001", 1, "viewer"),
-    persona("operator_t1", "00000001-0000-4000-8000-000000000002", 1, "operator"),
-    persona("manager_t1", "00000001-0000-4000-8000-000000000003", 1, "manager"),
-    persona("admin_t1", "00000001-0000-4000-8000-000000000004", 1, "admin"),
-    persona("viewer_t2", "00000002-0000-4000-8000-000000000001", 2, "viewer"),
-    persona("operator_t2", "00000002-0000-4000-8000-000000000002", 2, "operator"),
-    persona("manager_t2", "00000002-0000-4000-8000-000000000003", 2, "manager"),
-    persona("admin_t2", "00000002-0000-4000-8000-000000000004", 2, "admin"),
+    persona(
+        "viewer_t1",
+        "00000001-0000-4000-8000-000000000001",
+        1,
+        "viewer",
+    ),
+    persona(
+        "operator_t1",
+        "00000001-0000-4000-8000-000000000002",
+        1,
+        "operator",
+    ),
+    persona(
+        "manager_t1",
+        "00000001-0000-4000-8000-000000000003",
+        1,
+        "manager",
+    ),
+    persona(
+        "admin_t1",
+        "00000001-0000-4000-8000-000000000004",
+        1,
+        "admin",
+    ),
+    persona(
+        "viewer_t2",
+        "00000002-0000-4000-8000-000000000001",
+        2,
+        "viewer",
+    ),
+    persona(
+        "operator_t2",
+        "00000002-0000-4000-8000-000000000002",
+        2,
+        "operator",
+    ),
+    persona(
+        "manager_t2",
+        "00000002-0000-4000-8000-000000000003",
+        2,
+        "manager",
+    ),
+    persona(
+        "admin_t2",
+        "00000002-0000-4000-8000-000000000004",
+        2,
+        "admin",
+    ),
 ];
 
 const fn persona(
