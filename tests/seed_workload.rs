@@ -5,100 +5,65 @@
 use pgperf::embedded::{Cluster, ClusterOptions};
 use pgperf::pg::{TextParam, quote_ident};
 use pgperf::seed::{PERSONAS, SeedOptions, seed};
-use pgperf::workload::{ParamSpec, QuerySpec, WorkloadFile};
+use pgperf::workload::{Generator, ParamPlan, Query, Workload, WorkloadFile};
 use postgres::types::ToSql;
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 const WORKLOAD: &str = include_str!("../workloads/dashboard.toml");
 /// Parameter draws per query: each must run; at least one must return rows.
 const DRAWS: usize = 3;
-/// Queries that may legitimately return nothing on a small seeded database, with why.
-const MAY_BE_EMPTY: &[(&str, &str)] = &[];
 
-fn workload() -> WorkloadFile {
-    toml::from_str(WORKLOAD).expect("workloads/dashboard.toml parses")
+/// The workload through pgperf's own validation (placeholders, personas, generators).
+fn workload() -> Workload {
+    pgperf::workload::load_str(WORKLOAD, "workloads/dashboard.toml")
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
-fn seeded_client(cluster: &Cluster) -> postgres::Client {
-    cluster.create_database("dash").expect("create database");
-    let mut client = cluster.connect("dash").expect("connect");
+fn migrated(cluster: &Cluster, name: &str) -> postgres::Client {
+    cluster.create_database(name).expect("create database");
+    let mut client = cluster.connect(name).expect("connect");
     let set = pgperf::migrate::pair_files(pgperf::bundled::migration_files())
         .expect("bundled migrations pair up");
     pgperf::migrate::up(&mut client, &set, None).expect("migrations apply");
-    let options = SeedOptions {
-        scale: 0.05,
-        ..SeedOptions::default()
-    };
-    seed(&mut client, &options).expect("seeding succeeds");
     client
 }
 
-fn value_text(value: &toml::Value) -> String {
-    match value {
-        toml::Value::String(text) => text.clone(),
-        other => other.to_string(),
-    }
-}
-
-/// A minimal stand-in for the bench's parameter generator: same meaning, simpler draws.
-fn draw(client: &mut postgres::Client, rng: &mut ChaCha8Rng, spec: &ParamSpec) -> Option<String> {
-    match spec {
-        ParamSpec::Value { value } => Some(value_text(value)),
-        ParamSpec::OneOf { one_of, .. } => {
-            Some(value_text(&one_of[rng.gen_range(0..one_of.len())]))
-        }
-        ParamSpec::IntBetween {
-            int_between: [min, max],
-        } => Some(rng.gen_range(*min..=*max).to_string()),
-        ParamSpec::FloatBetween {
-            float_between: [min, max],
-        } => Some(rng.gen_range(*min..*max).to_string()),
-        ParamSpec::Ago { ago, jitter } => {
-            let row = client
-                .query_one(
-                    "SELECT to_char((now() - $1::text::interval - $2::float8 * $3::text::interval) \
-                     AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')",
-                    &[
-                        ago,
-                        &rng.r#gen::<f64>(),
-                        &jitter.clone().unwrap_or_else(|| "0 s".into()),
-                    ],
-                )
-                .expect("ago is an interval");
-            Some(row.get(0))
-        }
-        ParamSpec::Sample { sample, limit } => {
-            let sql = format!(
-                "SELECT v::text FROM ({sample}) s(v) LIMIT {}",
-                limit.unwrap_or(1000)
-            );
-            let rows = client
-                .query(&sql, &[])
-                .unwrap_or_else(|e| panic!("sample {sample}: {e}"));
-            assert!(!rows.is_empty(), "sample returned nothing: {sample}");
-            rows[rng.gen_range(0..rows.len())].get(0)
-        }
-        ParamSpec::Recorded { recorded, .. } => {
-            Some(value_text(&recorded[rng.gen_range(0..recorded.len())]))
-        }
-    }
+/// Ready generators of one query; `sample` ones resolved against the seeded data as the
+/// connecting user, as the bench does.
+fn generators(client: &mut postgres::Client, query: &Query) -> Vec<Generator> {
+    query
+        .params
+        .iter()
+        .map(|plan| match plan {
+            ParamPlan::Ready(generator) => generator.clone(),
+            ParamPlan::Sample { sql, limit } => {
+                let wrapped = format!("SELECT v::text FROM ({sql}) s(v) LIMIT {limit}");
+                let rows = client
+                    .query(&wrapped, &[])
+                    .unwrap_or_else(|e| panic!("{}: sample {sql}: {e}", query.name));
+                assert!(
+                    !rows.is_empty(),
+                    "{}: sample returned nothing: {sql}",
+                    query.name
+                );
+                Generator::from_rows(rows.iter().map(|row| row.get(0)).collect())
+            }
+        })
+        .collect()
 }
 
 /// Runs `query` once as its persona in a rolled-back transaction; returns the row count.
 fn run_as_persona(
     client: &mut postgres::Client,
-    file: &WorkloadFile,
-    query: &QuerySpec,
+    query: &Query,
     params: &[TextParam],
 ) -> Result<usize, String> {
-    let persona_name = query
+    let persona = query
         .persona
         .as_ref()
-        .or(file.defaults.persona.as_ref())
-        .expect("every query has a persona");
-    let persona = &file.personas[persona_name];
-    let claims = serde_json::to_string(&persona.claims).expect("claims serialise");
+        .expect("every dashboard query has a persona");
+    let claims = persona.claims.as_ref().map(|claims| claims.to_string());
     let mut tx = client.transaction().expect("begin");
     tx.batch_execute(&format!("SET LOCAL ROLE {}", quote_ident(&persona.role)))
         .expect("set role");
@@ -118,25 +83,31 @@ fn run_as_persona(
 
 #[test]
 fn every_dashboard_query_runs_under_its_persona_and_returns_rows() {
-    let file = workload();
+    let workload = workload();
     let cluster = Cluster::start(&ClusterOptions::default()).expect("cluster");
-    let mut client = seeded_client(&cluster);
+    let mut client = migrated(&cluster, "dash");
+    let options = SeedOptions {
+        scale: 0.05,
+        ..SeedOptions::default()
+    };
+    seed(&mut client, &options).expect("seeding succeeds");
     let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let now = chrono::Utc::now();
     let mut failures = Vec::new();
-    for query in &file.queries {
+    for query in &workload.queries {
+        let generators = generators(&mut client, query);
         let mut most_rows = 0;
         for _ in 0..DRAWS {
-            let params: Vec<TextParam> = query
-                .params
+            let params: Vec<TextParam> = generators
                 .iter()
-                .map(|spec| TextParam(draw(&mut client, &mut rng, spec)))
+                .map(|generator| TextParam(generator.draw(&mut rng, now)))
                 .collect();
-            match run_as_persona(&mut client, &file, query, &params) {
+            match run_as_persona(&mut client, query, &params) {
                 Ok(rows) => most_rows = most_rows.max(rows),
                 Err(error) => failures.push(format!("{} with {params:?}: {error}", query.name)),
             }
         }
-        if most_rows == 0 && !MAY_BE_EMPTY.iter().any(|(name, _)| *name == query.name) {
+        if most_rows == 0 {
             failures.push(format!("{} returned no rows in {DRAWS} draws", query.name));
         }
     }
@@ -145,13 +116,9 @@ fn every_dashboard_query_runs_under_its_persona_and_returns_rows() {
 
 #[test]
 fn workload_covers_every_rpc_and_tile_view_and_uses_the_seeded_personas() {
-    let file = workload();
+    let file: WorkloadFile = toml::from_str(WORKLOAD).expect("workloads/dashboard.toml parses");
     let cluster = Cluster::start(&ClusterOptions::default()).expect("cluster");
-    cluster.create_database("catalog").expect("create database");
-    let mut client = cluster.connect("catalog").expect("connect");
-    let set = pgperf::migrate::pair_files(pgperf::bundled::migration_files())
-        .expect("bundled migrations pair up");
-    pgperf::migrate::up(&mut client, &set, None).expect("migrations apply");
+    let mut client = migrated(&cluster, "catalog");
     // RPCs callers may execute, and the tile views of `api`.
     let names: Vec<String> = client
         .query(
