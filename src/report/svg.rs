@@ -1,0 +1,381 @@
+//! Draws the charts as inline SVG with plotters' SVG backend. No fonts are needed: the browser
+//! draws the text, and plotters escapes it. Latency axes are logarithmic with 1-2-5 ticks and
+//! labels in milliseconds (raw log-axis labels print float noise).
+
+use plotters::coord::Shift;
+use plotters::coord::combinators::{BindKeyPoints, IntoLogRange};
+use plotters::coord::types::RangedCoordf64;
+use plotters::prelude::*;
+
+use super::chart_data::{Drift, QueryCharts};
+use super::escape::Svg;
+use super::format;
+
+const SIZE: (u32, u32) = (440, 280);
+const FONT: &str = "sans-serif";
+pub const BLUE: RGBColor = RGBColor(37, 99, 235);
+pub const ORANGE: RGBColor = RGBColor(217, 119, 6);
+pub const RED: RGBColor = RGBColor(220, 38, 38);
+pub const GREY: RGBColor = RGBColor(115, 115, 115);
+
+type DrawError = DrawingAreaErrorKind<std::io::Error>;
+
+/// A chart could not be drawn; the report shows this message where the chart would be.
+#[derive(Debug, thiserror::Error)]
+#[error("chart not drawn: {0}")]
+pub struct ChartError(String);
+
+impl From<DrawError> for ChartError {
+    fn from(error: DrawError) -> Self {
+        ChartError(error.to_string())
+    }
+}
+
+/// A polyline with a legend entry; latencies in ms, x or y depending on the chart.
+#[derive(Debug, Clone)]
+pub struct Line {
+    pub label: String,
+    pub color: RGBColor,
+    pub dashed: bool,
+    pub points: Vec<(f64, f64)>,
+}
+
+fn render(
+    draw: impl for<'a> FnOnce(&DrawingArea<SVGBackend<'a>, Shift>) -> Result<(), DrawError>,
+) -> Result<Svg, ChartError> {
+    let mut buffer = String::new();
+    {
+        let root = SVGBackend::with_string(&mut buffer, SIZE).into_drawing_area();
+        root.fill(&WHITE)?;
+        draw(&root)?;
+        root.present()?;
+    }
+    Ok(Svg(buffer))
+}
+
+/// Ticks at 1, 2, 5 × 10^k inside `[low, high]` (1 × 10^k only when that is too many, all
+/// integers 1..9 when the range is too narrow for three).
+pub fn log_ticks(low: f64, high: f64) -> Vec<f64> {
+    let ticks_with = |multipliers: &[f64]| -> Vec<f64> {
+        let first = low.log10().floor() as i32;
+        let last = high.log10().ceil() as i32;
+        (first..=last)
+            .flat_map(|exponent| multipliers.iter().map(move |m| m * 10f64.powi(exponent)))
+            .filter(|tick| *tick >= low && *tick <= high)
+            .collect()
+    };
+    let ticks = ticks_with(&[1.0, 2.0, 5.0]);
+    if ticks.len() > 9 {
+        ticks_with(&[1.0])
+    } else if ticks.len() < 3 {
+        ticks_with(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0])
+    } else {
+        ticks
+    }
+}
+
+fn axis_ms(value: &f64) -> String {
+    format::significant(*value, 2)
+}
+
+/// Widens `[low, high]` (ms) so that the budget shows when it is within 4× of the data.
+fn latency_range(low_ms: f64, high_ms: f64, budget_us: Option<f64>) -> (f64, f64) {
+    match budget_us.map(|us| us / 1000.0) {
+        Some(budget) if budget > high_ms && budget <= high_ms * 4.0 => (low_ms, budget * 1.15),
+        Some(budget) if budget < low_ms && budget * 4.0 >= low_ms => (budget / 1.15, high_ms),
+        _ => (low_ms, high_ms),
+    }
+}
+
+fn vertical(label: &str, color: RGBColor, x_ms: f64, y_top: f64, dashed: bool) -> Line {
+    Line {
+        label: label.to_string(),
+        color,
+        dashed,
+        points: vec![(x_ms, 0.0), (x_ms, y_top)],
+    }
+}
+
+fn budget_and_p95(charts: &QueryCharts, y_top: f64, range: (f64, f64)) -> Vec<Line> {
+    let p95 = charts.markers.iter().find(|(label, _)| label == "P95");
+    let mut lines: Vec<Line> = p95
+        .map(|(_, us)| vertical("P95", ORANGE, us / 1000.0, y_top, false))
+        .into_iter()
+        .collect();
+    if let Some(budget_us) = charts.budget_us {
+        lines.push(vertical("budget", RED, budget_us / 1000.0, y_top, true));
+    }
+    lines.retain(|line| line.points[0].0 >= range.0 && line.points[0].0 <= range.1);
+    lines
+}
+
+fn draw_lines<'a, X, Y>(
+    chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, Y>>,
+    lines: &[Line],
+) -> Result<(), DrawError>
+where
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
+    for line in lines {
+        let style = line.color.stroke_width(2);
+        let color = line.color;
+        let points = line.points.clone();
+        let series = if line.dashed {
+            chart.draw_series(DashedLineSeries::new(points, 6, 4, style))?
+        } else {
+            chart.draw_series(LineSeries::new(points, style))?
+        };
+        series.label(line.label.clone()).legend(move |(x, y)| {
+            PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
+        });
+    }
+    Ok(())
+}
+
+fn legend<'a, X, Y>(
+    chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, Y>>,
+    position: SeriesLabelPosition,
+) -> Result<(), DrawError>
+where
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
+    chart
+        .configure_series_labels()
+        .position(position)
+        .label_font((FONT, 13))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.3))
+        .draw()
+}
+
+/// Latency histogram with logarithmic bins, the P95 and the budget.
+pub fn histogram(charts: &QueryCharts) -> Result<Option<Svg>, ChartError> {
+    let (Some(first), Some(last)) = (charts.histogram.first(), charts.histogram.last()) else {
+        return Ok(None);
+    };
+    let range = latency_range(
+        first.low_us / 1000.0,
+        last.high_us / 1000.0,
+        charts.budget_us,
+    );
+    let max_count = charts
+        .histogram
+        .iter()
+        .map(|bin| bin.count)
+        .max()
+        .unwrap_or(1) as f64;
+    let y_top = max_count * 1.15;
+    let lines = budget_and_p95(charts, y_top, range);
+    render(|root| {
+        let mut chart = ChartBuilder::on(root)
+            .margin(12)
+            .x_label_area_size(42)
+            .y_label_area_size(58)
+            .build_cartesian_2d(
+                (range.0..range.1)
+                    .log_scale()
+                    .with_key_points(log_ticks(range.0, range.1)),
+                0.0..y_top,
+            )?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .y_max_light_lines(0)
+            .y_labels(5)
+            .label_style((FONT, 13))
+            .axis_desc_style((FONT, 13))
+            .x_desc("latency (ms, log scale)")
+            .y_desc("executions")
+            .x_label_formatter(&axis_ms)
+            .y_label_formatter(&|count| format::count(count.round() as i64))
+            .draw()?;
+        chart.draw_series(charts.histogram.iter().map(|bin| {
+            Rectangle::new(
+                [
+                    (bin.low_us / 1000.0, 0.0),
+                    (bin.high_us / 1000.0, bin.count as f64),
+                ],
+                BLUE.mix(0.55).filled(),
+            )
+        }))?;
+        draw_lines(&mut chart, &lines)?;
+        legend(&mut chart, SeriesLabelPosition::UpperRight)
+    })
+    .map(Some)
+}
+
+/// One or more CDFs on a logarithmic latency axis, with extra marker lines.
+pub fn cdf(series: &[Line], markers: &[Line]) -> Result<Option<Svg>, ChartError> {
+    let xs = || {
+        series
+            .iter()
+            .flat_map(|line| line.points.iter().map(|point| point.0))
+    };
+    let (Some(low), Some(high)) = (xs().reduce(f64::min), xs().reduce(f64::max)) else {
+        return Ok(None);
+    };
+    let range = (low / 1.1, (high * 1.1).max(low * 2.0));
+    let range = markers
+        .iter()
+        .map(|marker| marker.points[0].0)
+        .fold(range, |(lo, hi), x| latency_range(lo, hi, Some(x * 1000.0)));
+    render(|root| {
+        let mut chart = ChartBuilder::on(root)
+            .margin(12)
+            .x_label_area_size(42)
+            .y_label_area_size(58)
+            .build_cartesian_2d(
+                (range.0..range.1)
+                    .log_scale()
+                    .with_key_points(log_ticks(range.0, range.1)),
+                0.0..1.02,
+            )?;
+        chart
+            .configure_mesh()
+            .x_max_light_lines(0)
+            .y_max_light_lines(0)
+            .y_labels(6)
+            .label_style((FONT, 13))
+            .axis_desc_style((FONT, 13))
+            .x_desc("latency (ms, log scale)")
+            .y_desc("share of executions")
+            .x_label_formatter(&axis_ms)
+            .y_label_formatter(&|share| format!("{:.0}%", share * 100.0))
+            .bold_line_style(BLACK.mix(0.08))
+            .draw()?;
+        let markers: Vec<Line> = markers
+            .iter()
+            .filter(|m| m.points[0].0 >= range.0 && m.points[0].0 <= range.1)
+            .cloned()
+            .collect();
+        draw_lines(&mut chart, series)?;
+        draw_lines(&mut chart, &markers)?;
+        legend(&mut chart, SeriesLabelPosition::LowerRight)
+    })
+    .map(Some)
+}
+
+/// The CDF of one query with its P95 and budget.
+pub fn query_cdf(charts: &QueryCharts) -> Result<Option<Svg>, ChartError> {
+    let series = Line {
+        label: "CDF".to_string(),
+        color: BLUE,
+        dashed: false,
+        points: charts
+            .cdf
+            .iter()
+            .map(|[us, share]| (us / 1000.0, *share))
+            .collect(),
+    };
+    let markers = budget_and_p95(charts, 1.0, (0.0, f64::INFINITY));
+    cdf(&[series], &markers)
+}
+
+/// Rolling-window P50 and P95 over the run's time, with the budget.
+pub fn drift(drift: &Drift, budget_us: Option<f64>) -> Result<Option<Svg>, ChartError> {
+    let mut lines = vec![
+        drift_line("rolling P50", BLUE, drift, |point| point.p50_us),
+        drift_line("rolling P95", ORANGE, drift, |point| point.p95_us),
+    ];
+    let ys = || {
+        lines
+            .iter()
+            .flat_map(|line| line.points.iter().map(|point| point.1))
+    };
+    let (Some(low), Some(high)) = (ys().reduce(f64::min), ys().reduce(f64::max)) else {
+        return Ok(None);
+    };
+    let y_range = latency_range(low / 1.2, (high * 1.2).max(low * 2.0), budget_us);
+    let x_end = drift
+        .points
+        .last()
+        .map_or(1.0, |point| point.at_s)
+        .max(0.001);
+    if let Some(budget_ms) = budget_us.map(|us| us / 1000.0) {
+        if budget_ms >= y_range.0 && budget_ms <= y_range.1 {
+            let points = vec![(0.0, budget_ms), (x_end, budget_ms)];
+            lines.push(Line {
+                label: "budget".into(),
+                color: RED,
+                dashed: true,
+                points,
+            });
+        }
+    }
+    render(|root| draw_drift(root, &lines, (0.0, x_end * 1.02), y_range)).map(Some)
+}
+
+fn drift_line(
+    label: &str,
+    color: RGBColor,
+    drift: &Drift,
+    value: fn(&super::chart_data::DriftPoint) -> f64,
+) -> Line {
+    Line {
+        label: label.to_string(),
+        color,
+        dashed: false,
+        points: drift
+            .points
+            .iter()
+            .map(|point| (point.at_s, value(point) / 1000.0))
+            .collect(),
+    }
+}
+
+fn draw_drift(
+    root: &DrawingArea<SVGBackend<'_>, Shift>,
+    lines: &[Line],
+    x_range: (f64, f64),
+    y_range: (f64, f64),
+) -> Result<(), DrawError> {
+    let x_coord: RangedCoordf64 = (x_range.0..x_range.1).into();
+    let mut chart = ChartBuilder::on(root)
+        .margin(12)
+        .x_label_area_size(42)
+        .y_label_area_size(58)
+        .build_cartesian_2d(
+            x_coord,
+            (y_range.0..y_range.1)
+                .log_scale()
+                .with_key_points(log_ticks(y_range.0, y_range.1)),
+        )?;
+    chart
+        .configure_mesh()
+        .x_max_light_lines(0)
+        .y_max_light_lines(0)
+        .x_labels(6)
+        .label_style((FONT, 13))
+        .axis_desc_style((FONT, 13))
+        .x_desc("time into the run (s)")
+        .y_desc("latency (ms, log scale)")
+        .x_label_formatter(&|seconds| format::significant(*seconds, 3))
+        .y_label_formatter(&axis_ms)
+        .bold_line_style(BLACK.mix(0.08))
+        .draw()?;
+    draw_lines(&mut chart, lines)?;
+    legend(&mut chart, SeriesLabelPosition::UpperRight)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_ticks_are_round_numbers() {
+        assert_eq!(log_ticks(0.15, 30.0), [0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0]);
+        assert_eq!(
+            log_ticks(0.01, 10_000.0),
+            [0.01, 0.1, 1.0, 10.0, 100.0, 1000.0, 10_000.0]
+        );
+        assert_eq!(log_ticks(1.5, 4.5), [2.0, 3.0, 4.0]);
+    }
+
+    #[test]
+    fn axis_labels_have_no_float_noise() {
+        assert_eq!(axis_ms(&0.30000000000000004), "0.3");
+        assert_eq!(axis_ms(&2000.0), "2000");
+    }
+}
