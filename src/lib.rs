@@ -6,6 +6,7 @@
 
 pub mod advise;
 pub mod bench;
+pub mod bundled;
 pub mod check;
 pub mod cli;
 pub mod embedded;

@@ -1,10 +1,210 @@
-//! `pgperf migrate`.
+//! `pgperf migrate up|down|status|verify`.
 
-use super::Outcome;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use comfy_table::Table;
+
+use super::config::ProjectConfig;
+use super::target::connect;
+use super::{Outcome, UsageError};
+use crate::embedded::{Cluster, ClusterOptions};
+use crate::migrate::{self, MigrationState};
 
 #[derive(Debug, clap::Args)]
-pub struct MigrateArgs {}
+pub struct MigrateArgs {
+    #[command(subcommand)]
+    action: Action,
+    /// Database to migrate (up, down, status). verify uses a scratch database: on this server
+    /// when given, else on a private throwaway PostgreSQL.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        hide_env_values = true,
+        value_name = "URL",
+        global = true
+    )]
+    db: Option<String>,
+    /// Migrations folder [default: `migrations` from pgperf.toml, else ./migrations].
+    #[arg(long, value_name = "DIR", global = true)]
+    dir: Option<PathBuf>,
+    /// Project config file [default: ./pgperf.toml when present].
+    #[arg(long, value_name = "FILE", global = true)]
+    config: Option<PathBuf>,
+}
 
-pub fn run(_args: MigrateArgs) -> anyhow::Result<Outcome> {
-    anyhow::bail!("pgperf migrate is not built yet")
+#[derive(Debug, clap::Subcommand)]
+enum Action {
+    /// Apply pending migrations, in order.
+    Up {
+        /// Stop after this version.
+        #[arg(long, value_name = "VERSION")]
+        to: Option<i64>,
+    },
+    /// Revert the most recent migrations with their rollback files.
+    Down {
+        /// How many to revert.
+        #[arg(long, default_value_t = 1, conflicts_with = "all")]
+        steps: usize,
+        /// Revert every applied migration.
+        #[arg(long)]
+        all: bool,
+    },
+    /// List migrations and whether each is applied, pending, changed or missing.
+    Status,
+    /// Prove every migration reversible: up, down, up with an identical catalog each time.
+    Verify,
+}
+
+pub fn run(args: MigrateArgs) -> anyhow::Result<Outcome> {
+    let project = ProjectConfig::load(args.config.as_deref())?;
+    let dir = args
+        .dir
+        .clone()
+        .or(project.migrations.clone())
+        .unwrap_or_else(|| PathBuf::from("migrations"));
+    let set = load(&dir)?;
+    let url = args.db.clone().or(project.db.clone());
+    match args.action {
+        Action::Verify => verify(url.as_deref(), &set),
+        action => {
+            let url = url.ok_or_else(|| {
+                UsageError("migrate up, down and status need a database: pass --db URL or set DATABASE_URL".into())
+            })?;
+            let redacted = crate::pg::redact_url(&url);
+            let config: postgres::Config = url.parse().map_err(|e| {
+                UsageError(format!("the database URL {redacted} is not valid ({e})"))
+            })?;
+            let mut client = connect(&config, &redacted)?;
+            apply(&mut client, &set, action)
+        }
+    }
+}
+
+fn load(dir: &Path) -> anyhow::Result<Vec<migrate::Migration>> {
+    if !dir.is_dir() {
+        return Err(UsageError(format!(
+            "the migrations folder {} does not exist; pass --dir DIR",
+            dir.display()
+        ))
+        .into());
+    }
+    Ok(migrate::load_dir(dir)?)
+}
+
+fn apply(
+    client: &mut postgres::Client,
+    set: &[migrate::Migration],
+    action: Action,
+) -> anyhow::Result<Outcome> {
+    match action {
+        Action::Up { to } => {
+            let applied = migrate::up(client, set, to)?;
+            for migration in &applied {
+                println!("applied {}", migration.label());
+            }
+            if applied.is_empty() {
+                println!("nothing to apply: the database is up to date");
+            }
+        }
+        Action::Down { steps, all } => {
+            let steps = if all { usize::MAX } else { steps };
+            let reverted = migrate::down(client, set, steps)?;
+            for migration in &reverted {
+                println!("reverted {}", migration.label());
+            }
+            if reverted.is_empty() {
+                println!("nothing to revert");
+            }
+        }
+        Action::Status => {
+            let rows = migrate::status(client, set)?;
+            println!("{}", status_table(&rows));
+            let drift = rows.iter().any(|r| {
+                matches!(
+                    r.state,
+                    MigrationState::Changed(_) | MigrationState::MissingFile(_)
+                )
+            });
+            if drift {
+                return Ok(Outcome::Findings);
+            }
+        }
+        Action::Verify => unreachable!("verify is handled before connecting"),
+    }
+    Ok(Outcome::Success)
+}
+
+fn status_table(rows: &[migrate::MigrationStatus]) -> Table {
+    let mut table = Table::new();
+    table.load_preset(comfy_table::presets::UTF8_BORDERS_ONLY);
+    table.set_header(["version", "name", "state", "applied at"]);
+    for row in rows {
+        let (state, applied_at) = match &row.state {
+            MigrationState::Applied(a) => ("applied", a.applied_at.to_rfc3339()),
+            MigrationState::Pending => ("pending", String::new()),
+            MigrationState::Changed(a) => ("CHANGED since applied", a.applied_at.to_rfc3339()),
+            MigrationState::MissingFile(a) => ("applied, FILE MISSING", a.applied_at.to_rfc3339()),
+        };
+        table.add_row([
+            format!("{:04}", row.version),
+            row.name.clone(),
+            state.into(),
+            applied_at,
+        ]);
+    }
+    table
+}
+
+/// Verifies on a scratch database: a new one on the user's server (dropped afterwards), or a
+/// private throwaway cluster.
+fn verify(url: Option<&str>, set: &[migrate::Migration]) -> anyhow::Result<Outcome> {
+    let scratch = format!("pgperf_verify_{}", std::process::id());
+    let report = match url {
+        Some(url) => {
+            let redacted = crate::pg::redact_url(url);
+            let config: postgres::Config = url.parse().map_err(|e| {
+                UsageError(format!("the database URL {redacted} is not valid ({e})"))
+            })?;
+            let mut admin = connect(&config, &redacted)?;
+            let name = crate::pg::quote_ident(&scratch);
+            admin
+                .batch_execute(&format!("CREATE DATABASE {name}"))
+                .map_err(|e| anyhow::anyhow!(crate::pg::describe(&e)))
+                .context(
+                    "verify needs to create a scratch database: grant CREATEDB to this user",
+                )?;
+            let mut scratch_config = config.clone();
+            scratch_config.dbname(&scratch);
+            let result = connect(&scratch_config, &redacted)
+                .and_then(|mut client| Ok(migrate::verify(&mut client, set)?));
+            let dropped =
+                admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+            let report = result?;
+            dropped.map_err(|e| {
+                anyhow::anyhow!(
+                    "verify passed but dropping the scratch database {scratch} failed: {}",
+                    crate::pg::describe(&e)
+                )
+            })?;
+            report
+        }
+        None => {
+            let cluster = Cluster::start(&ClusterOptions::default())
+                .context("cannot start the embedded PostgreSQL")?;
+            cluster
+                .create_database(&scratch)
+                .map_err(|e| anyhow::anyhow!(crate::pg::describe(&e)))?;
+            let mut client = cluster
+                .connect(&scratch)
+                .map_err(|e| anyhow::anyhow!(crate::pg::describe(&e)))?;
+            migrate::verify(&mut client, set)?
+        }
+    };
+    println!(
+        "verified {} migrations: up, down and up again leave an identical catalog ({} catalog facts)",
+        report.migrations.len(),
+        report.catalog_lines
+    );
+    Ok(Outcome::Success)
 }

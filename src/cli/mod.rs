@@ -5,6 +5,7 @@
 mod advise;
 mod bench;
 mod check;
+pub mod config;
 mod migrate;
 mod record;
 mod report;

@@ -1,2 +1,178 @@
-//! The database a command works on: the user's (`--db` / `DATABASE_URL`) or the embedded
-//! default, migrated and seeded. Defined once and flattened into every command.
+//! The database a command works on: the user's (`--db` / `DATABASE_URL` / `pgperf.toml`) or
+//! the embedded default, created, migrated and seeded. Defined once and flattened into every
+//! command that needs a database.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Context;
+
+use super::UsageError;
+use super::config::ProjectConfig;
+use crate::embedded::{Cluster, ClusterOptions};
+use crate::migrate;
+use crate::model;
+
+/// Name of the database pgperf creates in its embedded cluster.
+pub const EMBEDDED_DATABASE: &str = "pgperf";
+
+/// Connection options shared by every command.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct TargetArgs {
+    /// Database to work on. Without it (and without DATABASE_URL or `db` in pgperf.toml),
+    /// pgperf starts a private throwaway PostgreSQL, migrates and seeds it, and removes it on exit.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true, value_name = "URL")]
+    pub db: Option<String>,
+    /// Keep the embedded PostgreSQL running after pgperf exits, and print its URL.
+    #[arg(long)]
+    pub keep: bool,
+    /// Migrations folder for the embedded database [default: the bundled control-center schema].
+    #[arg(long, value_name = "DIR")]
+    pub migrations: Option<PathBuf>,
+    /// Seeder scale for the embedded database (rows grow linearly) [default: 1].
+    #[arg(long, value_name = "N")]
+    pub scale: Option<u32>,
+    /// Seed of the data generator and of parameter draws [default: 42].
+    #[arg(long, value_name = "N")]
+    pub rng_seed: Option<u64>,
+    /// Project config file [default: ./pgperf.toml when present].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// A database ready for work. Dropping it removes the embedded cluster (unless `--keep`).
+pub struct PreparedTarget {
+    /// How to connect.
+    pub config: postgres::Config,
+    /// What results record about the target (no password).
+    pub target: model::Target,
+    /// Scale the embedded database was seeded with.
+    pub scale: Option<u32>,
+    /// RNG seed used for seeding and parameters.
+    pub rng_seed: u64,
+    /// The project config the options were resolved with.
+    pub project: ProjectConfig,
+    /// The embedded cluster, when pgperf started one; kept alive by this field.
+    pub cluster: Option<Cluster>,
+}
+
+impl TargetArgs {
+    /// Resolves the target: connects to the user's database, or starts, migrates and seeds
+    /// the embedded one.
+    pub fn prepare(&self) -> anyhow::Result<PreparedTarget> {
+        let project = ProjectConfig::load(self.config.as_deref())?;
+        let rng_seed = self.rng_seed.or(project.rng_seed).unwrap_or(42);
+        match self.db.clone().or_else(|| project.db.clone()) {
+            Some(url) => {
+                let config = user_database(&url)?;
+                Ok(PreparedTarget {
+                    target: model::Target {
+                        embedded: false,
+                        url_redacted: crate::pg::redact_url(&url),
+                        database: config.get_dbname().unwrap_or_default().to_string(),
+                    },
+                    config,
+                    scale: None,
+                    rng_seed,
+                    project,
+                    cluster: None,
+                })
+            }
+            None => self.embedded(project, rng_seed),
+        }
+    }
+
+    fn embedded(&self, project: ProjectConfig, rng_seed: u64) -> anyhow::Result<PreparedTarget> {
+        let scale = self.scale.or(project.scale).unwrap_or(1);
+        let cluster = Cluster::start(&ClusterOptions {
+            keep: self.keep,
+            ..ClusterOptions::default()
+        })
+        .context("cannot start the embedded PostgreSQL")?;
+        eprintln!(
+            "pgperf: started a private PostgreSQL in {} ({:.2} s)",
+            cluster.dir().display(),
+            cluster.startup_time().as_secs_f64()
+        );
+        cluster
+            .create_database(EMBEDDED_DATABASE)
+            .map_err(|e| anyhow::anyhow!(crate::pg::describe(&e)))
+            .context("cannot create the embedded database")?;
+        let mut client = cluster
+            .connect(EMBEDDED_DATABASE)
+            .map_err(|e| anyhow::anyhow!(crate::pg::describe(&e)))?;
+        let migrations = self
+            .migrations
+            .clone()
+            .or_else(|| project.migrations.clone());
+        apply_migrations(&mut client, migrations.as_ref())?;
+        if self.keep {
+            eprintln!(
+                "pgperf: the embedded PostgreSQL keeps running (--keep): {}\n        stop it with: kill $(head -1 {}/data/postmaster.pid) && rm -rf {}",
+                cluster.url(EMBEDDED_DATABASE),
+                cluster.dir().display(),
+                cluster.dir().display()
+            );
+        }
+        Ok(PreparedTarget {
+            config: cluster.config(EMBEDDED_DATABASE),
+            target: model::Target {
+                embedded: true,
+                url_redacted: cluster.url(EMBEDDED_DATABASE),
+                database: EMBEDDED_DATABASE.to_string(),
+            },
+            scale: Some(scale),
+            rng_seed,
+            project,
+            cluster: Some(cluster),
+        })
+    }
+}
+
+impl PreparedTarget {
+    /// A new connection to the target.
+    pub fn connect(&self) -> anyhow::Result<postgres::Client> {
+        connect(&self.config, &self.target.url_redacted)
+    }
+}
+
+/// Parses and checks the user's URL, so a bad URL or a refused connection fails before any
+/// work starts, with the password removed from the message.
+fn user_database(url: &str) -> anyhow::Result<postgres::Config> {
+    let redacted = crate::pg::redact_url(url);
+    let mut config: postgres::Config = url.parse().map_err(|error| {
+        UsageError(format!(
+            "the database URL {redacted} is not valid ({error}); use postgresql://user:password@host:port/dbname"
+        ))
+    })?;
+    config.application_name("pgperf");
+    connect(&config, &redacted)?;
+    Ok(config)
+}
+
+/// Connects, turning the driver's terse error into what failed and what to do.
+pub fn connect(config: &postgres::Config, redacted: &str) -> anyhow::Result<postgres::Client> {
+    config.connect(postgres::NoTls).map_err(|error| {
+        anyhow::anyhow!(
+            "cannot connect to {redacted}: {}; check that the server is running, the URL is right and the user may log in",
+            crate::pg::describe(&error)
+        )
+    })
+}
+
+/// Applies `dir`'s migrations, or the bundled control-center schema.
+fn apply_migrations(client: &mut postgres::Client, dir: Option<&PathBuf>) -> anyhow::Result<()> {
+    let set = match dir {
+        Some(dir) => migrate::load_dir(dir)?,
+        None => migrate::pair_files(crate::bundled::migration_files())?,
+    };
+    let started = Instant::now();
+    let applied =
+        migrate::up(client, &set, None).context("migrating the embedded database failed")?;
+    eprintln!(
+        "pgperf: applied {} migrations ({:.2} s)",
+        applied.len(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}

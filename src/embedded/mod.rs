@@ -19,7 +19,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 pub use binaries::find_bin_dir;
@@ -65,7 +65,7 @@ pub enum EmbeddedError {
         "the server did not accept connections within {secs} s; its log ends with:\n{log_tail}"
     )]
     StartTimeout { secs: u64, log_tail: String },
-    #[error("setting up the embedded cluster failed: {0}")]
+    #[error("setting up the embedded cluster failed: {}", crate::pg::describe(.0))]
     Setup(#[from] postgres::Error),
 }
 
@@ -273,8 +273,7 @@ impl Cluster {
         if !self.keep {
             die_with_parent(&mut command);
         }
-        let server = command
-            .spawn()
+        let server = spawn_from_long_lived_thread(command)
             .map_err(|source| EmbeddedError::Spawn { program, source })?;
         register(server.id(), &self.dir);
         self.server = Some(server);
@@ -451,6 +450,35 @@ fn die_with_parent(command: &mut Command) {
             Ok(())
         });
     }
+}
+
+/// Spawns `command` from a thread that lives as long as the process. The kernel sends the
+/// death signal when the *thread* that forked the child exits, not the process: a server
+/// spawned from a short-lived thread (a test, a worker) would be shut down with it.
+fn spawn_from_long_lived_thread(command: Command) -> std::io::Result<Child> {
+    type Request = (Command, std::sync::mpsc::Sender<std::io::Result<Child>>);
+    static SPAWNER: OnceLock<Mutex<std::sync::mpsc::Sender<Request>>> = OnceLock::new();
+    let spawner = SPAWNER.get_or_init(|| {
+        let (sender, receiver) = std::sync::mpsc::channel::<Request>();
+        std::thread::Builder::new()
+            .name("pgperf-spawner".into())
+            .spawn(move || {
+                for (mut command, reply) in receiver {
+                    let _ = reply.send(command.spawn());
+                }
+            })
+            .expect("the spawner thread starts");
+        Mutex::new(sender)
+    });
+    let (reply, answer) = std::sync::mpsc::channel();
+    let sent = spawner
+        .lock()
+        .map_err(|_| std::io::Error::other("spawner lock poisoned"))?
+        .send((command, reply));
+    sent.map_err(|_| std::io::Error::other("spawner thread is gone"))?;
+    answer
+        .recv()
+        .map_err(|_| std::io::Error::other("spawner thread is gone"))?
 }
 
 /// A tiny shell that removes the directory once pgperf is gone, for the SIGKILL case; killed

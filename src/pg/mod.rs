@@ -1,8 +1,10 @@
 //! Connections, session settings, EXPLAIN, pg_stat_statements and catalog queries.
 
+mod describe;
 mod ident;
 mod text_param;
 
+pub use describe::{describe, sqlstate};
 pub use ident::{quote_ident, quote_literal, quote_qualified};
 pub use text_param::TextParam;
 
@@ -26,7 +28,10 @@ pub fn redact_url(url: &str) -> String {
             }
             None => authority.to_string(),
         };
-        let tail = redact_key_values(tail, '&');
+        let tail = match tail.split_once('?') {
+            Some((path, query)) => format!("{path}?{}", redact_key_values(query, '&')),
+            None => tail.to_string(),
+        };
         return format!("{scheme}{authority}{tail}");
     }
     redact_key_values(url, ' ')
@@ -36,8 +41,7 @@ fn redact_key_values(text: &str, separator: char) -> String {
     text.split(separator)
         .map(|part| {
             let (key, _) = part.split_once('=').unwrap_or((part, ""));
-            let key_name = key.trim_start_matches('?');
-            if key_name.eq_ignore_ascii_case("password") {
+            if key.trim().eq_ignore_ascii_case("password") {
                 format!("{key}=***")
             } else {
                 part.to_string()

@@ -1,0 +1,216 @@
+//! The result of `pgperf advise` (`reports/<run-id>/advice.json`), which the terminal table and
+//! the HTML report render. Costs are the planner's unitless estimates; latencies are in
+//! microseconds (`_us`), sizes in bytes; never mixed.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{QuantileEstimate, Target};
+
+/// Version of the `advice.json` format. Bump on any incompatible change.
+pub const ADVICE_SCHEMA_VERSION: u32 = 1;
+
+/// Everything one `pgperf advise` run decided, with its evidence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AdviceResult {
+    /// Always [`ADVICE_SCHEMA_VERSION`] when written by this pgperf.
+    pub schema_version: u32,
+    /// Unique id of the run; also the folder name under `reports/`.
+    pub run_id: String,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: DateTime<Utc>,
+    /// The database advised, without password.
+    pub target: Target,
+    /// Workload name from the workload file.
+    pub workload_name: String,
+    /// How candidate indexes were costed.
+    pub what_if: WhatIfMethod,
+    /// Whether and how the selected indexes were measured for real.
+    pub verification: Verification,
+    /// Storage budget for new indexes, when `--budget-mb` was given.
+    pub budget_bytes: Option<u64>,
+    /// Indexes to create, in migration order.
+    pub recommendations: Vec<Recommendation>,
+    /// Every candidate that was considered and not recommended, each with its reason.
+    pub rejected: Vec<RejectedCandidate>,
+    /// One entry per workload query, in workload order.
+    pub queries: Vec<QueryAdvice>,
+    /// Existing indexes that look unused or duplicated. Reported only; pgperf never drops them.
+    pub existing_indexes: Vec<ExistingIndexFinding>,
+    /// The migration pair written, when there was anything to write.
+    pub migration: Option<MigrationFiles>,
+    /// Sentences the user must read (fallbacks taken, generic plans used, ...).
+    pub notes: Vec<String>,
+}
+
+/// How the planner was asked "what if this index existed".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WhatIfMethod {
+    /// HypoPG hypothetical indexes on one held connection.
+    Hypopg,
+    /// HypoPG is not installed: each candidate was built for real in a rolled-back transaction.
+    RealBuild,
+}
+
+/// Whether the selected indexes were measured for real.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Verification {
+    /// Built inside `BEGIN … ROLLBACK`; each affected query executed `executions` times before
+    /// and after, alternated in the same transaction.
+    Measured { executions: u64 },
+    /// Not measured; recommendations rest on planner estimates only.
+    Skipped { reason: String },
+}
+
+/// One key column or expression of an index.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct IndexKey {
+    /// A quoted column name (`"status"`) or a parenthesised expression (`(lower("email"))`),
+    /// exactly as it appears in `CREATE INDEX`.
+    pub sql: String,
+    /// `DESC` ordering (for ORDER BY … DESC with LIMIT).
+    pub descending: bool,
+}
+
+/// The definition of an index, independent of its name.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct IndexSpec {
+    pub schema: String,
+    pub table: String,
+    /// Key columns in order: equality columns first, then one range or sort column.
+    pub keys: Vec<IndexKey>,
+    /// Quoted non-key columns stored in the leaf pages, for index-only scans.
+    pub include: Vec<String>,
+    /// `WHERE` clause of a partial index, as SQL.
+    pub predicate: Option<String>,
+}
+
+/// An index pgperf recommends creating.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Recommendation {
+    /// Deterministic index name (same spec, same name).
+    pub name: String,
+    pub spec: IndexSpec,
+    /// The `CREATE INDEX CONCURRENTLY IF NOT EXISTS` statement of the migration.
+    pub ddl: String,
+    /// Names of the workload queries whose plan uses this index.
+    pub serves: Vec<String>,
+    /// HypoPG's size estimate (pessimistic: no B-tree deduplication).
+    pub estimated_size_bytes: u64,
+    /// Size after the real build, when it was built.
+    pub size_bytes: Option<u64>,
+    /// Workload benefit: Σ weight × planner cost saved.
+    pub benefit: f64,
+    /// Per-query evidence.
+    pub effects: Vec<QueryEffect>,
+}
+
+/// What an index did to one query.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QueryEffect {
+    pub query: String,
+    /// Planner total cost without and with the index.
+    pub cost_before: f64,
+    pub cost_after: f64,
+    /// Measured P95 without and with the index, when verified.
+    pub p95_before: Option<QuantileEstimate>,
+    pub p95_after: Option<QuantileEstimate>,
+}
+
+/// Why a candidate was not recommended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum RejectReason {
+    /// An existing index already serves this access path (prefix rule).
+    AlreadyCovered { index: String },
+    /// The table is so small that a sequential scan is as good.
+    TinyTable { rows: f64 },
+    /// The planner does not use the index (the predicate keeps too many rows) or saves too little.
+    NoPlanImprovement { best_saving_pct: f64 },
+    /// Another recommended index serves the same queries (near-duplicate or wider prefix).
+    Superseded { by: String },
+    /// Adding it would exceed `--budget-mb`.
+    OverBudget { size_bytes: u64, remaining_bytes: u64 },
+    /// Writes to the table cost more than the reads gain.
+    WriteHeavy { writes: i64, benefit: f64 },
+    /// Built for real, the index was not used by the queries it was meant for.
+    NotUsed,
+    /// Built for real, `indcheckxmin` made it unusable inside the verification transaction.
+    CheckXmin,
+    /// Measured P95 did not improve beyond noise.
+    NoMeasuredImprovement { query: String },
+    /// It made another query slower (the planner switched to a plan it wrongly thought cheaper).
+    SlowsOtherQuery { query: String },
+    /// The server refused to build it.
+    BuildFailed { message: String },
+}
+
+/// A candidate that was considered and not recommended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RejectedCandidate {
+    pub spec: IndexSpec,
+    /// Names of the queries the candidate came from.
+    pub queries: Vec<String>,
+    pub reason: RejectReason,
+    /// The reason as a sentence, with the evidence.
+    pub explanation: String,
+}
+
+/// How a query's plan was costed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlanMode {
+    /// With the workload's real parameter values.
+    Custom,
+    /// No parameter values known: `PREPARE` + `plan_cache_mode = force_generic_plan`.
+    Generic,
+}
+
+/// The advice as seen from one workload query.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QueryAdvice {
+    pub name: String,
+    pub weight: f64,
+    pub plan_mode: PlanMode,
+    /// Planner cost with the current indexes, and with the recommended ones.
+    pub cost_before: Option<f64>,
+    pub cost_after: Option<f64>,
+    /// Measured P95 without and with the recommended indexes, when verified.
+    pub p95_before: Option<QuantileEstimate>,
+    pub p95_after: Option<QuantileEstimate>,
+    /// Names of recommended indexes this query uses.
+    pub uses: Vec<String>,
+    /// Why nothing helps this query, or the error it raised, when that is the case.
+    pub note: Option<String>,
+}
+
+/// What looks wrong with an existing index.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ExistingIndexIssue {
+    /// `pg_stat_user_indexes.idx_scan = 0` since statistics were last reset.
+    Unused,
+    /// Its keys are a prefix of (or equal to) another index's keys on the same table.
+    Duplicate { of: String },
+}
+
+/// An existing index worth a look. pgperf never drops indexes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExistingIndexFinding {
+    pub schema: String,
+    pub table: String,
+    pub index: String,
+    pub issue: ExistingIndexIssue,
+    pub size_bytes: u64,
+}
+
+/// The migration pair written by advise.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MigrationFiles {
+    pub up_path: String,
+    pub down_path: String,
+    pub up_sql: String,
+    pub down_sql: String,
+}
