@@ -15,8 +15,10 @@ pub const MAX_BINS: usize = 30;
 pub const CDF_POINTS: usize = 200;
 /// At most this many rolling-window positions on the drift chart.
 pub const MAX_DRIFT_POINTS: usize = 120;
-/// Fewer raw samples than this: no drift chart (a P95 of a tiny window means nothing).
-pub const MIN_DRIFT_SAMPLES: usize = 40;
+/// Smallest rolling window: a P95 of fewer samples means little.
+pub const MIN_WINDOW: usize = 40;
+/// Fewer raw samples than this (three smallest windows): no drift chart.
+pub const MIN_DRIFT_SAMPLES: usize = 3 * MIN_WINDOW;
 
 /// Everything the three charts of one query draw.
 #[derive(Debug, Clone, PartialEq, Serialize, Default)]
@@ -153,7 +155,7 @@ pub fn drift(samples: &[Sample]) -> Option<Drift> {
     }
     let mut ordered = samples.to_vec();
     ordered.sort_by(|a, b| a.at_ms.total_cmp(&b.at_ms));
-    let window = (ordered.len() / 25).max(MIN_DRIFT_SAMPLES);
+    let window = (ordered.len() / 25).max(MIN_WINDOW);
     let stride = ((ordered.len() - window) / MAX_DRIFT_POINTS).max(1);
     let points = (window..=ordered.len())
         .step_by(stride)

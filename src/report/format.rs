@@ -41,7 +41,7 @@ pub fn count(value: i64) -> String {
     let digits = value.unsigned_abs().to_string();
     let mut out = String::new();
     for (position, digit) in digits.chars().enumerate() {
-        if position > 0 && (digits.len() - position) % 3 == 0 {
+        if position > 0 && (digits.len() - position).is_multiple_of(3) {
             out.push(',');
         }
         out.push(digit);
@@ -100,7 +100,7 @@ mod tests {
         assert_eq!(count(1_234_567), "1,234,567");
         assert_eq!(count(-1000), "-1,000");
         assert_eq!(count(12), "12");
-        assert_eq!(per_call(3.14159), "3.14");
+        assert_eq!(per_call(4.56789), "4.57");
         assert_eq!(bytes(512), "512 B");
         assert_eq!(bytes(8 * 1024 * 1024), "8.0 MiB");
     }

@@ -41,9 +41,8 @@ pub fn nav(html: &mut Html, links: &[(&str, &str)]) {
     html.close("nav");
 }
 
-/// The bench report body: header, summary, run warnings, queries, environment.
-pub fn bench_sections(html: &mut Html, view: &ReportView) {
-    header(html, view);
+/// The bench report's summary, run warnings and query sections.
+pub fn summary_and_queries(html: &mut Html, view: &ReportView) {
     summary(html, &view.summary);
     if !view.run_warnings.is_empty() {
         html.open("section", &[("id", "run-warnings")])
@@ -57,10 +56,10 @@ pub fn bench_sections(html: &mut Html, view: &ReportView) {
         query_section(html, query);
     }
     html.close("section");
-    environment(html, &view.environment);
 }
 
-fn header(html: &mut Html, view: &ReportView) {
+/// The page header: title, run, budget verdicts, and an alert when the run stopped early.
+pub fn header(html: &mut Html, view: &ReportView) {
     let run = &view.run;
     let h = &view.headline;
     html.open("header", &[("id", "top")])
@@ -122,17 +121,15 @@ pub fn badge(html: &mut Html, status: BudgetStatus) {
     );
 }
 
-const SUMMARY_HEADERS: [(&str, &str); 11] = [
+const SUMMARY_HEADERS: [(&str, &str); 9] = [
     ("query", ""),
     ("budget", ""),
-    ("P95 (95% interval)", "num"),
-    ("P50", "num"),
-    ("P99", "num"),
-    ("n", "num"),
-    ("server / client mean", "num"),
+    ("P95 (95% interval, n)", "num"),
+    ("P50 / P99", "num"),
+    ("mean server / client", "num"),
     ("calls", "num"),
     ("rows / call", "num"),
-    ("buffers hit / read per call", "num"),
+    ("buffers per call hit / read", "num"),
     ("warnings", "num"),
 ];
 
@@ -181,11 +178,14 @@ fn summary_row(html: &mut Html, row: &SummaryRow) {
         "span",
         &[("class", "sub")],
         row.p95_interval.as_deref().unwrap_or("no interval"),
-    )
-    .close("td");
-    for value in [&row.p50, &row.p99, &row.n] {
-        html.element("td", &[("class", "num")], value);
-    }
+    );
+    html.element("span", &[("class", "sub")], &format!("n = {}", row.n))
+        .close("td");
+    html.element(
+        "td",
+        &[("class", "num")],
+        &format!("{} / {}", row.p50, row.p99),
+    );
     html.element(
         "td",
         &[("class", "num")],
@@ -376,7 +376,10 @@ fn charts(html: &mut Html, charts: &QueryCharts) {
         html,
         drift,
         &drift_caption,
-        "Too few raw samples for a drift chart (40 needed).",
+        &format!(
+            "Too few raw samples for a drift chart ({} needed).",
+            super::chart_data::MIN_DRIFT_SAMPLES
+        ),
     );
     html.close("div");
 }
@@ -484,7 +487,8 @@ fn plan_row(html: &mut Html, node: &super::plan::PlanNodeView) {
     html.close("tr");
 }
 
-fn environment(html: &mut Html, groups: &[Group]) {
+/// The run's environment as a grid of tables.
+pub fn environment(html: &mut Html, groups: &[Group]) {
     html.open("section", &[("id", "environment")])
         .element("h2", &[], "Environment");
     html.open("details", &[("open", "open")]).element(

@@ -158,12 +158,23 @@ pub fn misestimate_ratio(estimated: f64, actual: f64) -> (f64, &'static str) {
 
 fn label(node: &Value) -> String {
     let node_type = text(node, "Node Type").unwrap_or_else(|| "?".to_string());
-    let qualifier = ["Join Type", "Strategy", "Scan Direction", "Command"]
+    let node_type = match (node_type.as_str(), text(node, "Strategy").as_deref()) {
+        ("Aggregate", Some("Sorted")) => "GroupAggregate".to_string(),
+        ("Aggregate", Some("Hashed")) => "HashAggregate".to_string(),
+        ("Aggregate", Some("Mixed")) => "MixedAggregate".to_string(),
+        _ => node_type,
+    };
+    let mut prefix = String::new();
+    if let Some(mode) = text(node, "Partial Mode").filter(|mode| mode != "Simple") {
+        prefix = format!("{mode} ");
+    }
+    if node.get("Parallel Aware").and_then(Value::as_bool) == Some(true) {
+        prefix.push_str("Parallel ");
+    }
+    let qualifier = ["Join Type", "Scan Direction", "Command"]
         .iter()
         .filter_map(|key| text(node, key))
-        .find(|value| !matches!(value.as_str(), "Plain" | "Forward" | "Inner"));
-    let partial = node.get("Parallel Aware").and_then(Value::as_bool) == Some(true);
-    let prefix = if partial { "Parallel " } else { "" };
+        .find(|value| !matches!(value.as_str(), "Forward" | "Inner"));
     match qualifier {
         Some(qualifier) => format!("{prefix}{node_type} ({qualifier})"),
         None => format!("{prefix}{node_type}"),

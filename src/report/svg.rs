@@ -10,6 +10,7 @@ use plotters::prelude::*;
 use super::chart_data::{Drift, QueryCharts};
 use super::escape::Svg;
 use super::format;
+use crate::model::QuantileEstimate;
 
 const SIZE: (u32, u32) = (440, 280);
 const FONT: &str = "sans-serif";
@@ -43,9 +44,16 @@ pub struct Line {
 fn render(
     draw: impl for<'a> FnOnce(&DrawingArea<SVGBackend<'a>, Shift>) -> Result<(), DrawError>,
 ) -> Result<Svg, ChartError> {
+    render_sized(SIZE, draw)
+}
+
+fn render_sized(
+    size: (u32, u32),
+    draw: impl for<'a> FnOnce(&DrawingArea<SVGBackend<'a>, Shift>) -> Result<(), DrawError>,
+) -> Result<Svg, ChartError> {
     let mut buffer = String::new();
     {
-        let root = SVGBackend::with_string(&mut buffer, SIZE).into_drawing_area();
+        let root = SVGBackend::with_string(&mut buffer, size).into_drawing_area();
         root.fill(&WHITE)?;
         draw(&root)?;
         root.present()?;
@@ -53,8 +61,8 @@ fn render(
     Ok(Svg(buffer))
 }
 
-/// Ticks at 1, 2, 5 × 10^k inside `[low, high]` (1 × 10^k only when that is too many, all
-/// integers 1..9 when the range is too narrow for three).
+/// Ticks at 1, 2, 5 × 10^k inside `[low, high]`: 1 × 10^k only when that is too many, finer
+/// steps when the range is too narrow for three.
 pub fn log_ticks(low: f64, high: f64) -> Vec<f64> {
     let ticks_with = |multipliers: &[f64]| -> Vec<f64> {
         let first = low.log10().floor() as i32;
@@ -64,14 +72,22 @@ pub fn log_ticks(low: f64, high: f64) -> Vec<f64> {
             .filter(|tick| *tick >= low && *tick <= high)
             .collect()
     };
-    let ticks = ticks_with(&[1.0, 2.0, 5.0]);
-    if ticks.len() > 9 {
-        ticks_with(&[1.0])
-    } else if ticks.len() < 3 {
-        ticks_with(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0])
-    } else {
-        ticks
-    }
+    [
+        &[1.0, 2.0, 5.0][..],
+        &[1.0, 2.0, 3.0, 5.0],
+        &[1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 7.0],
+    ]
+    .iter()
+    .map(|multipliers| ticks_with(multipliers))
+    .map(|ticks| {
+        if ticks.len() > 9 {
+            ticks_with(&[1.0])
+        } else {
+            ticks
+        }
+    })
+    .find(|ticks| ticks.len() >= 3)
+    .unwrap_or_else(|| vec![low, high])
 }
 
 fn axis_ms(value: &f64) -> String {
@@ -144,7 +160,7 @@ where
     chart
         .configure_series_labels()
         .position(position)
-        .label_font((FONT, 13))
+        .label_font((FONT, 16))
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK.mix(0.3))
         .draw()
@@ -184,8 +200,8 @@ pub fn histogram(charts: &QueryCharts) -> Result<Option<Svg>, ChartError> {
             .disable_x_mesh()
             .y_max_light_lines(0)
             .y_labels(5)
-            .label_style((FONT, 13))
-            .axis_desc_style((FONT, 13))
+            .label_style((FONT, 16))
+            .axis_desc_style((FONT, 16))
             .x_desc("latency (ms, log scale)")
             .y_desc("executions")
             .x_label_formatter(&axis_ms)
@@ -237,8 +253,8 @@ pub fn cdf(series: &[Line], markers: &[Line]) -> Result<Option<Svg>, ChartError>
             .x_max_light_lines(0)
             .y_max_light_lines(0)
             .y_labels(6)
-            .label_style((FONT, 13))
-            .axis_desc_style((FONT, 13))
+            .label_style((FONT, 16))
+            .axis_desc_style((FONT, 16))
             .x_desc("latency (ms, log scale)")
             .y_desc("share of executions")
             .x_label_formatter(&axis_ms)
@@ -293,16 +309,15 @@ pub fn drift(drift: &Drift, budget_us: Option<f64>) -> Result<Option<Svg>, Chart
         .last()
         .map_or(1.0, |point| point.at_s)
         .max(0.001);
-    if let Some(budget_ms) = budget_us.map(|us| us / 1000.0) {
-        if budget_ms >= y_range.0 && budget_ms <= y_range.1 {
-            let points = vec![(0.0, budget_ms), (x_end, budget_ms)];
-            lines.push(Line {
-                label: "budget".into(),
-                color: RED,
-                dashed: true,
-                points,
-            });
-        }
+    let budget_ms = budget_us.map(|us| us / 1000.0);
+    if let Some(budget_ms) = budget_ms.filter(|ms| *ms >= y_range.0 && *ms <= y_range.1) {
+        let points = vec![(0.0, budget_ms), (x_end, budget_ms)];
+        lines.push(Line {
+            label: "budget".into(),
+            color: RED,
+            dashed: true,
+            points,
+        });
     }
     render(|root| draw_drift(root, &lines, (0.0, x_end * 1.02), y_range)).map(Some)
 }
@@ -347,8 +362,8 @@ fn draw_drift(
         .x_max_light_lines(0)
         .y_max_light_lines(0)
         .x_labels(6)
-        .label_style((FONT, 13))
-        .axis_desc_style((FONT, 13))
+        .label_style((FONT, 16))
+        .axis_desc_style((FONT, 16))
         .x_desc("time into the run (s)")
         .y_desc("latency (ms, log scale)")
         .x_label_formatter(&|seconds| format::significant(*seconds, 3))
@@ -357,6 +372,109 @@ fn draw_drift(
         .draw()?;
     draw_lines(&mut chart, lines)?;
     legend(&mut chart, SeriesLabelPosition::UpperRight)
+}
+
+/// A query's P95 without and with a change, each with its interval.
+#[derive(Debug, Clone)]
+pub struct Interval {
+    pub label: String,
+    pub before: QuantileEstimate,
+    pub after: QuantileEstimate,
+}
+
+/// Label of a row of the before/after chart, shortened to fit the label area.
+fn short_label(label: &str) -> String {
+    if label.chars().count() > 48 {
+        format!("{}…", label.chars().take(47).collect::<String>())
+    } else {
+        label.to_string()
+    }
+}
+
+/// One row per query: P95 before (grey) and after (blue) with 95% interval bars, on a
+/// logarithmic latency axis.
+pub fn before_after(rows: &[Interval]) -> Result<Option<Svg>, ChartError> {
+    let bounds = |estimate: &QuantileEstimate| {
+        [
+            estimate.ci_low_us.unwrap_or(estimate.value_us),
+            estimate.ci_high_us.unwrap_or(estimate.value_us),
+        ]
+    };
+    let xs: Vec<f64> = rows
+        .iter()
+        .flat_map(|row| bounds(&row.before).into_iter().chain(bounds(&row.after)))
+        .map(|us| us / 1000.0)
+        .collect();
+    let (Some(low), Some(high)) = (
+        xs.iter().copied().reduce(f64::min),
+        xs.iter().copied().reduce(f64::max),
+    ) else {
+        return Ok(None);
+    };
+    let range = (low / 1.3, (high * 1.3).max(low * 2.0));
+    let height = 90 + 44 * rows.len() as u32;
+    let labels: Vec<String> = rows.iter().map(|row| short_label(&row.label)).collect();
+    render_sized((SIZE.0, height), |root| {
+        let y_coord: RangedCoordf64 = (-0.6..rows.len() as f64 - 0.4).into();
+        let mut chart = ChartBuilder::on(root)
+            .margin(12)
+            .x_label_area_size(42)
+            .y_label_area_size(12)
+            .build_cartesian_2d(
+                (range.0..range.1)
+                    .log_scale()
+                    .with_key_points(log_ticks(range.0, range.1)),
+                y_coord,
+            )?;
+        chart
+            .configure_mesh()
+            .x_max_light_lines(0)
+            .disable_y_mesh()
+            .disable_y_axis()
+            .label_style((FONT, 16))
+            .axis_desc_style((FONT, 16))
+            .x_desc("P95 latency (ms, log scale)")
+            .x_label_formatter(&axis_ms)
+            .bold_line_style(BLACK.mix(0.08))
+            .draw()?;
+        for (index, row) in rows.iter().enumerate() {
+            let y = index as f64;
+            let label = Text::new(
+                labels[index].clone(),
+                (range.0 * 1.03, y + 0.42),
+                (FONT, 16).into_font(),
+            );
+            chart.draw_series(std::iter::once(label))?;
+            draw_interval(&mut chart, &row.before, y + 0.15, GREY)?;
+            draw_interval(&mut chart, &row.after, y - 0.15, BLUE)?;
+        }
+        Ok(())
+    })
+    .map(Some)
+}
+
+fn draw_interval<'a, X, Y>(
+    chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, Y>>,
+    estimate: &QuantileEstimate,
+    y: f64,
+    color: RGBColor,
+) -> Result<(), DrawError>
+where
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
+    let low = estimate.ci_low_us.unwrap_or(estimate.value_us) / 1000.0;
+    let high = estimate.ci_high_us.unwrap_or(estimate.value_us) / 1000.0;
+    chart.draw_series(LineSeries::new(
+        vec![(low, y), (high, y)],
+        color.stroke_width(2),
+    ))?;
+    chart.draw_series(std::iter::once(Circle::new(
+        (estimate.value_us / 1000.0, y),
+        5,
+        color.filled(),
+    )))?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -370,7 +488,8 @@ mod tests {
             log_ticks(0.01, 10_000.0),
             [0.01, 0.1, 1.0, 10.0, 100.0, 1000.0, 10_000.0]
         );
-        assert_eq!(log_ticks(1.5, 4.5), [2.0, 3.0, 4.0]);
+        assert_eq!(log_ticks(1.5, 4.5), [1.5, 2.0, 3.0, 4.0]);
+        assert_eq!(log_ticks(12.0, 90.0), [20.0, 30.0, 50.0]);
     }
 
     #[test]
