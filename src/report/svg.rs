@@ -6,6 +6,7 @@ use plotters::coord::Shift;
 use plotters::coord::combinators::{BindKeyPoints, IntoLogRange};
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::chart_data::{Drift, QueryCharts};
 use super::escape::Svg;
@@ -41,24 +42,50 @@ pub struct Line {
     pub points: Vec<(f64, f64)>,
 }
 
+/// Height of the legend strip above each chart, so that no legend covers data.
+const LEGEND_PX: u32 = 28;
+
 fn render(
+    legend: &[Line],
     draw: impl for<'a> FnOnce(&DrawingArea<SVGBackend<'a>, Shift>) -> Result<(), DrawError>,
 ) -> Result<Svg, ChartError> {
-    render_sized(SIZE, draw)
+    render_sized(SIZE, legend, draw)
 }
 
 fn render_sized(
     size: (u32, u32),
+    legend: &[Line],
     draw: impl for<'a> FnOnce(&DrawingArea<SVGBackend<'a>, Shift>) -> Result<(), DrawError>,
 ) -> Result<Svg, ChartError> {
     let mut buffer = String::new();
     {
         let root = SVGBackend::with_string(&mut buffer, size).into_drawing_area();
         root.fill(&WHITE)?;
-        draw(&root)?;
+        let (strip, plot) = root.split_vertically(LEGEND_PX);
+        draw_legend(&strip, legend)?;
+        draw(&plot)?;
         root.present()?;
     }
     Ok(Svg(buffer))
+}
+
+/// A row of legend entries (a line sample and its label) above the plot.
+fn draw_legend(area: &DrawingArea<SVGBackend<'_>, Shift>, lines: &[Line]) -> Result<(), DrawError> {
+    let style = TextStyle::from((FONT, 16).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
+    let y = LEGEND_PX as i32 / 2;
+    let mut x = 64;
+    for line in lines {
+        let stroke = line.color.stroke_width(2);
+        if line.dashed {
+            area.draw(&PathElement::new(vec![(x, y), (x + 7, y)], stroke))?;
+            area.draw(&PathElement::new(vec![(x + 11, y), (x + 18, y)], stroke))?;
+        } else {
+            area.draw(&PathElement::new(vec![(x, y), (x + 18, y)], stroke))?;
+        }
+        area.draw_text(&line.label, &style, (x + 24, y))?;
+        x += 24 + 8 * line.label.chars().count() as i32 + 20;
+    }
+    Ok(())
 }
 
 /// Ticks at 1, 2, 5 × 10^k inside `[low, high]`: 1 × 10^k only when that is too many, finer
@@ -135,35 +162,14 @@ where
 {
     for line in lines {
         let style = line.color.stroke_width(2);
-        let color = line.color;
         let points = line.points.clone();
-        let series = if line.dashed {
-            chart.draw_series(DashedLineSeries::new(points, 6, 4, style))?
+        if line.dashed {
+            chart.draw_series(DashedLineSeries::new(points, 6, 4, style))?;
         } else {
-            chart.draw_series(LineSeries::new(points, style))?
-        };
-        series.label(line.label.clone()).legend(move |(x, y)| {
-            PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
-        });
+            chart.draw_series(LineSeries::new(points, style))?;
+        }
     }
     Ok(())
-}
-
-fn legend<'a, X, Y>(
-    chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, Y>>,
-    position: SeriesLabelPosition,
-) -> Result<(), DrawError>
-where
-    X: Ranged<ValueType = f64>,
-    Y: Ranged<ValueType = f64>,
-{
-    chart
-        .configure_series_labels()
-        .position(position)
-        .label_font((FONT, 16))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.3))
-        .draw()
 }
 
 /// Latency histogram with logarithmic bins, the P95 and the budget.
@@ -184,7 +190,7 @@ pub fn histogram(charts: &QueryCharts) -> Result<Option<Svg>, ChartError> {
         .unwrap_or(1) as f64;
     let y_top = max_count * 1.15;
     let lines = budget_and_p95(charts, y_top, range);
-    render(|root| {
+    render(&lines, |root| {
         let mut chart = ChartBuilder::on(root)
             .margin(12)
             .x_label_area_size(42)
@@ -217,7 +223,7 @@ pub fn histogram(charts: &QueryCharts) -> Result<Option<Svg>, ChartError> {
             )
         }))?;
         draw_lines(&mut chart, &lines)?;
-        legend(&mut chart, SeriesLabelPosition::UpperRight)
+        Ok(())
     })
     .map(Some)
 }
@@ -237,7 +243,14 @@ pub fn cdf(series: &[Line], markers: &[Line]) -> Result<Option<Svg>, ChartError>
         .iter()
         .map(|marker| marker.points[0].0)
         .fold(range, |(lo, hi), x| latency_range(lo, hi, Some(x * 1000.0)));
-    render(|root| {
+    let markers: Vec<Line> = markers
+        .iter()
+        .filter(|m| m.points[0].0 >= range.0 && m.points[0].0 <= range.1)
+        .cloned()
+        .collect();
+    let labelled_series = if series.len() > 1 { series } else { &[] };
+    let legend: Vec<Line> = labelled_series.iter().chain(&markers).cloned().collect();
+    render(&legend, |root| {
         let mut chart = ChartBuilder::on(root)
             .margin(12)
             .x_label_area_size(42)
@@ -261,14 +274,9 @@ pub fn cdf(series: &[Line], markers: &[Line]) -> Result<Option<Svg>, ChartError>
             .y_label_formatter(&|share| format!("{:.0}%", share * 100.0))
             .bold_line_style(BLACK.mix(0.08))
             .draw()?;
-        let markers: Vec<Line> = markers
-            .iter()
-            .filter(|m| m.points[0].0 >= range.0 && m.points[0].0 <= range.1)
-            .cloned()
-            .collect();
         draw_lines(&mut chart, series)?;
         draw_lines(&mut chart, &markers)?;
-        legend(&mut chart, SeriesLabelPosition::LowerRight)
+        Ok(())
     })
     .map(Some)
 }
@@ -319,7 +327,10 @@ pub fn drift(drift: &Drift, budget_us: Option<f64>) -> Result<Option<Svg>, Chart
             points,
         });
     }
-    render(|root| draw_drift(root, &lines, (0.0, x_end * 1.02), y_range)).map(Some)
+    render(&lines, |root| {
+        draw_drift(root, &lines, (0.0, x_end * 1.02), y_range)
+    })
+    .map(Some)
 }
 
 fn drift_line(
@@ -370,8 +381,7 @@ fn draw_drift(
         .y_label_formatter(&axis_ms)
         .bold_line_style(BLACK.mix(0.08))
         .draw()?;
-    draw_lines(&mut chart, lines)?;
-    legend(&mut chart, SeriesLabelPosition::UpperRight)
+    draw_lines(&mut chart, lines)
 }
 
 /// A query's P95 without and with a change, each with its interval.
@@ -414,8 +424,22 @@ pub fn before_after(rows: &[Interval]) -> Result<Option<Svg>, ChartError> {
     let range = (low / 1.3, (high * 1.3).max(low * 2.0));
     let height = 90 + 44 * rows.len() as u32;
     let labels: Vec<String> = rows.iter().map(|row| short_label(&row.label)).collect();
-    render_sized((SIZE.0, height), |root| {
-        let y_coord: RangedCoordf64 = (-0.6..rows.len() as f64 - 0.4).into();
+    let legend = [
+        Line {
+            label: "P95 without the index".into(),
+            color: GREY,
+            dashed: false,
+            points: Vec::new(),
+        },
+        Line {
+            label: "with the index".into(),
+            color: BLUE,
+            dashed: false,
+            points: Vec::new(),
+        },
+    ];
+    render_sized((SIZE.0, height), &legend, |root| {
+        let y_coord: RangedCoordf64 = (-0.5..rows.len() as f64 - 0.35).into();
         let mut chart = ChartBuilder::on(root)
             .margin(12)
             .x_label_area_size(42)
@@ -441,12 +465,12 @@ pub fn before_after(rows: &[Interval]) -> Result<Option<Svg>, ChartError> {
             let y = index as f64;
             let label = Text::new(
                 labels[index].clone(),
-                (range.0 * 1.03, y + 0.42),
+                (range.0 * 1.03, y + 0.5),
                 (FONT, 16).into_font(),
             );
             chart.draw_series(std::iter::once(label))?;
-            draw_interval(&mut chart, &row.before, y + 0.15, GREY)?;
-            draw_interval(&mut chart, &row.after, y - 0.15, BLUE)?;
+            draw_interval(&mut chart, &row.before, y + 0.08, GREY)?;
+            draw_interval(&mut chart, &row.after, y - 0.2, BLUE)?;
         }
         Ok(())
     })
