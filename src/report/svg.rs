@@ -422,7 +422,7 @@ pub fn before_after(rows: &[Interval]) -> Result<Option<Svg>, ChartError> {
         return Ok(None);
     };
     let range = (low / 1.3, (high * 1.3).max(low * 2.0));
-    let height = 90 + 44 * rows.len() as u32;
+    let height = 110 + 64 * rows.len() as u32;
     let labels: Vec<String> = rows.iter().map(|row| short_label(&row.label)).collect();
     let legend = [
         Line {
