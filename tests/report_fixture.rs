@@ -5,7 +5,7 @@
 
 mod report_support;
 
-use report_support::{advice_result, dashboard_run, fixtures_dir};
+use report_support::{advice_result, check_report, dashboard_run, fixtures_dir};
 
 fn fixtures() -> Vec<(&'static str, String)> {
     let json = |value: serde_json::Result<String>| value.expect("model types serialise");
@@ -17,6 +17,10 @@ fn fixtures() -> Vec<(&'static str, String)> {
         (
             "advice_dashboard.json",
             json(serde_json::to_string_pretty(&advice_result())),
+        ),
+        (
+            "check_dashboard.json",
+            json(serde_json::to_string_pretty(&check_report())),
         ),
     ]
 }

@@ -3,9 +3,10 @@
 
 mod report_support;
 
+use pgperf::model::check::{Difference, Finding, FindingKind};
 use pgperf::model::{QueryError, Warning};
 use pgperf::report::{Parts, render, render_advice, render_run};
-use report_support::{advice_result, dashboard_run, many_queries};
+use report_support::{advice_result, check_report, dashboard_run, many_queries};
 
 const ATTACK: &str = "PWNED</script><script>alert(1)</script><img src=x onerror=alert(2)>\"'&";
 
@@ -47,6 +48,20 @@ fn hostile_advice() -> pgperf::model::advice::AdviceResult {
     advice
 }
 
+fn hostile_check() -> pgperf::model::check::CheckReport {
+    let mut check = check_report();
+    check.queries[1].name = format!("verdict {ATTACK}");
+    check.comparability.differences.push(Difference {
+        what: format!("setting {ATTACK}"),
+        baseline: ATTACK.into(),
+        current: "x".into(),
+    });
+    if let FindingKind::PlanChanged { after, .. } = &mut check.queries[1].findings[1].kind {
+        after.push(format!("plan line {ATTACK}"));
+    }
+    check
+}
+
 /// Every place a marker shows up, with a little context, for the escaping snapshot.
 fn occurrences(html: &str, marker: &str) -> Vec<String> {
     html.match_indices(marker)
@@ -70,9 +85,11 @@ fn assert_no_markup_escaped(html: &str) {
 fn every_text_is_escaped_in_html_and_svg() {
     let run = hostile_run();
     let advice = hostile_advice();
+    let check = hostile_check();
     let html = render(&Parts {
         run: Some(&run),
         advice: Some(&advice),
+        check: Some(&check),
     });
     assert_no_markup_escaped(&html);
     let svg_part: String = html.split("<svg").skip(1).collect();
@@ -101,9 +118,19 @@ fn a_password_planted_anywhere_does_not_leak() {
     let mut advice = advice_result();
     advice.target.url_redacted = secret_url.to_string();
     advice.notes.push(format!("verified against {secret_url}"));
+    let mut check = check_report();
+    check.queries[0].findings.push(Finding {
+        kind: FindingKind::Errors {
+            errors: 1,
+            executions: 10,
+            first_error: Some(format!("08006: lost {secret_url}")),
+        },
+        fails_gate: true,
+    });
     let html = render(&Parts {
         run: Some(&run),
         advice: Some(&advice),
+        check: Some(&check),
     });
     assert!(!html.contains("hunter2"), "a password reached the report");
     assert!(html.contains("postgresql://app:***@db.internal:5432/prod"));
@@ -122,9 +149,11 @@ fn the_page_is_self_contained_and_has_its_sections() {
     let html = render(&Parts {
         run: Some(&dashboard_run()),
         advice: Some(&advice_result()),
+        check: Some(&check_report()),
     });
     for section in [
         "id=\"summary\"",
+        "id=\"check\"",
         "id=\"queries\"",
         "id=\"advice\"",
         "id=\"migration\"",
@@ -146,8 +175,8 @@ fn the_page_is_self_contained_and_has_its_sections() {
     );
     assert_eq!(
         html.matches("<svg").count(),
-        7 * 3 - 1 + 1,
-        "3 charts per query (one without drift) and one advice chart"
+        7 * 3 - 1 + 1 + 1,
+        "3 charts per query (one without drift), one advice chart, one check chart"
     );
 }
 

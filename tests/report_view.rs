@@ -2,7 +2,7 @@
 
 mod report_support;
 
-use pgperf::report::{advice, chart_data, view};
+use pgperf::report::{advice, chart_data, check, view};
 use report_support::{Shape, dashboard_run, query};
 
 #[test]
@@ -106,4 +106,20 @@ fn a_failed_query_sorts_first_and_says_so() {
 fn advice_context() {
     let advice = report_support::advice_result();
     insta::assert_json_snapshot!("advice_view", advice::build(&advice));
+}
+
+#[test]
+fn check_context() {
+    insta::assert_json_snapshot!("check_view", check::build(&report_support::check_report()));
+}
+
+#[test]
+fn plan_diff_marks_only_the_lines_that_differ() {
+    let lines = |text: &str| text.split('|').map(str::to_string).collect::<Vec<_>>();
+    let (before, after) = check::changed_lines(
+        &lines("Limit|Sort|Seq Scan a"),
+        &lines("Limit|Sort|Index Scan a a_idx"),
+    );
+    assert_eq!(before, [false, false, true]);
+    assert_eq!(after, [false, false, true]);
 }

@@ -9,7 +9,7 @@ use crate::report::input::Document;
 
 #[derive(Debug, clap::Args)]
 pub struct ReportArgs {
-    /// A results.json from `pgperf bench` (optionally followed by an advice.json from `pgperf advise`).
+    /// A results.json from `pgperf bench`, an advice.json from `pgperf advise` and/or a `pgperf check --format json` output; each adds its sections to one page.
     #[arg(required = true, value_name = "RESULTS.json")]
     pub files: Vec<PathBuf>,
     /// Where to write the HTML (`-` for stdout); default: report.html beside the first file.

@@ -1,11 +1,13 @@
 //! Reads the JSON files `pgperf report` renders and tells them apart by their fields: a bench
-//! result has `environment` and `queries`, an advice result has `recommendations`. Errors carry
+//! result has `environment` and `queries`, an advice result has `recommendations`, a check
+//! report has `comparability` and `outcome`. Errors carry
 //! serde's line and column so that a hand-edited file can be fixed.
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::model::advice::{ADVICE_SCHEMA_VERSION, AdviceResult};
+use crate::model::check::{CHECK_SCHEMA_VERSION, CheckReport};
 use crate::model::{RESULT_SCHEMA_VERSION, RunResult};
 
 /// A file `pgperf report` can render.
@@ -15,6 +17,8 @@ pub enum Document {
     Run(Box<RunResult>),
     /// `advice.json` of `pgperf advise`.
     Advice(Box<AdviceResult>),
+    /// `pgperf check --format json` output.
+    Check(Box<CheckReport>),
 }
 
 /// Why a file could not be read as a pgperf document.
@@ -27,7 +31,7 @@ pub enum InputError {
         message: String,
     },
     #[error(
-        "not a pgperf results file: expected a bench result (with \"environment\" and \"queries\") or an advice result (with \"recommendations\")"
+        "not a pgperf results file: expected a bench result (with \"environment\" and \"queries\"), an advice result (with \"recommendations\") or a check report (with \"comparability\" and \"outcome\")"
     )]
     UnknownKind,
     #[error(
@@ -72,6 +76,9 @@ impl Document {
         if has("recommendations") {
             typed(text, &value, "advice result", ADVICE_SCHEMA_VERSION)
                 .map(|a| Document::Advice(Box::new(a)))
+        } else if has("comparability") && has("outcome") {
+            typed(text, &value, "check report", CHECK_SCHEMA_VERSION)
+                .map(|c| Document::Check(Box::new(c)))
         } else if has("environment") && has("queries") {
             typed(text, &value, "bench result", RESULT_SCHEMA_VERSION)
                 .map(|r| Document::Run(Box::new(r)))

@@ -8,6 +8,7 @@
 
 pub mod advice;
 pub mod chart_data;
+pub mod check;
 pub mod environment;
 pub mod escape;
 pub mod format;
@@ -20,6 +21,7 @@ pub mod view;
 
 use crate::model::RunResult;
 use crate::model::advice::AdviceResult;
+use crate::model::check::CheckReport;
 use escape::Html;
 use input::Document;
 
@@ -28,12 +30,29 @@ use input::Document;
 pub struct Parts<'a> {
     pub run: Option<&'a RunResult>,
     pub advice: Option<&'a AdviceResult>,
+    pub check: Option<&'a CheckReport>,
 }
 
 /// Two documents of the same kind were given for one page.
 #[derive(Debug, thiserror::Error)]
-#[error("two {0} files were given: pass at most one results.json and one advice.json")]
+#[error(
+    "two {0} files were given: pass at most one results.json, one advice.json and one check JSON"
+)]
 pub struct DuplicateDocument(&'static str);
+
+fn set_once<'a, T>(
+    slot: &mut Option<&'a T>,
+    value: &'a T,
+    kind: &'static str,
+) -> Result<(), DuplicateDocument> {
+    match slot {
+        Some(_) => Err(DuplicateDocument(kind)),
+        None => {
+            *slot = Some(value);
+            Ok(())
+        }
+    }
+}
 
 impl<'a> Parts<'a> {
     /// Collects documents into the parts of one page.
@@ -41,10 +60,9 @@ impl<'a> Parts<'a> {
         let mut parts = Parts::default();
         for document in documents {
             match document {
-                Document::Run(run) if parts.run.is_none() => parts.run = Some(run),
-                Document::Run(_) => return Err(DuplicateDocument("bench result")),
-                Document::Advice(advice) if parts.advice.is_none() => parts.advice = Some(advice),
-                Document::Advice(_) => return Err(DuplicateDocument("advice")),
+                Document::Run(run) => set_once(&mut parts.run, run, "bench result")?,
+                Document::Advice(advice) => set_once(&mut parts.advice, advice, "advice")?,
+                Document::Check(check) => set_once(&mut parts.check, check, "check")?,
             }
         }
         Ok(parts)
@@ -67,43 +85,84 @@ pub fn render_advice(advice: &AdviceResult) -> String {
     })
 }
 
-/// Renders every part given as one self-contained HTML document.
+/// Renders the verdicts of a check as one HTML document.
+pub fn render_check(check: &CheckReport) -> String {
+    render(&Parts {
+        check: Some(check),
+        ..Parts::default()
+    })
+}
+
+/// The contexts of every part given, built once.
+struct Views {
+    run: Option<view::ReportView>,
+    advice: Option<advice::AdviceView>,
+    check: Option<check::CheckView>,
+    title: String,
+}
+
+impl Views {
+    fn build(parts: &Parts<'_>) -> Views {
+        let title = match (parts.run, parts.advice, parts.check) {
+            (Some(run), _, _) => view::title(run),
+            (None, Some(advice), _) => format!("pgperf index advice: {}", advice.workload_name),
+            (None, None, Some(check)) => format!(
+                "pgperf check: {} against {}",
+                check.current.run_id, check.baseline.run_id
+            ),
+            (None, None, None) => "pgperf report".to_string(),
+        };
+        Views {
+            run: parts.run.map(view::build),
+            advice: parts.advice.map(advice::build),
+            check: parts.check.map(check::build),
+            title,
+        }
+    }
+
+    fn links(&self) -> Vec<(&'static str, &'static str)> {
+        let mut links = Vec::new();
+        if self.check.is_some() {
+            links.push(("check", "Check"));
+        }
+        if self.run.is_some() {
+            links.extend([("summary", "Summary"), ("queries", "Queries")]);
+        }
+        if self.advice.is_some() {
+            links.push(("advice", "Index advice"));
+        }
+        if self.run.is_some() {
+            links.push(("environment", "Environment"));
+        }
+        links
+    }
+}
+
+/// Renders every part given as one self-contained HTML document: the check first (it decides
+/// the exit code), then the bench summary and queries, the advice, and the environment.
 pub fn render(parts: &Parts<'_>) -> String {
-    let run_view = parts.run.map(view::build);
-    let advice_view = parts.advice.map(advice::build);
-    let title = match (&run_view, &advice_view) {
-        (Some(run), _) => run.title.clone(),
-        (None, Some(advice)) => format!("pgperf index advice: {}", advice.workload),
-        (None, None) => "pgperf report".to_string(),
-    };
-    let mut links = Vec::new();
-    if run_view.is_some() {
-        links.extend([("summary", "Summary"), ("queries", "Queries")]);
-    }
-    if advice_view.is_some() {
-        links.push(("advice", "Index advice"));
-    }
-    if run_view.is_some() {
-        links.push(("environment", "Environment"));
-    }
+    let views = Views::build(parts);
     let mut page = Html::default();
-    html::page_start(&mut page, &title);
-    match &run_view {
+    html::page_start(&mut page, &views.title);
+    match &views.run {
         Some(view) => html::header(&mut page, view),
         None => {
             page.open("header", &[("id", "top")])
-                .element("h1", &[], &title)
+                .element("h1", &[], &views.title)
                 .close("header");
         }
     }
-    html::nav(&mut page, &links);
-    if let Some(view) = &run_view {
+    html::nav(&mut page, &views.links());
+    if let Some(view) = &views.check {
+        check::render(&mut page, view);
+    }
+    if let Some(view) = &views.run {
         html::summary_and_queries(&mut page, view);
     }
-    if let Some(view) = &advice_view {
+    if let Some(view) = &views.advice {
         advice::render(&mut page, view);
     }
-    if let Some(view) = &run_view {
+    if let Some(view) = &views.run {
         html::environment(&mut page, &view.environment);
     }
     html::page_end(&mut page);

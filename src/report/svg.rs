@@ -19,6 +19,7 @@ pub const BLUE: RGBColor = RGBColor(37, 99, 235);
 pub const ORANGE: RGBColor = RGBColor(217, 119, 6);
 pub const RED: RGBColor = RGBColor(220, 38, 38);
 pub const GREY: RGBColor = RGBColor(115, 115, 115);
+pub const GREEN: RGBColor = RGBColor(22, 163, 74);
 
 type DrawError = DrawingAreaErrorKind<std::io::Error>;
 
@@ -392,7 +393,23 @@ pub struct Interval {
     pub after: QuantileEstimate,
 }
 
-/// Label of a row of the before/after chart, shortened to fit the label area.
+/// One row of an interval chart: a label and estimates with intervals, in axis units.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IntervalRow {
+    pub label: String,
+    pub points: Vec<IntervalPoint>,
+}
+
+/// An estimate with its interval, drawn as a dot on a bar.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct IntervalPoint {
+    pub value: f64,
+    pub low: f64,
+    pub high: f64,
+    pub color: RGBColor,
+}
+
+/// Label of a row, shortened to fit above its bars.
 fn short_label(label: &str) -> String {
     if label.chars().count() > 48 {
         format!("{}…", label.chars().take(47).collect::<String>())
@@ -401,45 +418,94 @@ fn short_label(label: &str) -> String {
     }
 }
 
+fn ms_point(estimate: &QuantileEstimate, color: RGBColor) -> IntervalPoint {
+    IntervalPoint {
+        value: estimate.value_us / 1000.0,
+        low: estimate.ci_low_us.unwrap_or(estimate.value_us) / 1000.0,
+        high: estimate.ci_high_us.unwrap_or(estimate.value_us) / 1000.0,
+        color,
+    }
+}
+
 /// One row per query: P95 before (grey) and after (blue) with 95% interval bars, on a
 /// logarithmic latency axis.
 pub fn before_after(rows: &[Interval]) -> Result<Option<Svg>, ChartError> {
-    let bounds = |estimate: &QuantileEstimate| {
-        [
-            estimate.ci_low_us.unwrap_or(estimate.value_us),
-            estimate.ci_high_us.unwrap_or(estimate.value_us),
-        ]
-    };
-    let xs: Vec<f64> = rows
+    let rows: Vec<IntervalRow> = rows
         .iter()
-        .flat_map(|row| bounds(&row.before).into_iter().chain(bounds(&row.after)))
-        .map(|us| us / 1000.0)
+        .map(|row| IntervalRow {
+            label: row.label.clone(),
+            points: vec![ms_point(&row.before, GREY), ms_point(&row.after, BLUE)],
+        })
         .collect();
-    let (Some(low), Some(high)) = (
-        xs.iter().copied().reduce(f64::min),
-        xs.iter().copied().reduce(f64::max),
-    ) else {
+    let legend = [
+        legend_entry("P95 without the index", GREY, false),
+        legend_entry("with the index", BLUE, false),
+    ];
+    interval_chart(&rows, &legend, "P95 latency (ms, log scale)", &[], axis_ms)
+}
+
+/// One row per query: the P95 ratio current / baseline with its interval, with reference lines
+/// at 1 and at the regression and improvement thresholds.
+pub fn ratio_chart(rows: &[IntervalRow], threshold: f64) -> Result<Option<Svg>, ChartError> {
+    let references = [
+        (1.0, GREY, false),
+        (1.0 + threshold, RED, true),
+        (1.0 / (1.0 + threshold), GREEN, true),
+    ];
+    let legend = [
+        legend_entry("regressed", RED, false),
+        legend_entry("improved", GREEN, false),
+        legend_entry("other", GREY, false),
+    ];
+    interval_chart(
+        rows,
+        &legend,
+        "P95 current / baseline (log scale)",
+        &references,
+        |ratio| format!("{}×", format::significant(*ratio, 2)),
+    )
+}
+
+fn legend_entry(label: &str, color: RGBColor, dashed: bool) -> Line {
+    Line {
+        label: label.to_string(),
+        color,
+        dashed,
+        points: Vec::new(),
+    }
+}
+
+fn interval_range(
+    rows: &[IntervalRow],
+    references: &[(f64, RGBColor, bool)],
+) -> Option<(f64, f64)> {
+    let xs = rows
+        .iter()
+        .flat_map(|row| row.points.iter().flat_map(|p| [p.low, p.high]))
+        .chain(references.iter().map(|r| r.0))
+        .filter(|x| *x > 0.0 && x.is_finite());
+    let (low, high) = xs.fold((f64::INFINITY, 0.0f64), |(lo, hi), x| {
+        (lo.min(x), hi.max(x))
+    });
+    (high > 0.0).then(|| (low / 1.3, (high * 1.3).max(low * 2.0)))
+}
+
+/// Rows of estimates with interval bars on a logarithmic axis, each row labelled above its
+/// bars (no label area to truncate), with vertical reference lines.
+fn interval_chart(
+    rows: &[IntervalRow],
+    legend: &[Line],
+    x_desc: &str,
+    references: &[(f64, RGBColor, bool)],
+    x_format: impl Fn(&f64) -> String,
+) -> Result<Option<Svg>, ChartError> {
+    let Some(range) = interval_range(rows, references) else {
         return Ok(None);
     };
-    let range = (low / 1.3, (high * 1.3).max(low * 2.0));
     let height = 110 + 64 * rows.len() as u32;
-    let labels: Vec<String> = rows.iter().map(|row| short_label(&row.label)).collect();
-    let legend = [
-        Line {
-            label: "P95 without the index".into(),
-            color: GREY,
-            dashed: false,
-            points: Vec::new(),
-        },
-        Line {
-            label: "with the index".into(),
-            color: BLUE,
-            dashed: false,
-            points: Vec::new(),
-        },
-    ];
-    render_sized((SIZE.0, height), &legend, |root| {
-        let y_coord: RangedCoordf64 = (-0.5..rows.len() as f64 - 0.35).into();
+    let top = rows.len() as f64 - 0.35;
+    render_sized((SIZE.0, height), legend, |root| {
+        let y_coord: RangedCoordf64 = (-0.5..top).into();
         let mut chart = ChartBuilder::on(root)
             .margin(12)
             .x_label_area_size(42)
@@ -457,47 +523,58 @@ pub fn before_after(rows: &[Interval]) -> Result<Option<Svg>, ChartError> {
             .disable_y_axis()
             .label_style((FONT, 16))
             .axis_desc_style((FONT, 16))
-            .x_desc("P95 latency (ms, log scale)")
-            .x_label_formatter(&axis_ms)
+            .x_desc(x_desc)
+            .x_label_formatter(&x_format)
             .bold_line_style(BLACK.mix(0.08))
             .draw()?;
+        let lines: Vec<Line> = references
+            .iter()
+            .map(|(x, color, dashed)| Line {
+                label: String::new(),
+                color: *color,
+                dashed: *dashed,
+                points: vec![(*x, -0.5), (*x, top)],
+            })
+            .collect();
+        draw_lines(&mut chart, &lines)?;
         for (index, row) in rows.iter().enumerate() {
-            let y = index as f64;
-            let label = Text::new(
-                labels[index].clone(),
-                (range.0 * 1.03, y + 0.5),
-                (FONT, 16).into_font(),
-            );
-            chart.draw_series(std::iter::once(label))?;
-            draw_interval(&mut chart, &row.before, y + 0.08, GREY)?;
-            draw_interval(&mut chart, &row.after, y - 0.2, BLUE)?;
+            draw_row(&mut chart, row, (rows.len() - 1 - index) as f64, range.0)?;
         }
         Ok(())
     })
     .map(Some)
 }
 
-fn draw_interval<'a, X, Y>(
+fn draw_row<'a, X, Y>(
     chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, Y>>,
-    estimate: &QuantileEstimate,
+    row: &IntervalRow,
     y: f64,
-    color: RGBColor,
+    x_left: f64,
 ) -> Result<(), DrawError>
 where
     X: Ranged<ValueType = f64>,
     Y: Ranged<ValueType = f64>,
 {
-    let low = estimate.ci_low_us.unwrap_or(estimate.value_us) / 1000.0;
-    let high = estimate.ci_high_us.unwrap_or(estimate.value_us) / 1000.0;
-    chart.draw_series(LineSeries::new(
-        vec![(low, y), (high, y)],
-        color.stroke_width(2),
-    ))?;
-    chart.draw_series(std::iter::once(Circle::new(
-        (estimate.value_us / 1000.0, y),
-        5,
-        color.filled(),
-    )))?;
+    let text = short_label(&row.label);
+    let width_px = 8 * text.chars().count() as i32 + 8;
+    let label = EmptyElement::at((x_left, y + 0.5))
+        + Rectangle::new([(0, 0), (width_px, 18)], WHITE.mix(0.9).filled())
+        + Text::new(text, (4, 2), (FONT, 16).into_font());
+    chart.draw_series(std::iter::once(label))?;
+    let step = 0.28 / row.points.len().max(1) as f64;
+    for (index, point) in row.points.iter().enumerate() {
+        let y_point = y + 0.08 - step * index as f64 * 1.6;
+        let stroke = point.color.stroke_width(2);
+        chart.draw_series(LineSeries::new(
+            vec![(point.low, y_point), (point.high, y_point)],
+            stroke,
+        ))?;
+        chart.draw_series(std::iter::once(Circle::new(
+            (point.value, y_point),
+            5,
+            point.color.filled(),
+        )))?;
+    }
     Ok(())
 }
 

@@ -149,6 +149,11 @@ pub struct QueryView {
     pub charts: QueryCharts,
 }
 
+/// The page title of a run's report.
+pub fn title(run: &RunResult) -> String {
+    format!("pgperf bench report: {}", run.environment.workload_name)
+}
+
 /// Builds the bench report's context from a run.
 pub fn build(run: &RunResult) -> ReportView {
     let mut order: Vec<(usize, &QueryResult)> = run.queries.iter().enumerate().collect();
@@ -166,7 +171,7 @@ pub fn build(run: &RunResult) -> ReportView {
         *headline_slot(&mut headline, row.status) += 1;
     }
     ReportView {
-        title: format!("pgperf bench report: {}", run.environment.workload_name),
+        title: title(run),
         run: run_view(run),
         headline,
         summary,

@@ -65,14 +65,21 @@ HTML
 [ -n "$(console_of control "$out/control.html")" ] \
   || fail "the console check caught nothing on a page with a script error; chromium's logging changed"
 
-"$PGPERF" report "$fixtures/bench_dashboard.json" -o "$out/bench.html" 2>/dev/null
+"$PGPERF" report "$fixtures/bench_dashboard.json" -o "$out/bench.html"
 check_page bench "$out/bench.html" summary queries environment run-warnings
 
-"$PGPERF" report "$fixtures/advice_dashboard.json" -o "$out/advice.html" 2>/dev/null
+"$PGPERF" report "$fixtures/advice_dashboard.json" -o "$out/advice.html"
 check_page advice "$out/advice.html" advice migration
 
 "$PGPERF" report "$fixtures/bench_dashboard.json" "$fixtures/advice_dashboard.json" \
-  -o "$out/combined.html" 2>/dev/null
+  -o "$out/combined.html"
 check_page combined "$out/combined.html" summary queries advice migration environment
+
+"$PGPERF" report "$fixtures/check_dashboard.json" -o "$out/check.html"
+check_page check "$out/check.html" check
+
+"$PGPERF" report "$fixtures/bench_dashboard.json" "$fixtures/check_dashboard.json" \
+  -o "$out/bench-check.html"
+check_page bench-check "$out/bench-check.html" check summary queries environment
 
 echo "browser test: all reports passed"

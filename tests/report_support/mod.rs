@@ -577,3 +577,187 @@ pub fn advice_result() -> pgperf::model::advice::AdviceResult {
         notes: Vec::new(),
     }
 }
+
+fn timing(
+    baseline_p95_ms: f64,
+    current_p95_ms: f64,
+    interval: Option<(f64, f64)>,
+    q_value: Option<f64>,
+    outcome: pgperf::model::check::TimingOutcome,
+) -> pgperf::model::check::TimingComparison {
+    pgperf::model::check::TimingComparison {
+        baseline_n: 1500,
+        current_n: 1500,
+        baseline_p95_us: baseline_p95_ms * 1000.0,
+        current_p95_us: current_p95_ms * 1000.0,
+        ratio: current_p95_ms / baseline_p95_ms,
+        ratio_ci_low: interval.map(|(low, _)| low),
+        ratio_ci_high: interval.map(|(_, high)| high),
+        p_value: q_value.map(|q| q / 2.0),
+        q_value,
+        outcome,
+    }
+}
+
+fn verdict(
+    name: &str,
+    verdict: pgperf::model::check::Verdict,
+    timing: Option<pgperf::model::check::TimingComparison>,
+    findings: Vec<pgperf::model::check::FindingKind>,
+) -> pgperf::model::check::QueryVerdict {
+    let findings: Vec<_> = findings
+        .into_iter()
+        .map(|kind| pgperf::model::check::Finding {
+            fails_gate: kind.signal() != pgperf::model::check::Signal::Rows,
+            kind,
+        })
+        .collect();
+    pgperf::model::check::QueryVerdict {
+        name: name.to_string(),
+        verdict,
+        timing,
+        fails_gate: findings.iter().any(|finding| finding.fails_gate),
+        findings,
+    }
+}
+
+/// A CI check of a pull request against the dashboard baseline: one regression with a plan
+/// change, one improvement, one breached budget, one inconclusive, the rest unchanged.
+pub fn check_report() -> pgperf::model::check::CheckReport {
+    use pgperf::model::check::*;
+    let baseline = run(Vec::new());
+    let lines = |lines: &[&str]| {
+        lines
+            .iter()
+            .map(|line| line.to_string())
+            .collect::<Vec<_>>()
+    };
+    let queries = vec![
+        verdict(
+            "approvals_pending_list",
+            Verdict::Improved,
+            Some(timing(
+                37.6,
+                30.9,
+                Some((0.79, 0.85)),
+                Some(0.002),
+                TimingOutcome::Faster,
+            )),
+            Vec::new(),
+        ),
+        verdict(
+            "audit_trail_for_row",
+            Verdict::Regressed,
+            Some(timing(
+                1.9,
+                38.5,
+                Some((18.2, 21.9)),
+                Some(0.001),
+                TimingOutcome::Slower,
+            )),
+            vec![
+                FindingKind::TimingRegression {
+                    ratio: 20.3,
+                    ratio_ci_low: 18.2,
+                    ratio_ci_high: 21.9,
+                    difference_us: 36_600.0,
+                },
+                FindingKind::PlanChanged {
+                    before_hash: "7c1e0a9d52b3f418".into(),
+                    after_hash: "be1e08c47287358f".into(),
+                    before: lines(&[
+                        "Limit",
+                        "  Index Scan audit_log audit_log_table_name_row_key_at_idx",
+                    ]),
+                    after: lines(&["Limit", "  Sort", "    Gather", "      Seq Scan audit_log"]),
+                },
+                FindingKind::BuffersUp {
+                    baseline_per_call: 5.0,
+                    current_per_call: 3_300.0,
+                },
+                FindingKind::BudgetBreached {
+                    budget_p95_us: 15_000.0,
+                    p95_us: 38_500.0,
+                },
+            ],
+        ),
+        verdict(
+            "inventory_low_stock",
+            Verdict::Unchanged,
+            Some(timing(
+                52.1,
+                52.5,
+                Some((0.97, 1.04)),
+                Some(0.81),
+                TimingOutcome::Unchanged,
+            )),
+            vec![FindingKind::RowsChanged {
+                baseline_per_call: 96.0,
+                current_per_call: 100.0,
+            }],
+        ),
+        verdict(
+            "approvals_tile_counts",
+            Verdict::Unchanged,
+            Some(timing(
+                31.8,
+                31.5,
+                Some((0.96, 1.02)),
+                Some(0.9),
+                TimingOutcome::Unchanged,
+            )),
+            Vec::new(),
+        ),
+        verdict(
+            "approvals_monday_backlog",
+            Verdict::Inconclusive,
+            Some(TimingComparison {
+                baseline_n: 40,
+                current_n: 40,
+                ..timing(37.0, 38.1, None, None, TimingOutcome::TooFewSamples)
+            }),
+            Vec::new(),
+        ),
+        verdict(
+            "product_by_sku",
+            Verdict::Unchanged,
+            Some(timing(
+                0.152,
+                0.154,
+                Some((0.98, 1.03)),
+                Some(0.9),
+                TimingOutcome::Unchanged,
+            )),
+            Vec::new(),
+        ),
+        verdict(
+            "ads_performance_30d",
+            Verdict::Unchanged,
+            Some(timing(
+                26.1,
+                26.7,
+                Some((0.99, 1.06)),
+                Some(0.6),
+                TimingOutcome::Unchanged,
+            )),
+            Vec::new(),
+        ),
+    ];
+    CheckReport {
+        schema_version: CHECK_SCHEMA_VERSION,
+        baseline: RunRef {
+            run_id: "20261124-180000-dashboard".into(),
+            started_at: baseline.started_at - chrono::Duration::hours(15),
+            complete: true,
+        },
+        current: RunRef {
+            run_id: baseline.run_id.clone(),
+            started_at: baseline.started_at,
+            complete: true,
+        },
+        options: CheckOptions::default(),
+        comparability: Comparability::default(),
+        queries,
+        outcome: GateOutcome::Fail,
+    }
+}
