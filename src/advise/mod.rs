@@ -5,3 +5,5 @@
 
 pub mod access;
 pub mod parse;
+pub mod shapes;
+pub mod ddl;
