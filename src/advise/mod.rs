@@ -7,3 +7,4 @@ pub mod access;
 pub mod parse;
 pub mod shapes;
 pub mod ddl;
+pub mod select;
