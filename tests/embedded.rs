@@ -44,3 +44,74 @@ fn cluster_starts_serves_and_is_removed_on_drop() {
     drop(cluster);
     assert!(!dir.exists(), "cluster directory {dir:?} removed");
 }
+
+/// Child half of the kill tests: started by the parent with `PGPERF_TEST_CHILD=1`, it starts a
+/// cluster, prints its directory and postmaster pid, and waits to be killed or interrupted.
+#[test]
+fn child_holding_a_cluster() {
+    if std::env::var_os("PGPERF_TEST_CHILD").is_none() {
+        return;
+    }
+    pgperf::signal::install();
+    let cluster = Cluster::start(&ClusterOptions::default()).expect("embedded cluster starts");
+    let pid = std::fs::read_to_string(cluster.dir().join("data/postmaster.pid")).expect("pid file");
+    println!(
+        "READY {} {}",
+        cluster.dir().display(),
+        pid.lines().next().unwrap_or("")
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !pgperf::signal::interrupted() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+fn kill_child_and_check_nothing_survives(signal: libc::c_int) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(std::env::current_exe().expect("test binary"))
+        .args([
+            "--exact",
+            "child_holding_a_cluster",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("PGPERF_TEST_CHILD", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("child starts");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let line = std::io::BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .find_map(|line| line.split_once("READY ").map(|(_, rest)| rest.to_string()))
+        .expect("child reports its cluster");
+    let mut parts = line.split_whitespace();
+    let dir = std::path::PathBuf::from(parts.next().expect("dir"));
+    let postmaster: i32 = parts.next().expect("pid").parse().expect("numeric pid");
+    assert!(dir.exists());
+    // SAFETY: kill(2) on our own child.
+    unsafe { libc::kill(child.id() as i32, signal) };
+    let _ = child.wait();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    // SAFETY: signal 0 only probes for existence.
+    let alive = || unsafe { libc::kill(postmaster, 0) == 0 };
+    while (alive() || dir.exists()) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(!alive(), "postmaster {postmaster} survived signal {signal}");
+    assert!(
+        !dir.exists(),
+        "cluster directory {dir:?} survived signal {signal}"
+    );
+}
+
+#[test]
+fn sigkill_leaves_no_server_and_no_directory() {
+    kill_child_and_check_nothing_survives(libc::SIGKILL);
+}
+
+#[test]
+fn sigterm_leaves_no_server_and_no_directory() {
+    kill_child_and_check_nothing_survives(libc::SIGTERM);
+}

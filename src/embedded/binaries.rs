@@ -8,7 +8,10 @@ use super::EmbeddedError;
 
 /// The first folder that holds both `initdb` and `postgres`.
 pub fn find_bin_dir() -> Result<PathBuf, EmbeddedError> {
-    let candidates = candidates();
+    first_with_server(candidates(std::env::var_os("PGPERF_PG_BIN")))
+}
+
+fn first_with_server(candidates: Vec<PathBuf>) -> Result<PathBuf, EmbeddedError> {
     candidates
         .iter()
         .find(|dir| has_server(dir))
@@ -26,9 +29,9 @@ fn has_server(dir: &Path) -> bool {
     dir.join("initdb").is_file() && dir.join("postgres").is_file()
 }
 
-fn candidates() -> Vec<PathBuf> {
+fn candidates(explicit: Option<std::ffi::OsString>) -> Vec<PathBuf> {
     let mut dirs = Vec::new();
-    if let Some(dir) = std::env::var_os("PGPERF_PG_BIN") {
+    if let Some(dir) = explicit {
         // An explicit choice is the only candidate: silently using another would mislead.
         return vec![PathBuf::from(dir)];
     }
@@ -82,5 +85,21 @@ mod tests {
             })
             .collect();
         assert_eq!(majors, ["15", "13", "9"]);
+    }
+
+    #[test]
+    fn an_explicit_folder_without_binaries_names_the_package_to_install() {
+        let empty = tempfile::tempdir().expect("temp dir");
+        let error = first_with_server(candidates(Some(empty.path().into())))
+            .expect_err("no binaries there");
+        let message = error.to_string();
+        assert!(
+            message.contains("apt-get install -y postgresql-15"),
+            "{message}"
+        );
+        assert!(
+            message.contains(&empty.path().display().to_string()),
+            "{message}"
+        );
     }
 }
