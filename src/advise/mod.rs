@@ -8,3 +8,19 @@ pub mod parse;
 pub mod shapes;
 pub mod ddl;
 pub mod select;
+pub mod catalog;
+pub mod plan;
+
+/// Failures of the advise engine. Outcomes (a candidate that did not pay off) are data in the
+/// result, not errors.
+#[derive(Debug, thiserror::Error)]
+pub enum AdviseError {
+    #[error("{}", crate::pg::describe(.0))]
+    Database(#[from] postgres::Error),
+    #[error("cannot parse query {query}: {message}; check the SQL in the workload file")]
+    Parse { query: String, message: String },
+    #[error("the workload references persona {0:?}, which is not defined under [personas]")]
+    UnknownPersona(String),
+    #[error("interrupted: the verification transaction was rolled back")]
+    Interrupted,
+}
