@@ -24,3 +24,6 @@ pub enum AdviseError {
     #[error("interrupted: the verification transaction was rolled back")]
     Interrupted,
 }
+pub mod session;
+pub mod whatif;
+pub mod statements;
