@@ -27,3 +27,8 @@ pub enum AdviseError {
 pub mod session;
 pub mod whatif;
 pub mod statements;
+pub mod engine;
+pub mod verify;
+
+pub use engine::{Advice, AdviseOptions, advise};
+pub use verify::VerifyOptions;
