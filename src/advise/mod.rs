@@ -28,6 +28,7 @@ pub mod session;
 pub mod whatif;
 pub mod statements;
 pub mod engine;
+pub mod render;
 pub mod verify;
 
 pub use engine::{Advice, AdviseOptions, advise};

@@ -203,13 +203,13 @@ fn prefilter(input: &SelectionInput, candidate: &Costed) -> Option<RejectReason>
     None
 }
 
+/// Share of writes among row operations. Without any recorded reads (a freshly loaded table,
+/// statistics just reset) the counters say nothing about the workload: no penalty.
 fn write_share(load: &TableLoad) -> f64 {
-    let total = (load.writes + load.reads) as f64;
-    if total <= 0.0 {
-        0.0
-    } else {
-        load.writes as f64 / total
+    if load.reads <= 0 {
+        return 0.0;
     }
+    load.writes as f64 / (load.writes + load.reads) as f64
 }
 
 /// The queries whose cost `candidate` cuts by at least [`MIN_SAVING_SHARE`] below `current`.
