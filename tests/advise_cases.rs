@@ -146,14 +146,14 @@ fn two_equalities() {
 fn equality_plus_range() {
     let mut client = database(
         "CREATE TABLE events (id bigint PRIMARY KEY, kind int NOT NULL, created_at timestamptz NOT NULL);
-         INSERT INTO events SELECT g, g % 50, now() - (g || ' minutes')::interval FROM generate_series(1, 200000) g;",
+         INSERT INTO events SELECT g, g % 50, now() - (((g * 7919) % 200000) || ' minutes')::interval FROM generate_series(1, 200000) g;",
     );
     let advice = run(
         &mut client,
         &query("recent_kind", "SELECT id FROM events WHERE kind = $1 AND created_at >= now() - interval '2 days'", "{ value = 7 }"),
         false,
     );
-    assert_decided(&advice, &["ON \"public\".\"events\" USING btree (\"kind\", \"created_at\") INCLUDE (\"id\")"]);
+    assert_decided(&advice, &["ON \"public\".\"events\" USING btree (\"kind\", \"created_at\")"]);
 }
 
 #[test]

@@ -100,7 +100,7 @@ pub fn advise(
     let mut whatif = WhatIf::new(client, options.lock_timeout_ms)?;
     let costed = cost_candidates(client, &mut whatif, &analyzed, &candidates)?;
     let input = selection_input(client, &tables, &analyzed, costed, options)?;
-    let selection = select::select(&input);
+    let selection = select_in_rounds(client, &mut whatif, &analyzed, &input)?;
     let mut rejected: Vec<RejectedCandidate> = selection
         .rejected
         .iter()
@@ -305,6 +305,121 @@ fn selection_input(
     Ok(input)
 }
 
+/// Greedy rounds: after each round the open candidates are costed again on top of the indexes
+/// chosen so far, so an index that only pays off next to another one (both sides of a join)
+/// is found; single-candidate costs cannot see that.
+const SELECTION_ROUNDS: usize = 3;
+
+fn select_in_rounds(
+    client: &mut Client,
+    whatif: &mut WhatIf,
+    analyzed: &[Analyzed],
+    input: &SelectionInput,
+) -> Result<select::Selection, AdviseError> {
+    let mut result = select::Selection::default();
+    let mut round = input.clone();
+    let mut ids: Vec<usize> = (0..input.candidates.len()).collect();
+    for number in 1..=SELECTION_ROUNDS {
+        let selection = select::select(&round);
+        let last = number == SELECTION_ROUNDS || selection.chosen.is_empty();
+        for chosen in &selection.chosen {
+            let size = round.candidates[chosen.candidate].estimated_size_bytes;
+            round.budget_bytes = round.budget_bytes.map(|b| b.saturating_sub(size));
+            result.chosen.push(select::Chosen {
+                candidate: ids[chosen.candidate],
+                ..chosen.clone()
+            });
+        }
+        let (open, closed): (Vec<_>, Vec<_>) = selection.rejected.into_iter().partition(|r| {
+            !last && matches!(r.reason, RejectReason::Superseded { .. } | RejectReason::NoPlanImprovement { .. })
+        });
+        let chosen_names: Vec<String> = result
+            .chosen
+            .iter()
+            .map(|c| index_name(&input.candidates[c.candidate].spec))
+            .collect();
+        result.rejected.extend(closed.into_iter().map(|r| select::Rejected {
+            candidate: ids[r.candidate],
+            reason: match r.reason {
+                RejectReason::AlreadyCovered { index } if chosen_names.contains(&index) => {
+                    RejectReason::Superseded { by: index }
+                }
+                other => other,
+            },
+        }));
+        if open.is_empty() {
+            break;
+        }
+        let chosen: Vec<IndexSpec> = result
+            .chosen
+            .iter()
+            .map(|c| input.candidates[c.candidate].spec.clone())
+            .collect();
+        rebase(client, whatif, analyzed, &chosen, &mut round)?;
+        round.existing.extend(chosen.iter().map(|spec| select::Existing {
+            name: index_name(spec),
+            spec: spec.clone(),
+        }));
+        let mut next = Vec::new();
+        let mut next_ids = Vec::new();
+        for rejected in open {
+            let candidate = &round.candidates[rejected.candidate];
+            next.push(recost(client, whatif, analyzed, &chosen, candidate, &round)?);
+            next_ids.push(ids[rejected.candidate]);
+        }
+        round.candidates = next;
+        ids = next_ids;
+    }
+    result.rejected.sort_by_key(|r| r.candidate);
+    Ok(result)
+}
+
+/// Query costs with the chosen indexes become the new baseline.
+fn rebase(
+    client: &mut Client,
+    whatif: &mut WhatIf,
+    analyzed: &[Analyzed],
+    chosen: &[IndexSpec],
+    round: &mut SelectionInput,
+) -> Result<(), AdviseError> {
+    let entries: Vec<&Analyzed> = analyzed.iter().filter(|a| a.baseline.is_ok()).collect();
+    let statements: Vec<&Statement> = entries.iter().map(|a| &a.statement).collect();
+    let result = whatif.evaluate(client, chosen, &statements)?;
+    for (entry, costing) in entries.iter().zip(&result.costings) {
+        if let (Ok(costing), Some(query)) = (costing, round.queries.get_mut(&entry.statement.name)) {
+            query.cost = query.cost.min(costing.cost);
+        }
+    }
+    Ok(())
+}
+
+/// A candidate's costs on top of the chosen indexes.
+fn recost(
+    client: &mut Client,
+    whatif: &mut WhatIf,
+    analyzed: &[Analyzed],
+    chosen: &[IndexSpec],
+    candidate: &Costed,
+    round: &SelectionInput,
+) -> Result<Costed, AdviseError> {
+    let affected = affected(analyzed, &candidate.spec);
+    let statements: Vec<&Statement> = affected.iter().map(|a| &a.statement).collect();
+    let mut specs = chosen.to_vec();
+    specs.push(candidate.spec.clone());
+    let result = whatif.evaluate(client, &specs, &statements)?;
+    let mut costs = BTreeMap::new();
+    for (entry, costing) in affected.iter().zip(&result.costings) {
+        let name = &entry.statement.name;
+        let (Ok(costing), Some(query)) = (costing, round.queries.get(name)) else { continue };
+        let uses_it = costing.uses.contains(&chosen.len());
+        costs.insert(name.clone(), if uses_it { costing.cost } else { query.cost });
+    }
+    Ok(Costed {
+        costs,
+        ..candidate.clone()
+    })
+}
+
 /// The chosen set costed together: which statements use which index, at what cost.
 fn recommend(
     client: &mut Client,
@@ -368,7 +483,6 @@ fn rejected_candidate(candidate: &Costed, reason: RejectReason, input: &Selectio
 
 /// The reason as a sentence a reviewer can check.
 pub fn explain_rejection(reason: &RejectReason, candidate: &Costed, input: &SelectionInput) -> String {
-    let _ = input;
     let size = super::ddl::format_bytes(candidate.estimated_size_bytes);
     match reason {
         RejectReason::AlreadyCovered { index } => {
@@ -382,7 +496,16 @@ pub fn explain_rejection(reason: &RejectReason, candidate: &Costed, input: &Sele
             select::MIN_SAVING_SHARE * 100.0
         ),
         RejectReason::Superseded { by } => {
-            format!("{by} serves the same queries at least as well")
+            let other = input.candidates.iter().find(|c| index_name(&c.spec) == *by);
+            let costs: Vec<String> = candidate
+                .costs
+                .iter()
+                .map(|(query, cost)| {
+                    let theirs = other.and_then(|o| o.costs.get(query)).copied().unwrap_or(f64::NAN);
+                    format!("{query}: planner cost {cost:.0} with this, {theirs:.0} with {by}")
+                })
+                .collect();
+            format!("{by} serves the same queries at least as well ({})", costs.join("; "))
         }
         RejectReason::OverBudget { size_bytes, remaining_bytes } => format!(
             "its estimated size {} exceeds the remaining --budget-mb ({})",

@@ -129,6 +129,18 @@ pub fn select(input: &SelectionInput) -> Selection {
     while let Some((position, benefit)) = best(input, &open, &current) {
         let index = open.remove(position);
         let candidate = &input.candidates[index];
+        let covering = selection
+            .chosen
+            .iter()
+            .find(|c| covers(&input.candidates[c.candidate].spec, &candidate.spec));
+        if let Some(by) = covering {
+            let by = super::ddl::index_name(&input.candidates[by.candidate].spec);
+            selection.rejected.push(Rejected {
+                candidate: index,
+                reason: RejectReason::Superseded { by },
+            });
+            continue;
+        }
         if let Some(remaining) = remaining_bytes {
             if candidate.estimated_size_bytes > remaining {
                 selection.rejected.push(Rejected {
@@ -220,7 +232,7 @@ fn served(input: &SelectionInput, candidate: &Costed, current: &BTreeMap<&str, f
         .filter(|(query, cost)| {
             let baseline = input.queries.get(*query).map(|q| q.cost).unwrap_or(0.0);
             let now = current.get(query.as_str()).copied().unwrap_or(baseline);
-            **cost < now && baseline - **cost >= MIN_SAVING_SHARE * baseline
+            **cost <= now * (1.0 - MIN_SAVING_SHARE)
         })
         .map(|(query, _)| query.clone())
         .collect()
@@ -263,8 +275,9 @@ fn best_saving_pct(input: &SelectionInput, candidate: &Costed) -> f64 {
         .fold(0.0, f64::max)
 }
 
-/// The open candidate with the largest marginal benefit; within 2% of each other the smaller
-/// (then narrower) index wins, so a wider near-duplicate never beats a lean one by noise.
+/// The open candidate with the largest marginal benefit; within 2% of each other the one that
+/// leaves clearly less cost wins, else the smaller (then narrower) index, so a wider
+/// near-duplicate never beats a lean one by noise.
 fn best(
     input: &SelectionInput,
     open: &[usize],
@@ -281,10 +294,14 @@ fn best(
             Some((best_position, best_benefit)) => {
                 let this = &input.candidates[index];
                 let other = &input.candidates[open[best_position]];
+                let (this_left, other_left) =
+                    (residual(input, this, current), residual(input, other, current));
                 if benefit > best_benefit * 1.02 {
                     true
                 } else if benefit * 1.02 < best_benefit {
                     false
+                } else if this_left < other_left * 0.75 || other_left < this_left * 0.75 {
+                    this_left < other_left
                 } else {
                     (this.estimated_size_bytes, width(this))
                         < (other.estimated_size_bytes, width(other))
@@ -296,6 +313,19 @@ fn best(
         }
     }
     best
+}
+
+/// Weighted cost left on the candidate's queries once it exists: between two candidates that
+/// both save almost everything, a clearly lower remainder (a 25% difference) still decides.
+fn residual(input: &SelectionInput, candidate: &Costed, current: &BTreeMap<&str, f64>) -> f64 {
+    candidate
+        .costs
+        .iter()
+        .filter_map(|(query, cost)| {
+            let now = current.get(query.as_str())?;
+            Some(input.queries[query].weight * cost.min(*now))
+        })
+        .sum()
 }
 
 fn width(candidate: &Costed) -> usize {
