@@ -14,7 +14,7 @@ use super::parse::extract;
 use super::plan;
 use super::select::{self, Costed, QueryBaseline, SelectionInput};
 use super::session::{Statement, explain};
-use super::shapes::{TableFacts, shapes};
+use super::shapes::{TableFacts, or_bundle, shapes};
 use super::statements::{derived_statements, workload_statements};
 use super::verify::{self, VerifyOptions};
 use super::whatif::WhatIf;
@@ -85,7 +85,7 @@ pub fn advise(
 ) -> Result<Advice, AdviseError> {
     let mut catalog = Catalog::new();
     let mut tables = Tables::default();
-    let mut candidates: Vec<(IndexSpec, Vec<String>)> = Vec::new();
+    let mut candidates: Vec<(Bundle, Vec<String>)> = Vec::new();
     let mut analyzed = Vec::new();
     for (statement, writes) in workload_statements(client, workload)? {
         let found = analyze(client, &mut catalog, &mut tables, statement, options)?;
@@ -145,7 +145,7 @@ fn analyze(
     tables: &mut Tables,
     statement: Statement,
     options: &AdviseOptions,
-) -> Result<Vec<(Analyzed, Vec<IndexSpec>)>, AdviseError> {
+) -> Result<Vec<(Analyzed, Vec<Bundle>)>, AdviseError> {
     catalog.preload(client, &statement.sql)?;
     let extraction = extract(&statement.sql, &catalog.lookup()).map_err(|e| AdviseError::Parse {
         query: statement.name.clone(),
@@ -167,7 +167,9 @@ fn analyze(
         let (relation, access) = access;
         let facts = tables.facts(client, &relation)?;
         touched.insert((relation.schema.clone(), relation.name.clone()));
-        specs.extend(shapes(&access, &facts, &params, options.max_columns));
+        let singles = shapes(&access, &facts, &params, options.max_columns);
+        specs.extend(singles.into_iter().map(|spec| vec![spec]));
+        specs.extend(or_bundle(&access, &facts, options.max_columns));
     }
     let mut out = vec![(
         Analyzed {
@@ -224,7 +226,10 @@ impl Tables {
     }
 }
 
-fn add_candidates(candidates: &mut Vec<(IndexSpec, Vec<String>)>, origin: &str, specs: Vec<IndexSpec>) {
+/// A candidate: one index, or an OR bundle that only pays off together.
+type Bundle = Vec<IndexSpec>;
+
+fn add_candidates(candidates: &mut Vec<(Bundle, Vec<String>)>, origin: &str, specs: Vec<Bundle>) {
     for spec in specs {
         match candidates.iter_mut().find(|(s, _)| *s == spec) {
             Some((_, origins)) if !origins.iter().any(|o| o == origin) => {
@@ -241,13 +246,13 @@ fn cost_candidates(
     client: &mut Client,
     whatif: &mut WhatIf,
     analyzed: &[Analyzed],
-    candidates: &[(IndexSpec, Vec<String>)],
+    candidates: &[(Bundle, Vec<String>)],
 ) -> Result<Vec<Costed>, AdviseError> {
     let mut out = Vec::new();
-    for (spec, origins) in candidates {
-        let affected = affected(analyzed, spec);
+    for (bundle, origins) in candidates {
+        let affected = affected(analyzed, &bundle[0]);
         let statements: Vec<&Statement> = affected.iter().map(|a| &a.statement).collect();
-        let result = whatif.evaluate(client, std::slice::from_ref(spec), &statements)?;
+        let result = whatif.evaluate(client, bundle, &statements)?;
         let mut costs = BTreeMap::new();
         for (entry, costing) in affected.iter().zip(&result.costings) {
             if let (Ok(costing), Ok(baseline)) = (costing, &entry.baseline) {
@@ -256,9 +261,10 @@ fn cost_candidates(
             }
         }
         out.push(Costed {
-            spec: spec.clone(),
+            spec: bundle[0].clone(),
+            companions: bundle[1..].to_vec(),
             origins: origins.clone(),
-            estimated_size_bytes: result.sizes_bytes.first().copied().unwrap_or(0),
+            estimated_size_bytes: result.sizes_bytes.iter().sum(),
             costs,
         });
     }
@@ -353,7 +359,7 @@ fn select_in_rounds(
         let chosen: Vec<IndexSpec> = result
             .chosen
             .iter()
-            .map(|c| input.candidates[c.candidate].spec.clone())
+            .flat_map(|c| input.candidates[c.candidate].specs())
             .collect();
         rebase(client, whatif, analyzed, &chosen, &mut round)?;
         round.existing.extend(chosen.iter().map(|spec| select::Existing {
@@ -405,13 +411,13 @@ fn recost(
     let affected = affected(analyzed, &candidate.spec);
     let statements: Vec<&Statement> = affected.iter().map(|a| &a.statement).collect();
     let mut specs = chosen.to_vec();
-    specs.push(candidate.spec.clone());
+    specs.extend(candidate.specs());
     let result = whatif.evaluate(client, &specs, &statements)?;
     let mut costs = BTreeMap::new();
     for (entry, costing) in affected.iter().zip(&result.costings) {
         let name = &entry.statement.name;
         let (Ok(costing), Some(query)) = (costing, round.queries.get(name)) else { continue };
-        let uses_it = costing.uses.contains(&chosen.len());
+        let uses_it = costing.uses.iter().any(|u| *u >= chosen.len());
         costs.insert(name.clone(), if uses_it { costing.cost } else { query.cost });
     }
     Ok(Costed {
@@ -428,11 +434,12 @@ fn recommend(
     input: &SelectionInput,
     selection: &select::Selection,
 ) -> Result<Vec<Recommendation>, AdviseError> {
-    let specs: Vec<IndexSpec> = selection
+    let bundles: Vec<(&select::Chosen, IndexSpec)> = selection
         .chosen
         .iter()
-        .map(|c| input.candidates[c.candidate].spec.clone())
+        .flat_map(|c| input.candidates[c.candidate].specs().into_iter().map(move |s| (c, s)))
         .collect();
+    let specs: Vec<IndexSpec> = bundles.iter().map(|(_, s)| s.clone()).collect();
     if specs.is_empty() {
         return Ok(Vec::new());
     }
@@ -440,8 +447,7 @@ fn recommend(
     let statements: Vec<&Statement> = entries.iter().map(|a| &a.statement).collect();
     let together = whatif.evaluate(client, &specs, &statements)?;
     let mut out = Vec::new();
-    for (position, chosen) in selection.chosen.iter().enumerate() {
-        let spec = &specs[position];
+    for (position, (chosen, spec)) in bundles.iter().enumerate() {
         let name = index_name(spec);
         let mut effects = Vec::new();
         for (entry, costing) in entries.iter().zip(&together.costings) {
@@ -462,7 +468,7 @@ fn recommend(
             name,
             spec: spec.clone(),
             serves: if serves.is_empty() { chosen.serves.clone() } else { serves },
-            estimated_size_bytes: input.candidates[chosen.candidate].estimated_size_bytes,
+            estimated_size_bytes: together.sizes_bytes[position],
             size_bytes: None,
             benefit: chosen.benefit,
             effects,

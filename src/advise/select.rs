@@ -19,11 +19,23 @@ pub const WRITE_HEAVY_SHARE: f64 = 0.90;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Costed {
     pub spec: IndexSpec,
+    /// Indexes that only pay off together with `spec` (one per OR branch, for a bitmap OR);
+    /// costed, sized and recommended together.
+    pub companions: Vec<IndexSpec>,
     /// Queries the candidate came from.
     pub origins: Vec<String>,
     pub estimated_size_bytes: u64,
     /// Planner cost of each affected query with this index alone (on top of existing ones).
     pub costs: BTreeMap<String, f64>,
+}
+
+impl Costed {
+    /// `spec` followed by its companions.
+    pub fn specs(&self) -> Vec<IndexSpec> {
+        std::iter::once(self.spec.clone())
+            .chain(self.companions.iter().cloned())
+            .collect()
+    }
 }
 
 /// A workload query's weight and its planner cost with the existing indexes only.
@@ -374,6 +386,7 @@ mod tests {
     fn costed(keys: &[&str], size: u64, costs: &[(&str, f64)]) -> Costed {
         Costed {
             spec: spec(keys),
+            companions: vec![],
             origins: vec![],
             estimated_size_bytes: size,
             costs: costs.iter().map(|(q, c)| (q.to_string(), *c)).collect(),

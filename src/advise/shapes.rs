@@ -114,6 +114,32 @@ pub fn shapes(
     out
 }
 
+/// One index per OR branch (its equality keys, else its first range key), for a bitmap OR:
+/// none of them helps alone, because the other branch still needs a full scan.
+pub fn or_bundle(access: &TableAccess, facts: &TableFacts, max_columns: usize) -> Option<Vec<IndexSpec>> {
+    if access.or_branches.len() < 2 {
+        return None;
+    }
+    let mut bundle: Vec<IndexSpec> = Vec::new();
+    for branch in &access.or_branches {
+        let mut keys: Vec<(KeyExpr, bool)> = equality_keys(branch, facts)
+            .into_iter()
+            .map(|k| (k, false))
+            .collect();
+        if keys.is_empty() {
+            keys = branch.iter().take(1).map(|p| (p.key.clone(), false)).collect();
+        }
+        let spec = spec(facts, keys, None, max_columns);
+        if spec.keys.is_empty() {
+            return None;
+        }
+        if !bundle.contains(&spec) {
+            bundle.push(spec);
+        }
+    }
+    (bundle.len() >= 2).then_some(bundle)
+}
+
 fn spec(
     facts: &TableFacts,
     keys: Vec<(KeyExpr, bool)>,
