@@ -132,7 +132,10 @@ pub enum RejectReason {
     /// Another recommended index serves the same queries (near-duplicate or wider prefix).
     Superseded { by: String },
     /// Adding it would exceed `--budget-mb`.
-    OverBudget { size_bytes: u64, remaining_bytes: u64 },
+    OverBudget {
+        size_bytes: u64,
+        remaining_bytes: u64,
+    },
     /// Writes to the table cost more than the reads gain.
     WriteHeavy { writes: i64, benefit: f64 },
     /// Built for real, the index was not used by the queries it was meant for.

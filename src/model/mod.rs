@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub mod advice;
+pub mod check;
 pub mod warning;
 pub use warning::Warning;
 

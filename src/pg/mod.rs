@@ -1,7 +1,11 @@
 //! Connections, session settings, EXPLAIN, pg_stat_statements and catalog queries.
 
 mod describe;
+pub mod environment;
+pub mod explain;
 mod ident;
+pub mod session;
+pub mod stat_statements;
 mod text_param;
 
 pub use describe::{describe, sqlstate};

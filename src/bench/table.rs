@@ -1,0 +1,129 @@
+//! The terminal summary of a run: one row per query (n, P50, P95 with its interval, P99, the
+//! budget verdict, server calls, rows, buffers, server mean time), then the warnings with their
+//! remedies. Rendered to a `String` so it is snapshot-tested; colour only when asked.
+
+use comfy_table::{Cell, Color, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
+
+use crate::model::{QueryResult, RunResult};
+
+use super::warnings::MIN_SAMPLES_FOR_P95;
+
+/// The budget verdict of a query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Within,
+    Breached,
+    /// No P95 verdict: too few samples or no budget.
+    Unjudged,
+}
+
+/// Within or above its P95 budget; judged only with enough samples for a P95 interval.
+pub fn verdict(query: &QueryResult) -> Verdict {
+    match (&query.latency, query.budget_p95_us) {
+        (Some(latency), Some(budget_us)) if latency.n >= MIN_SAMPLES_FOR_P95 => {
+            if latency.p95.value_us > budget_us {
+                Verdict::Breached
+            } else {
+                Verdict::Within
+            }
+        }
+        _ => Verdict::Unjudged,
+    }
+}
+
+/// The summary table and the warnings, as printed to stdout.
+pub fn render(result: &RunResult, color: bool) -> String {
+    let mut table = Table::new();
+    table
+        .load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .set_header([
+            "query",
+            "n",
+            "P50",
+            "P95 [95% CI]",
+            "P99",
+            "budget",
+            "calls",
+            "rows/call",
+            "buffers hit/read",
+            "server mean",
+        ]);
+    for query in &result.queries {
+        table.add_row(row(query, color));
+    }
+    let mut text = table.to_string();
+    text.push('\n');
+    for warning in &result.warnings {
+        text.push_str(&format!("warning: {warning}\n"));
+    }
+    for query in &result.queries {
+        if let Some(error) = &query.first_error {
+            text.push_str(&format!("error in {}: {}\n", query.name, error.message));
+        }
+        for warning in &query.warnings {
+            text.push_str(&format!("warning: {}: {warning}\n", query.name));
+        }
+    }
+    text
+}
+
+fn row(query: &QueryResult, color: bool) -> Vec<Cell> {
+    let latency = query.latency.as_ref();
+    let p95 = latency.map_or("-".to_string(), |l| {
+        match (l.p95.ci_low_us, l.p95.ci_high_us) {
+            (Some(low), Some(high)) => format!(
+                "{} [{}, {}]",
+                duration(l.p95.value_us),
+                duration(low),
+                duration(high)
+            ),
+            _ => format!("{} [n<{MIN_SAMPLES_FOR_P95}]", duration(l.p95.value_us)),
+        }
+    });
+    let budget = query.budget_p95_us.map_or("-".to_string(), duration);
+    let budget_cell = match verdict(query) {
+        Verdict::Within => paint(Cell::new(format!("✓ {budget}")), Color::Green, color),
+        Verdict::Breached => paint(Cell::new(format!("✗ {budget}")), Color::Red, color),
+        Verdict::Unjudged => Cell::new(format!("? {budget}")),
+    };
+    let server = query.server.as_ref();
+    vec![
+        Cell::new(&query.name),
+        Cell::new(query.samples),
+        Cell::new(latency.map_or("-".to_string(), |l| duration(l.p50.value_us))),
+        Cell::new(p95),
+        Cell::new(latency.map_or("-".to_string(), |l| duration(l.p99.value_us))),
+        budget_cell,
+        Cell::new(server.map_or("-".to_string(), |s| s.calls.to_string())),
+        Cell::new(format!("{:.1}", query.rows_per_call)),
+        Cell::new(server.map_or("-".to_string(), |s| {
+            format!("{}/{}", s.shared_blks_hit, s.shared_blks_read)
+        })),
+        Cell::new(server.map_or("-".to_string(), |s| duration(s.mean_exec_time_ms * 1000.0))),
+    ]
+}
+
+fn paint(cell: Cell, fg: Color, color: bool) -> Cell {
+    if color { cell.fg(fg) } else { cell }
+}
+
+/// Three significant digits in the largest fitting unit: `850 µs`, `1.27 ms`, `12.3 ms`,
+/// `152 ms`, `1.25 s`.
+pub fn duration(us: f64) -> String {
+    let (value, unit) = if us < 1_000.0 {
+        (us, "µs")
+    } else if us < 1_000_000.0 {
+        (us / 1_000.0, "ms")
+    } else {
+        (us / 1_000_000.0, "s")
+    };
+    let decimals = if value < 10.0 && unit != "µs" {
+        2
+    } else if value < 100.0 && unit != "µs" {
+        1
+    } else {
+        0
+    };
+    format!("{value:.decimals$} {unit}")
+}

@@ -1,0 +1,188 @@
+//! Semantic checks of a parsed workload file, turning it into runnable [`Query`]s. Every
+//! problem is collected (not just the first), each message naming the query and the fix.
+
+use std::collections::{BTreeMap, HashSet};
+
+use super::format::{Persona, QueryKind, QuerySpec, WorkloadFile};
+use super::params::{self, ParamPlan};
+use super::sql;
+use super::{Query, SessionPersona};
+
+/// The validated queries, or every problem found.
+pub(super) fn validate(file: &WorkloadFile) -> Result<Vec<Query>, Vec<String>> {
+    let mut problems = Vec::new();
+    let personas = resolve_personas(&file.personas, &mut problems);
+    if let Some(name) = &file.defaults.persona
+        && !personas.contains_key(name)
+    {
+        problems.push(unknown_persona("defaults.persona", name, &personas));
+    }
+    if file.queries.is_empty() {
+        problems.push("the workload has no [[query]]; add at least one".to_string());
+    }
+    let mut seen = HashSet::new();
+    let mut queries = Vec::new();
+    for spec in &file.queries {
+        if !seen.insert(spec.name.as_str()) {
+            problems.push(format!(
+                "query \"{}\" is defined twice; query names must be unique",
+                spec.name
+            ));
+        }
+        let before = problems.len();
+        let query = validate_query(spec, file, &personas, &mut problems);
+        if problems.len() == before {
+            queries.extend(query);
+        }
+    }
+    if problems.is_empty() {
+        Ok(queries)
+    } else {
+        Err(problems)
+    }
+}
+
+fn resolve_personas(
+    personas: &BTreeMap<String, Persona>,
+    problems: &mut Vec<String>,
+) -> BTreeMap<String, SessionPersona> {
+    let mut resolved = BTreeMap::new();
+    for (name, persona) in personas {
+        if persona.role.trim().is_empty() {
+            problems.push(format!("persona \"{name}\" has an empty role; set role = \"authenticated\" or another database role"));
+        }
+        let claims = persona
+            .claims
+            .as_ref()
+            .map(|claims| serde_json::to_value(claims).unwrap_or_default());
+        resolved.insert(
+            name.clone(),
+            SessionPersona {
+                name: name.clone(),
+                role: persona.role.clone(),
+                claims,
+            },
+        );
+    }
+    resolved
+}
+
+fn validate_query(
+    spec: &QuerySpec,
+    file: &WorkloadFile,
+    personas: &BTreeMap<String, SessionPersona>,
+    problems: &mut Vec<String>,
+) -> Option<Query> {
+    let name = &spec.name;
+    let mut problem = |text: String| problems.push(format!("query \"{name}\": {text}"));
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+    {
+        problem("the name must be letters, digits, '_', '.' or '-'".to_string());
+    }
+    if !(spec.weight.is_finite() && spec.weight > 0.0) {
+        problem(format!("weight {} must be a number above 0", spec.weight));
+    }
+    if spec
+        .budget_p95_ms
+        .is_some_and(|budget| !(budget.is_finite() && budget > 0.0))
+    {
+        problem("budget_p95_ms must be a number of milliseconds above 0".to_string());
+    }
+    if spec.commit && spec.kind != QueryKind::Write {
+        problem("commit = true applies only to kind = \"write\"; remove it".to_string());
+    }
+    let persona_name = spec.persona.as_ref().or(file.defaults.persona.as_ref());
+    let persona = match persona_name {
+        Some(persona) if !personas.contains_key(persona) => {
+            problem(unknown_persona("persona", persona, personas));
+            None
+        }
+        Some(persona) => personas.get(persona).cloned(),
+        None => None,
+    };
+    let mut plans = Vec::new();
+    for (index, param) in spec.params.iter().enumerate() {
+        match params::compile(param) {
+            Ok(plan) => plans.push(plan),
+            Err(text) => problem(format!("parameter ${}: {text}", index + 1)),
+        }
+    }
+    let placeholders = match sql::placeholders(&spec.sql) {
+        Ok(found) => found,
+        Err(error) => {
+            problem(format!("the sql {error}"));
+            return None;
+        }
+    };
+    if let Some(text) = count_mismatch(&placeholders, spec.params.len()) {
+        problem(text);
+    }
+    Some(build(spec, file, persona, placeholders, plans))
+}
+
+fn build(
+    spec: &QuerySpec,
+    file: &WorkloadFile,
+    persona: Option<SessionPersona>,
+    placeholders: Vec<sql::Placeholder>,
+    params: Vec<ParamPlan>,
+) -> Query {
+    let default_budget_ms = match spec.kind {
+        QueryKind::Tile => file.defaults.tile_budget_p95_ms,
+        QueryKind::Read | QueryKind::Write => file.defaults.read_budget_p95_ms,
+    };
+    Query {
+        name: spec.name.clone(),
+        sql: spec.sql.clone(),
+        kind: spec.kind,
+        tile: spec.tile.clone(),
+        persona,
+        weight: spec.weight,
+        budget_p95_ms: spec.budget_p95_ms.unwrap_or(default_budget_ms),
+        statement_timeout_ms: spec
+            .statement_timeout_ms
+            .unwrap_or(file.defaults.statement_timeout_ms),
+        commit: spec.commit,
+        placeholders,
+        params,
+    }
+}
+
+fn count_mismatch(placeholders: &[sql::Placeholder], given: usize) -> Option<String> {
+    let used = sql::parameter_count(placeholders);
+    if used != given {
+        return Some(format!(
+            "the sql uses {} but {given} parameter{} given; give one params entry per $n",
+            if used == 0 {
+                "no $n".to_string()
+            } else {
+                format!("$1..${used}")
+            },
+            if given == 1 { " is" } else { "s are" },
+        ));
+    }
+    let unused = sql::unused_numbers(placeholders, used);
+    if unused.is_empty() {
+        return None;
+    }
+    let list: Vec<String> = unused.iter().map(|n| format!("${n}")).collect();
+    Some(format!(
+        "the sql never uses {}, so the server cannot type it; renumber the placeholders",
+        list.join(", ")
+    ))
+}
+
+fn unknown_persona(field: &str, name: &str, personas: &BTreeMap<String, SessionPersona>) -> String {
+    let known: Vec<&str> = personas.keys().map(String::as_str).collect();
+    format!(
+        "{field} \"{name}\" is not defined; define [personas.{name}] or use one of: {}",
+        if known.is_empty() {
+            "(none defined)".to_string()
+        } else {
+            known.join(", ")
+        }
+    )
+}
