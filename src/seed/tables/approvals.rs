@@ -209,10 +209,10 @@ fn assignee(plan: &Plan, rng: &mut ChaCha8Rng, facts: &ApprovalFacts) -> Option<
     }) {
         return None;
     }
-    if rng.gen_bool(0.05) {
-        if let Some(persona) = plan.persona(facts.team_id, AppRole::Operator) {
-            return Some(persona.id);
-        }
+    if rng.gen_bool(0.05)
+        && let Some(persona) = plan.persona(facts.team_id, AppRole::Operator)
+    {
+        return Some(persona.id);
     }
     Some(
         plan.pick_user(rng, facts.team_id, &[AppRole::Operator, AppRole::Manager])

@@ -152,10 +152,9 @@ impl Generator for Conversations {
             row.text(CHANNELS[facts.channel]);
             row.text(PRIORITIES[facts.priority]);
             row.text(status);
-            if status == "open" && rng.gen_bool(0.3) {
-                row.null();
-            } else {
-                row.uuid(&plan.pick_user(rng, facts.team_id, &[AppRole::Operator]).id);
+            match assignee(plan, rng, facts.team_id, status) {
+                Some(id) => row.uuid(&id),
+                None => row.null(),
             }
             let first = FIRST_NAMES[rng.gen_range(0..FIRST_NAMES.len())];
             let last = LAST_NAMES[rng.gen_range(0..LAST_NAMES.len())];
@@ -171,6 +170,20 @@ impl Generator for Conversations {
         }
         Ok(())
     }
+}
+
+/// An operator of the team; 1 in 20 of a persona team's go to its operator persona, so the
+/// workload's operator always has conversations. Some open ones are not assigned yet.
+fn assignee(plan: &Plan, rng: &mut ChaCha8Rng, team_id: i64, status: &str) -> Option<uuid::Uuid> {
+    if status == "open" && rng.gen_bool(0.3) {
+        return None;
+    }
+    if rng.gen_bool(0.05)
+        && let Some(persona) = plan.persona(team_id, AppRole::Operator)
+    {
+        return Some(persona.id);
+    }
+    Some(plan.pick_user(rng, team_id, &[AppRole::Operator]).id)
 }
 
 fn optional_time(row: &mut crate::seed::Row, unix_us: Option<i64>) {
@@ -200,14 +213,14 @@ impl Generator for SlaTargets {
 
     fn generate(&self, _plan: &Plan, _rng: &mut ChaCha8Rng, out: &mut Sink<'_>) -> io::Result<()> {
         for team_id in 1..=TEAMS as i64 {
-            for channel in 0..CHANNELS.len() {
-                for priority in 0..PRIORITIES.len() {
+            for (channel, channel_label) in CHANNELS.iter().enumerate() {
+                for (priority, priority_label) in PRIORITIES.iter().enumerate() {
                     let (first, resolution) = target_minutes(channel, priority);
                     let row = out.row()?;
                     row.int8(target_id(team_id, channel, priority));
                     row.int8(team_id);
-                    row.text(CHANNELS[channel]);
-                    row.text(PRIORITIES[priority]);
+                    row.text(channel_label);
+                    row.text(priority_label);
                     row.int4(first);
                     row.int4(resolution);
                 }

@@ -93,8 +93,8 @@ impl Generator for SeoRankings {
         ]
     }
 
-    /// Two to four keywords per page; positions walk randomly, and one series in 30 drops
-    /// 15-40 places in the last week.
+    /// Two to four keywords per page; positions walk randomly, and one series in 30 (plus the
+    /// first of each team's first page) drops 15-40 places in the last week.
     fn generate(&self, plan: &Plan, rng: &mut ChaCha8Rng, out: &mut Sink<'_>) -> io::Result<()> {
         let step = Normal::new(0.0, 0.6).expect("constant parameters are valid");
         for page_id in 1..=plan.seo_pages {
@@ -102,7 +102,10 @@ impl Generator for SeoRankings {
                 let keyword = KEYWORDS[((page_id * 7 + k) % KEYWORDS.len() as u64) as usize];
                 let volume = rng.gen_range(20.0..2_000.0);
                 let mut position: f64 = rng.gen_range(1.0..60.0);
-                let drop = rng.gen_bool(1.0 / 30.0).then(|| rng.gen_range(15.0..40.0));
+                // The first keyword of each team's first page always drops: every team's
+                // anomalies feed has something to show, at any scale.
+                let planted = page_id <= TEAMS && k == 0;
+                let drop = (rng.gen_bool(1.0 / 30.0) || planted).then(|| rng.gen_range(15.0..40.0));
                 for back in (1..=METRIC_DAYS).rev() {
                     position = (position + step.sample(rng)).clamp(1.0, 120.0);
                     let shown = match drop {

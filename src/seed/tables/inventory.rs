@@ -357,7 +357,10 @@ impl Generator for PickerPayouts {
             let location_id = slot % LOCATIONS + 1;
             let team_id = team_of_location(location_id);
             let members = plan.team_users(team_id);
-            let picker = &plan.users[members[(slot / LOCATIONS) as usize % members.len()] as usize];
+            // Members are listed in user order, personas first (viewer, operator, …): the first
+            // picker of a persona team's locations is its operator persona.
+            let member = (slot / LOCATIONS + 1) as usize % members.len();
+            let picker = &plan.users[members[member] as usize];
             let rate_cents = rng.gen_range(25..60);
             for week in (0..PAYOUT_WEEKS).rev() {
                 let picks = rng.gen_range(200..1_500);
