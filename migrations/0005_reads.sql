@@ -464,7 +464,7 @@ CREATE VIEW api.approvals_daily WITH (security_barrier = true) AS
     SELECT r.day, r.team_id, r.kind, r.status, r.approvals, r.amount_cents, r.decided,
            round(r.decision_hours_sum / nullif(r.decided, 0), 2) AS avg_decision_hours
     FROM rollup.approvals_daily r
-    WHERE (SELECT app.is_admin()) OR r.team_id = (SELECT app.current_team_id());
+    WHERE r.team_id = ANY ((SELECT app.visible_team_ids())::bigint[]);
 COMMENT ON VIEW api.approvals_daily IS 'Approvals history tile from rollup.approvals_daily, limited to the caller''s team (all teams for admins).';
 COMMENT ON COLUMN api.approvals_daily.day IS 'UTC day of creation.';
 COMMENT ON COLUMN api.approvals_daily.team_id IS 'Team.';
@@ -481,7 +481,7 @@ CREATE VIEW api.cx_daily WITH (security_barrier = true) AS
            r.resolved, round(r.resolution_minutes_sum / nullif(r.resolved, 0), 1) AS avg_resolution_minutes,
            r.breaches
     FROM rollup.cx_daily r
-    WHERE (SELECT app.is_admin()) OR r.team_id = (SELECT app.current_team_id());
+    WHERE r.team_id = ANY ((SELECT app.visible_team_ids())::bigint[]);
 COMMENT ON VIEW api.cx_daily IS 'Customer-experience history tile from rollup.cx_daily, limited to the caller''s team (all teams for admins).';
 COMMENT ON COLUMN api.cx_daily.day IS 'UTC day opened.';
 COMMENT ON COLUMN api.cx_daily.team_id IS 'Team.';
@@ -498,7 +498,7 @@ CREATE VIEW api.ads_daily WITH (security_barrier = true) AS
            round(r.revenue_cents::numeric / nullif(r.spend_cents, 0), 4) AS roas,
            round(r.spend_cents::numeric / nullif(r.conversions, 0), 2) AS cpa_cents
     FROM rollup.ads_daily r
-    WHERE (SELECT app.is_admin()) OR r.team_id = (SELECT app.current_team_id());
+    WHERE r.team_id = ANY ((SELECT app.visible_team_ids())::bigint[]);
 COMMENT ON VIEW api.ads_daily IS 'Ads history tile from rollup.ads_daily, limited to the caller''s team (all teams for admins).';
 COMMENT ON COLUMN api.ads_daily.day IS 'Day.';
 COMMENT ON COLUMN api.ads_daily.team_id IS 'Team.';
