@@ -192,3 +192,25 @@ fn the_command_writes_a_file_and_fails_with_exit_3_on_unreadable_input() {
         "{stderr}"
     );
 }
+
+#[test]
+fn role_switches_of_a_pooler_become_personas() {
+    // PostgREST logs in as `authenticator` and switches with set_config('role', $2, true).
+    let recording = from_log::record(&read("postgrest.log"), &options(), None).expect("records");
+    let roles: Vec<(Option<&str>, u64)> = recording
+        .drafts
+        .iter()
+        .map(|d| (d.role.as_deref(), d.calls))
+        .collect();
+    assert_eq!(
+        roles,
+        [(Some("authenticated"), 2), (Some("anon"), 1), (Some("postgres"), 1)],
+        "one query per role, the session user only where no role was set"
+    );
+    let authenticated = &recording.drafts[0];
+    assert_eq!(
+        authenticated.statement.sql,
+        "SELECT id, title FROM approvals WHERE status = $1 LIMIT $2"
+    );
+    assert_eq!(recorded(&authenticated.params[1].spec), ["20", "22"]);
+}

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use super::columns::{self, Catalog};
 use super::draft::{self, Draft};
 use super::log::{self, LogFormat, LogReading, LoggedCall};
-use super::sql::{self, Skip, Statement};
+use super::sql::{self, RoleChange, Skip, Statement};
 use super::{RecordError, Recording};
 
 /// Most values kept per parameter; longer logs are sampled evenly.
@@ -163,7 +163,23 @@ fn group_calls(
 ) -> HashMap<GroupKey, Group> {
     let mut analysed: HashMap<&str, Result<Statement, Skip>> = HashMap::new();
     let mut groups: HashMap<GroupKey, Group> = HashMap::new();
+    // Role each backend switched to (`SET ROLE`, `set_config('role', …)`), by pid.
+    let mut roles: HashMap<&str, String> = HashMap::new();
     for call in calls {
+        if let Some(pid) = call.pid.as_deref()
+            && let Some(change) = sql::role_change(&call.sql, &call.params)
+        {
+            match change {
+                RoleChange::Set(role) => roles.insert(pid, role),
+                RoleChange::Reset => roles.remove(pid),
+            };
+        }
+        let role = call
+            .pid
+            .as_deref()
+            .and_then(|pid| roles.get(pid))
+            .cloned()
+            .or_else(|| call.user.clone());
         let admitted = admit(call, options).and_then(|()| {
             let statement = analysed
                 .entry(call.sql.as_str())
@@ -179,11 +195,11 @@ fn group_calls(
                 let key = (
                     statement.fingerprint.clone(),
                     statement.param_count,
-                    call.user.clone(),
+                    role.clone(),
                 );
                 groups
                     .entry(key)
-                    .or_insert_with(|| Group::new(statement, call.user.clone()))
+                    .or_insert_with(|| Group::new(statement, role))
                     .add(call.duration_ms, values);
             }
             Err(why) => *skipped.entry(why).or_default() += 1,

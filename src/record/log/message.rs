@@ -47,6 +47,7 @@ fn call(record: &LogRecord, problems: &mut Problems) -> Option<LoggedCall> {
         sql: sql.to_string(),
         params,
         duration_ms,
+        pid: record.pid.clone(),
         user: record.user.clone(),
         database: record.database.clone(),
         application: record.application.clone(),

@@ -60,6 +60,8 @@ pub struct LoggedCall {
     /// Values of `$1..$n` from `DETAIL: parameters:`; `None` inside is SQL NULL.
     pub params: Vec<Option<String>>,
     pub duration_ms: Option<f64>,
+    /// Backend process id, to follow role switches within a session.
+    pub pid: Option<String>,
     pub user: Option<String>,
     pub database: Option<String>,
     pub application: Option<String>,

@@ -4,6 +4,7 @@
 
 mod literals;
 mod params;
+mod role;
 
 use pg_query::NodeRef;
 
@@ -11,6 +12,7 @@ use crate::workload::QueryKind;
 
 pub use literals::{Literal, literal_value};
 pub use params::ParamTarget;
+pub use role::{RoleChange, role_change};
 
 /// Why a statement is left out of the recorded workload.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
