@@ -204,7 +204,11 @@ fn role_switches_of_a_pooler_become_personas() {
         .collect();
     assert_eq!(
         roles,
-        [(Some("authenticated"), 2), (Some("anon"), 1), (Some("postgres"), 1)],
+        [
+            (Some("authenticated"), 2),
+            (Some("anon"), 1),
+            (Some("postgres"), 1)
+        ],
         "one query per role, the session user only where no role was set"
     );
     let authenticated = &recording.drafts[0];

@@ -177,13 +177,11 @@ impl<'a> Catalog<'a> {
     }
 
     /// Types the server infers for the statement's parameters (it prepares the statement).
-    pub fn param_types(&mut self, sql: &str) -> Result<Vec<String>, postgres::Error> {
-        let prepared = self.client.prepare(sql)?;
-        Ok(prepared
-            .params()
-            .iter()
-            .map(|t| t.name().to_string())
-            .collect())
+    pub fn param_types(
+        &mut self,
+        sql: &str,
+    ) -> Result<Vec<postgres::types::Type>, postgres::Error> {
+        Ok(self.client.prepare(sql)?.params().to_vec())
     }
 }
 

@@ -49,10 +49,7 @@ pub fn record(
         let types = typed(&mut catalog, &mut statement);
         let mut params = Vec::new();
         for number in 1..=statement.param_count {
-            let param_type = types
-                .as_ref()
-                .and_then(|t| t.get(number - 1))
-                .map(String::as_str);
+            let param_type = types.as_ref().and_then(|t| t.get(number - 1));
             params.push(
                 draft::from_statistics(
                     number,
@@ -91,7 +88,7 @@ pub fn record(
 /// The parameter types the server infers, after casting to text each parameter it cannot type
 /// (pg_stat_statements replaced every constant, also `'id'` in `jsonb_build_object('id', …)`,
 /// where an unknown literal would have been text). `None` when the statement does not prepare.
-fn typed(catalog: &mut Catalog, statement: &mut Statement) -> Option<Vec<String>> {
+fn typed(catalog: &mut Catalog, statement: &mut Statement) -> Option<Vec<postgres::types::Type>> {
     for _ in 0..=statement.param_count {
         match catalog.param_types(&statement.sql) {
             Ok(types) => return Some(types),
