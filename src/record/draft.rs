@@ -159,6 +159,20 @@ fn placeholder(
             placeholder: true,
         };
     }
+    if let Some(ParamTarget::Argument { function, index }) = target
+        && let Some(value) = well_known_argument(function, *index)
+    {
+        return DraftParam {
+            spec: ParamSpec::Value {
+                value: toml::Value::String(value.to_string()),
+            },
+            note: format!(
+                "${number}: TODO argument {} of {function} unknown; a common value, check it",
+                index + 1
+            ),
+            placeholder: true,
+        };
+    }
     let param_type = param_type.map(Type::name);
     let (value, why) = match (target, column) {
         (Some(ParamTarget::Limit), _) => (
@@ -192,6 +206,16 @@ fn placeholder(
         spec,
         note: format!("${number}: TODO {why}{typed}; placeholder value, check it"),
         placeholder: true,
+    }
+}
+
+/// A value that is valid and common for arguments whose text is an enumeration in disguise.
+fn well_known_argument(function: &str, index: usize) -> Option<&'static str> {
+    match (function, index) {
+        ("date_trunc" | "date_part", 0) => Some("day"),
+        ("to_char", 1) => Some("YYYY-MM-DD"),
+        ("date_bin", 0) => Some("1 day"),
+        _ => None,
     }
 }
 
@@ -346,6 +370,17 @@ mod tests {
         let since = placeholder(1, None, None, Some(&Type::TIMESTAMPTZ));
         assert!(matches!(since.spec, ParamSpec::Ago { .. }));
         assert!(since.note.contains("TODO"));
+        let unit = ParamTarget::Argument {
+            function: "date_trunc".into(),
+            index: 0,
+        };
+        let unit = placeholder(1, Some(&unit), None, Some(&Type::TEXT));
+        assert_eq!(
+            unit.spec,
+            ParamSpec::Value {
+                value: toml::Value::String("day".into())
+            }
+        );
         let labels = vec!["pending".to_string(), "approved".to_string()];
         let status = Type::new(
             "approval_status".into(),

@@ -134,7 +134,11 @@ fn parametrise(
     for (index, item) in found.into_iter().enumerate() {
         let sensitive = literal_value(&item.literal)
             .is_some_and(|value| super::privacy::classify(&value).is_some());
-        if !contexts.contains_key(&(existing + index + 1)) && !sensitive {
+        let typed_place = matches!(
+            contexts.get(&(existing + index + 1)),
+            Some(ParamTarget::Column { .. } | ParamTarget::Limit | ParamTarget::Offset)
+        );
+        if !typed_place && !sensitive {
             continue;
         }
         text.push_str(&sql[copied..item.span.start]);

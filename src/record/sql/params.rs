@@ -19,6 +19,11 @@ pub enum ParamTarget {
     },
     Limit,
     Offset,
+    /// Argument `index` (0-based) of a call to `function` (last name part, lower case).
+    Argument {
+        function: String,
+        index: usize,
+    },
 }
 
 pub(super) fn targets(parsed: &pg_query::ParseResult) -> BTreeMap<usize, ParamTarget> {
@@ -28,6 +33,7 @@ pub(super) fn targets(parsed: &pg_query::ParseResult) -> BTreeMap<usize, ParamTa
             NodeRef::AExpr(expr) => comparison(expr, &mut found),
             NodeRef::InsertStmt(insert) => inserted(insert, &mut found),
             NodeRef::UpdateStmt(update) => assigned(&update.target_list, &mut found),
+            NodeRef::FuncCall(call) => arguments(call, &mut found),
             NodeRef::SelectStmt(select) => {
                 if let Some(n) = select.limit_count.as_deref().and_then(param_number) {
                     found.entry(n).or_insert(ParamTarget::Limit);
@@ -110,6 +116,21 @@ fn assigned(target_list: &[Node], found: &mut BTreeMap<usize, ParamTarget>) {
     }
 }
 
+/// `fn(…, $n, …)`: which function and argument, for parameters no column explains.
+fn arguments(call: &pg_query::protobuf::FuncCall, found: &mut BTreeMap<usize, ParamTarget>) {
+    let Some(NodeEnum::String(name)) = call.funcname.last().and_then(|n| n.node.as_ref()) else {
+        return;
+    };
+    for (index, arg) in call.args.iter().enumerate() {
+        if let Some(n) = param_number(arg) {
+            found.entry(n).or_insert_with(|| ParamTarget::Argument {
+                function: name.sval.to_lowercase(),
+                index,
+            });
+        }
+    }
+}
+
 /// `$n`, also through casts (`$1::int`).
 fn param_number(node: &Node) -> Option<usize> {
     match node.node.as_ref()? {
@@ -170,6 +191,19 @@ mod tests {
         assert!(!found.contains_key(&8));
         assert_eq!(found[&9], ParamTarget::Limit);
         assert_eq!(found[&10], ParamTarget::Offset);
+    }
+
+    #[test]
+    fn function_arguments_are_named() {
+        let parsed = pg_query::parse("SELECT date_trunc($1, created_at) FROM t WHERE a = $2", 0)
+            .expect("parses");
+        let found = targets(&parsed);
+        let expected = ParamTarget::Argument {
+            function: "date_trunc".into(),
+            index: 0,
+        };
+        assert_eq!(found[&1], expected);
+        assert_eq!(found[&2], column(None, "a", false));
     }
 
     #[test]
