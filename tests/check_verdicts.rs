@@ -143,7 +143,7 @@ fn incomparable_runs_are_refused_with_every_difference() {
     let baseline = run("a", vec![query("q", latencies_us(300, 5.0, 1))]);
     let mut current = run("b", vec![query("q", latencies_us(300, 5.0, 2))]);
     current.environment.workload_hash = "beef".to_owned();
-    current.environment.scale = Some(2);
+    current.environment.scale = Some(2.0);
     current.environment.server_version_num = 160_002;
     current
         .environment
@@ -194,5 +194,61 @@ fn a_minor_version_or_another_machine_is_still_comparable() {
         check(&baseline, &current, &options())
             .comparability
             .comparable()
+    );
+}
+
+#[test]
+fn a_lone_regression_among_many_queries_survives_the_correction() {
+    // With a fixed 500 replicates the smallest p-value is 2/501 and BH over 60 queries would
+    // lift it to 0.24: the replicate count must grow with the number of queries.
+    let baseline = run(
+        "a",
+        (0..60)
+            .map(|i| query(&format!("q{i}"), latencies_us(100, 5.0, i)))
+            .collect(),
+    );
+    let current = run(
+        "b",
+        (0..60)
+            .map(|i| {
+                let median_ms = if i == 17 { 10.0 } else { 5.0 };
+                query(&format!("q{i}"), latencies_us(100, median_ms, 100 + i))
+            })
+            .collect(),
+    );
+    let report = check(&baseline, &current, &options());
+    let regressed: Vec<&str> = report
+        .queries
+        .iter()
+        .filter(|q| q.verdict == Verdict::Regressed)
+        .map(|q| q.name.as_str())
+        .collect();
+    assert_eq!(regressed, ["q17"]);
+}
+
+#[test]
+fn a_current_run_that_stopped_early_cannot_pass() {
+    let baseline = run(
+        "a",
+        vec![
+            query("q1", latencies_us(200, 5.0, 1)),
+            query("q2", latencies_us(200, 5.0, 2)),
+        ],
+    );
+    let mut current = run("b", vec![query("q1", latencies_us(200, 5.0, 3))]);
+    current.complete = false;
+    current.abort_reason = Some("interrupted (Ctrl-C)".to_owned());
+    let report = check(&baseline, &current, &options());
+    assert_eq!(
+        verdicts(&report),
+        [
+            ("q1", Verdict::Unchanged, false),
+            ("q2", Verdict::Missing, false)
+        ]
+    );
+    assert_eq!(report.outcome, GateOutcome::Inconclusive);
+    assert_eq!(
+        report.current.abort_reason.as_deref(),
+        Some("interrupted (Ctrl-C)")
     );
 }

@@ -3,7 +3,7 @@
 
 use comfy_table::{CellAlignment, Table};
 
-use super::target::TargetArgs;
+use super::target::{Setup, TargetArgs};
 use super::{Outcome, UsageError};
 use crate::seed::{SeedError, SeedOptions, SeedReport};
 
@@ -22,12 +22,9 @@ pub struct SeedArgs {
 }
 
 pub fn run(args: SeedArgs) -> anyhow::Result<Outcome> {
-    if args.target.scale == Some(0) {
-        return Err(UsageError("--scale must be at least 1".into()).into());
-    }
-    let prepared = args.target.prepare()?;
+    let prepared = args.target.prepare_with(Setup::Migrate)?;
     let options = SeedOptions {
-        scale: f64::from(args.target.scale.or(prepared.project.scale).unwrap_or(1)),
+        scale: args.target.scale(&prepared.project)?,
         rng_seed: prepared.rng_seed,
         truncate: args.truncate,
         anchor_date: args.anchor_date,
