@@ -66,8 +66,12 @@ fn main() {
     );
     let seeder_median = median(&mut seeder_rows_per_s);
     let psql_median = median(&mut psql_rows_per_s);
-    println!("pgperf seed (binary COPY, generated): median {seeder_median:.0} rows/s over {runs} runs {seeder_rows_per_s:.0?}");
-    println!("psql \\copy FROM text files:          median {psql_median:.0} rows/s over {runs} runs {psql_rows_per_s:.0?}");
+    println!(
+        "pgperf seed (binary COPY, generated): median {seeder_median:.0} rows/s over {runs} runs {seeder_rows_per_s:.0?}"
+    );
+    println!(
+        "psql \\copy FROM text files:          median {psql_median:.0} rows/s over {runs} runs {psql_rows_per_s:.0?}"
+    );
     println!("ratio seeder / psql: {:.2}", seeder_median / psql_median);
 }
 
@@ -105,7 +109,10 @@ fn load_script(tables: &[String], dir: &Path) -> String {
         tables.join(", ")
     );
     for (n, table) in tables.iter().enumerate() {
-        script.push_str(&format!("\\copy {table} FROM '{}'\n", dir.join(format!("{n}.txt")).display()));
+        script.push_str(&format!(
+            "\\copy {table} FROM '{}'\n",
+            dir.join(format!("{n}.txt")).display()
+        ));
     }
     script.push_str("COMMIT;\n");
     script
@@ -122,7 +129,15 @@ fn run_psql(cluster: &Cluster, database: &str, script: &str) {
     let file = tempfile::NamedTempFile::new().expect("script file");
     std::fs::write(file.path(), script).expect("write script");
     let output = Command::new(cluster.bin_dir().join("psql"))
-        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", &cluster.url(database), "-f"])
+        .args([
+            "-X",
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-d",
+            &cluster.url(database),
+            "-f",
+        ])
         .arg(file.path())
         .output()
         .expect("psql runs");
