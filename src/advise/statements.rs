@@ -13,39 +13,34 @@ use super::access::RelName;
 use super::catalog::{Catalog, FunctionBody, function_bodies, referencing_keys};
 use super::parse::Extraction;
 use super::session::{Statement, param_count, representative_params};
+use crate::pg::session::Caller;
 use crate::pg::{quote_ident, quote_qualified};
-use crate::workload::format::{QueryKind, WorkloadFile};
+use crate::workload::Workload;
 
-/// The workload's queries as statements (in workload order) and whether each writes.
+/// The workload's queries as statements, in workload order.
 pub fn workload_statements(
     client: &mut Client,
-    workload: &WorkloadFile,
-) -> Result<Vec<(Statement, bool)>, AdviseError> {
+    workload: &Workload,
+) -> Result<Vec<Statement>, AdviseError> {
     let mut out = Vec::new();
-    for query in &workload.queries {
-        let persona = match query.persona.as_ref().or(workload.defaults.persona.as_ref()) {
-            Some(name) => Some(
-                workload
-                    .personas
-                    .get(name)
-                    .cloned()
-                    .ok_or_else(|| AdviseError::UnknownPersona(name.clone()))?,
-            ),
-            None => None,
-        };
+    for (index, query) in workload.queries.iter().enumerate() {
         let params = if query.params.is_empty() && param_count(&query.sql) > 0 {
             None
         } else {
             Some(representative_params(client, &query.params)?)
         };
-        let statement = Statement {
+        out.push(Statement {
             name: query.name.clone(),
             sql: query.sql.clone(),
             params,
-            persona,
+            caller: query.persona.as_ref().map(|persona| Caller {
+                role: persona.role.clone(),
+                claims: persona.claims.clone(),
+            }),
+            statement_timeout_ms: query.statement_timeout_ms,
             weight: query.weight,
-        };
-        out.push((statement, query.kind == QueryKind::Write));
+            query_index: Some(index),
+        });
     }
     Ok(out)
 }
@@ -67,6 +62,7 @@ pub fn derived_statements(
                         name: format!("{} (fn {function})", statement.name),
                         sql,
                         params: None,
+                        query_index: None,
                         ..statement.clone()
                     });
                 }
@@ -111,11 +107,21 @@ fn foreign_key_lookups(
             .collect();
         let table = quote_qualified(child.schema.as_deref().unwrap_or("public"), &child.name);
         out.push(Statement {
-            name: format!("{} (fk {}.{})", statement.name, child.name, columns.join(",")),
-            sql: format!("SELECT 1 FROM ONLY {table} WHERE {}", conditions.join(" AND ")),
+            name: format!(
+                "{} (fk {}.{})",
+                statement.name,
+                child.name,
+                columns.join(",")
+            ),
+            sql: format!(
+                "SELECT 1 FROM ONLY {table} WHERE {}",
+                conditions.join(" AND ")
+            ),
             params: None,
-            persona: None,
+            caller: None,
+            statement_timeout_ms: statement.statement_timeout_ms,
             weight: statement.weight,
+            query_index: None,
         });
     }
     Ok(out)
@@ -185,11 +191,15 @@ fn parameterize(sql: &str, arg_names: &[String]) -> Option<String> {
 }
 
 fn replace_args(node: &mut protobuf::Node, arg_names: &[String]) {
-    let Some(inner) = node.node.as_mut() else { return };
+    let Some(inner) = node.node.as_mut() else {
+        return;
+    };
     if let N::ColumnRef(column) = inner
         && let [field] = column.fields.as_slice()
         && let Some(N::String(name)) = field.node.as_ref()
-        && let Some(position) = arg_names.iter().position(|a| !a.is_empty() && *a == name.sval)
+        && let Some(position) = arg_names
+            .iter()
+            .position(|a| !a.is_empty() && *a == name.sval)
     {
         *inner = N::ParamRef(protobuf::ParamRef {
             number: position as i32 + 1,
@@ -202,7 +212,8 @@ fn replace_args(node: &mut protobuf::Node, arg_names: &[String]) {
 
 /// Calls `visit` on the direct children of the node kinds that hold expressions or queries.
 fn visit_children(node: &mut N, visit: &mut dyn FnMut(&mut protobuf::Node)) {
-    let boxed = |b: &mut Option<Box<protobuf::Node>>, visit: &mut dyn FnMut(&mut protobuf::Node)| {
+    let boxed = |b: &mut Option<Box<protobuf::Node>>,
+                 visit: &mut dyn FnMut(&mut protobuf::Node)| {
         if let Some(b) = b.as_deref_mut() {
             visit(b)
         }
@@ -262,7 +273,9 @@ mod tests {
         };
         assert_eq!(
             body_statements(&body),
-            vec!["SELECT a.id FROM approvals a WHERE a.status = $1 ORDER BY a.created_at DESC LIMIT $2"]
+            vec![
+                "SELECT a.id FROM approvals a WHERE a.status = $1 ORDER BY a.created_at DESC LIMIT $2"
+            ]
         );
         let sql = FunctionBody {
             language: "sql".into(),

@@ -7,17 +7,17 @@
 //! execution sees the same data. An index is kept only when a query it serves got a lower P95
 //! with non-overlapping 95% intervals, and no query that uses it got slower the same way.
 
-use std::time::Instant;
-
 use postgres::Client;
 
 use super::AdviseError;
 use super::ddl::create_in_transaction;
 use super::plan;
-use super::session::{Statement, enter, explain, param_count};
-use crate::model::QuantileEstimate;
+use super::session::{Statement, explain};
+use crate::bench::{MeasureOptions, Wrapping, measure_queries};
 use crate::model::advice::{Recommendation, RejectReason, RejectedCandidate};
-use crate::pg::{TextParam, quote_qualified};
+use crate::model::{Protocol, QuantileEstimate};
+use crate::pg::quote_qualified;
+use crate::workload::{Query, Workload};
 
 /// How verification measures.
 #[derive(Debug, Clone, PartialEq)]
@@ -52,27 +52,35 @@ struct Samples {
     uses: Vec<usize>,
 }
 
+/// What verification runs: the workload's queries (for the bench's timing loop) and the
+/// statements advise costed for them.
+pub struct Trial<'a> {
+    pub workload: &'a Workload,
+    /// Top-level statements whose baseline plan succeeded.
+    pub statements: &'a [&'a Statement],
+    pub lock_timeout_ms: u64,
+}
+
 /// Builds, confirms and measures `recommendations`, removing the ones that do not pay off and
-/// filling real sizes and measured P95 into the rest. `statements` are `(statement, writes)`.
+/// filling real sizes and measured P95 into the rest.
 pub fn verify(
     client: &mut Client,
     recommendations: &mut Vec<Recommendation>,
-    statements: &[(&Statement, bool)],
+    trial: &Trial,
     options: &VerifyOptions,
-    lock_timeout_ms: u64,
 ) -> Result<VerifyOutcome, AdviseError> {
     if recommendations.is_empty() {
         return Ok(VerifyOutcome::default());
     }
     client.batch_execute(&format!(
-        "BEGIN; SET LOCAL lock_timeout = '{lock_timeout_ms}ms'; SET LOCAL statement_timeout = '{}ms'",
-        options.statement_timeout_ms
+        "BEGIN; SET LOCAL lock_timeout = '{}ms'; SET LOCAL statement_timeout = '{}ms'",
+        trial.lock_timeout_ms, options.statement_timeout_ms
     ))?;
-    let measured = measure(client, recommendations, statements, options);
+    let measured = measure(client, recommendations, trial, options);
     let rollback = client.batch_execute("ROLLBACK");
     let (failed, samples) = measured?;
     rollback?;
-    Ok(decide(recommendations, statements, failed, &samples))
+    Ok(decide(recommendations, trial.statements, failed, &samples))
 }
 
 type Measured = (Vec<(usize, RejectReason)>, Vec<Samples>);
@@ -80,16 +88,22 @@ type Measured = (Vec<(usize, RejectReason)>, Vec<Samples>);
 fn measure(
     client: &mut Client,
     recommendations: &mut [Recommendation],
-    statements: &[(&Statement, bool)],
+    trial: &Trial,
     options: &VerifyOptions,
 ) -> Result<Measured, AdviseError> {
-    let executions = options.executions.max(1) as usize;
+    let queries: Vec<Query> = trial
+        .statements
+        .iter()
+        .filter_map(|s| s.query_index)
+        .map(|i| trial.workload.queries[i].clone())
+        .collect();
+    let executions = options.executions.max(1);
     let first_half = executions.div_ceil(2);
-    let mut samples = vec![Samples::default(); statements.len()];
-    time_rounds(client, statements, first_half, &mut samples, Side::Before)?;
+    let mut samples = vec![Samples::default(); trial.statements.len()];
+    time(client, &queries, first_half, &mut samples, Side::Before)?;
     client.batch_execute("SAVEPOINT pgperf_indexes")?;
     let failed = build_all(client, recommendations)?;
-    for (index, (statement, _)) in statements.iter().enumerate() {
+    for (index, statement) in trial.statements.iter().enumerate() {
         if let Ok(plan) = explain(client, statement) {
             let used = plan::index_names(&plan);
             samples[index].uses = (0..recommendations.len())
@@ -97,9 +111,15 @@ fn measure(
                 .collect();
         }
     }
-    time_rounds(client, statements, executions, &mut samples, Side::After)?;
+    time(client, &queries, executions, &mut samples, Side::After)?;
     client.batch_execute("ROLLBACK TO SAVEPOINT pgperf_indexes")?;
-    time_rounds(client, statements, executions - first_half, &mut samples, Side::Before)?;
+    time(
+        client,
+        &queries,
+        executions - first_half,
+        &mut samples,
+        Side::Before,
+    )?;
     Ok((failed, samples))
 }
 
@@ -139,59 +159,49 @@ enum Side {
     After,
 }
 
-/// `rounds` executions of every statement, interleaved (one of each per round).
-fn time_rounds(
+/// `iterations` executions of every query, interleaved in shuffled order by the bench's timing
+/// loop, each in a savepoint inside the verification transaction.
+fn time(
     client: &mut Client,
-    statements: &[(&Statement, bool)],
-    rounds: usize,
+    queries: &[Query],
+    iterations: u64,
     samples: &mut [Samples],
     side: Side,
 ) -> Result<(), AdviseError> {
-    for _ in 0..rounds {
-        for (index, (statement, writes)) in statements.iter().enumerate() {
-            if crate::signal::interrupted() {
-                return Err(AdviseError::Interrupted);
-            }
-            let elapsed_us = time_once(client, statement, *writes)?;
-            let target = match side {
-                Side::Before => &mut samples[index].before_us,
-                Side::After => &mut samples[index].after_us,
-            };
-            target.push(elapsed_us);
-        }
+    if crate::signal::interrupted() {
+        return Err(AdviseError::Interrupted);
+    }
+    let options = MeasureOptions {
+        iterations,
+        warmup: WARMUP_EXECUTIONS,
+        protocol: Protocol::Prepared,
+        rng_seed: 42,
+        wrapping: Wrapping::Savepoint,
+    };
+    let results = measure_queries(client, queries, &options)
+        .map_err(|e| AdviseError::Measure(e.to_string()))?;
+    // The timing loop leaves the last query's role set; builds need the connecting user.
+    client.batch_execute("RESET ROLE")?;
+    if crate::signal::interrupted() {
+        return Err(AdviseError::Interrupted);
+    }
+    for (sample, result) in samples.iter_mut().zip(results) {
+        let target = match side {
+            Side::Before => &mut sample.before_us,
+            Side::After => &mut sample.after_us,
+        };
+        target.extend(result.raw_samples.iter().map(|s| s.latency_us));
     }
     Ok(())
 }
 
-/// One execution under the statement's persona, consuming every row; microseconds.
-fn time_once(client: &mut Client, statement: &Statement, writes: bool) -> Result<f64, AdviseError> {
-    let count = param_count(&statement.sql) as usize;
-    let values = statement.params.clone().unwrap_or_default();
-    let params: Vec<TextParam> = (0..count)
-        .map(|i| TextParam(values.get(i).cloned().flatten()))
-        .collect();
-    let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = params
-        .iter()
-        .map(|p| p as &(dyn postgres::types::ToSql + Sync))
-        .collect();
-    client.batch_execute("SAVEPOINT pgperf_exec")?;
-    enter(client, statement.persona.as_ref())?;
-    let started = Instant::now();
-    let result = client.query(&statement.sql, &refs);
-    let elapsed_us = started.elapsed().as_secs_f64() * 1e6;
-    if writes || result.is_err() {
-        client.batch_execute("ROLLBACK TO SAVEPOINT pgperf_exec")?;
-    } else {
-        client.batch_execute("RESET ROLE; RELEASE SAVEPOINT pgperf_exec")?;
-    }
-    result?;
-    Ok(elapsed_us)
-}
+/// Discarded executions before each timed block (caches, plan cache).
+const WARMUP_EXECUTIONS: u64 = 3;
 
 /// Keeps the indexes whose served queries got faster beyond noise and that slowed nothing.
 fn decide(
     recommendations: &mut Vec<Recommendation>,
-    statements: &[(&Statement, bool)],
+    statements: &[&Statement],
     failed: Vec<(usize, RejectReason)>,
     samples: &[Samples],
 ) -> VerifyOutcome {
@@ -205,7 +215,7 @@ fn decide(
         }
         recommendation.serves.clear();
         let mut improved = false;
-        for ((statement, _), sample) in statements.iter().zip(samples) {
+        for (statement, sample) in statements.iter().zip(samples) {
             if !sample.uses.contains(&position) {
                 continue;
             }
@@ -222,7 +232,9 @@ fn decide(
         }
         if reasons[position].is_none() && !improved {
             reasons[position] = Some(match recommendation.serves.first() {
-                Some(query) => RejectReason::NoMeasuredImprovement { query: query.clone() },
+                Some(query) => RejectReason::NoMeasuredImprovement {
+                    query: query.clone(),
+                },
                 None => RejectReason::NotUsed,
             });
         }
@@ -250,13 +262,15 @@ fn record_effect(
             effect.p95_before = Some(before);
             effect.p95_after = Some(after);
         }
-        None => recommendation.effects.push(crate::model::advice::QueryEffect {
-            query: query.to_string(),
-            cost_before: 0.0,
-            cost_after: 0.0,
-            p95_before: Some(before),
-            p95_after: Some(after),
-        }),
+        None => recommendation
+            .effects
+            .push(crate::model::advice::QueryEffect {
+                query: query.to_string(),
+                cost_before: 0.0,
+                cost_after: 0.0,
+                p95_before: Some(before),
+                p95_after: Some(after),
+            }),
     }
 }
 
@@ -326,9 +340,19 @@ mod tests {
 
     #[test]
     fn only_non_overlapping_intervals_count() {
-        assert!(clearly_lower(&estimate(90.0, 100.0, 110.0), &estimate(500.0, 600.0, 700.0)));
-        assert!(!clearly_lower(&estimate(90.0, 100.0, 510.0), &estimate(500.0, 600.0, 700.0)));
-        let unknown = QuantileEstimate { value_us: 1.0, ci_low_us: None, ci_high_us: None };
+        assert!(clearly_lower(
+            &estimate(90.0, 100.0, 110.0),
+            &estimate(500.0, 600.0, 700.0)
+        ));
+        assert!(!clearly_lower(
+            &estimate(90.0, 100.0, 510.0),
+            &estimate(500.0, 600.0, 700.0)
+        ));
+        let unknown = QuantileEstimate {
+            value_us: 1.0,
+            ci_low_us: None,
+            ci_high_us: None,
+        };
         assert!(!clearly_lower(&unknown, &estimate(500.0, 600.0, 700.0)));
     }
 }

@@ -10,7 +10,7 @@ use super::target::TargetArgs;
 use super::{Outcome, UsageError};
 use crate::advise::{self, AdviseOptions, VerifyOptions};
 use crate::model::advice::{ADVICE_SCHEMA_VERSION, AdviceResult, MigrationFiles};
-use crate::workload::format::WorkloadFile;
+use crate::workload::Workload;
 
 #[derive(Debug, clap::Args)]
 pub struct AdviseArgs {
@@ -106,16 +106,8 @@ fn options(args: &AdviseArgs) -> anyhow::Result<AdviseOptions> {
     })
 }
 
-fn load_workload(path: &Path) -> anyhow::Result<WorkloadFile> {
-    let text = std::fs::read_to_string(path).map_err(|error| {
-        UsageError(format!(
-            "cannot read the workload file {}: {error}; pass --workload FILE",
-            path.display()
-        ))
-    })?;
-    toml::from_str(&text).map_err(|error| {
-        UsageError(format!("the workload file {} is not valid: {error}", path.display())).into()
-    })
+fn load_workload(path: &Path) -> anyhow::Result<Workload> {
+    crate::workload::load_file(path).map_err(|error| UsageError(error.to_string()).into())
 }
 
 fn write_migration(dir: &Path, result: &AdviceResult) -> anyhow::Result<MigrationFiles> {
