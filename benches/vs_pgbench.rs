@@ -32,7 +32,8 @@ fn main() {
     let mut p50 = (Vec::new(), Vec::new());
     let mut tps = (Vec::new(), Vec::new());
     for round in 0..rounds {
-        p50.0.push(pgbench_p50(&cluster, executions, work.path(), round));
+        p50.0
+            .push(pgbench_p50(&cluster, executions, work.path(), round));
         p50.1.push(pgperf_run(&cluster, &workload, executions, 1).0);
         tps.0.push(pgbench_tps(&cluster, executions, work.path()));
         tps.1.push(pgperf_run(&cluster, &workload, executions, 2).1);
@@ -66,7 +67,10 @@ fn main() {
 }
 
 fn env_number(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn write_workload(dir: &Path) -> std::path::PathBuf {
@@ -81,22 +85,41 @@ fn write_workload(dir: &Path) -> std::path::PathBuf {
 /// Runs pgbench against the cluster's socket and returns its stdout.
 fn pgbench(cluster: &Cluster, args: &[&str], cwd: &Path) -> String {
     let config = cluster.config(DB);
-    let port = config.get_ports().first().copied().unwrap_or(5432).to_string();
+    let port = config
+        .get_ports()
+        .first()
+        .copied()
+        .unwrap_or(5432)
+        .to_string();
     let output = Command::new(cluster.bin_dir().join("pgbench"))
-        .args(["-h", &cluster.dir().to_string_lossy(), "-p", &port, "-U", "postgres"])
+        .args([
+            "-h",
+            &cluster.dir().to_string_lossy(),
+            "-p",
+            &port,
+            "-U",
+            "postgres",
+        ])
         .args(args)
         .arg(DB)
         .current_dir(cwd)
         .output()
         .expect("pgbench runs");
-    assert!(output.status.success(), "pgbench failed: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "pgbench failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 fn script(dir: &Path) -> String {
     let path = dir.join("pk.sql");
-    std::fs::write(&path, "\\set aid random(1, 100000)\nSELECT abalance FROM pgbench_accounts WHERE aid = :aid;\n")
-        .expect("script written");
+    std::fs::write(
+        &path,
+        "\\set aid random(1, 100000)\nSELECT abalance FROM pgbench_accounts WHERE aid = :aid;\n",
+    )
+    .expect("script written");
     path.to_string_lossy().into_owned()
 }
 
@@ -106,23 +129,72 @@ fn pgbench_p50(cluster: &Cluster, executions: usize, dir: &Path, round: usize) -
     let prefix = format!("log{round}");
     let transactions = executions.to_string();
     let script = script(dir);
-    pgbench(cluster, &["-n", "-M", "prepared", "-c", "1", "-t", &transactions, "-f", &script, "-l", "--log-prefix", &prefix], dir);
+    pgbench(
+        cluster,
+        &[
+            "-n",
+            "-M",
+            "prepared",
+            "-c",
+            "1",
+            "-t",
+            &transactions,
+            "-f",
+            &script,
+            "-l",
+            "--log-prefix",
+            &prefix,
+        ],
+        dir,
+    );
     let mut latencies_us = Vec::new();
     for entry in std::fs::read_dir(dir).expect("read dir").flatten() {
-        if entry.file_name().to_string_lossy().starts_with(&format!("{prefix}.")) {
+        if entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with(&format!("{prefix}."))
+        {
             let text = std::fs::read_to_string(entry.path()).expect("log");
-            latencies_us.extend(text.lines().filter_map(|line| line.split_whitespace().nth(2)?.parse::<f64>().ok()));
+            latencies_us.extend(
+                text.lines()
+                    .filter_map(|line| line.split_whitespace().nth(2)?.parse::<f64>().ok()),
+            );
         }
     }
-    pgperf::stats::summarize(&latencies_us).expect("pgbench logged transactions").p50.value_us
+    pgperf::stats::summarize(&latencies_us)
+        .expect("pgbench logged transactions")
+        .p50
+        .value_us
 }
 
 fn pgbench_tps(cluster: &Cluster, executions: usize, dir: &Path) -> f64 {
     let transactions = executions.to_string();
     let script = script(dir);
-    let out = pgbench(cluster, &["-n", "-M", "prepared", "-c", "2", "-j", "2", "-t", &transactions, "-f", &script], dir);
+    let out = pgbench(
+        cluster,
+        &[
+            "-n",
+            "-M",
+            "prepared",
+            "-c",
+            "2",
+            "-j",
+            "2",
+            "-t",
+            &transactions,
+            "-f",
+            &script,
+        ],
+        dir,
+    );
     out.lines()
-        .find_map(|line| line.strip_prefix("tps = ")?.split_whitespace().next()?.parse().ok())
+        .find_map(|line| {
+            line.strip_prefix("tps = ")?
+                .split_whitespace()
+                .next()?
+                .parse()
+                .ok()
+        })
         .expect("pgbench printed tps")
 }
 
@@ -139,33 +211,60 @@ fn pgperf_run(cluster: &Cluster, workload: &Path, executions: usize, clients: u3
         rng_seed: 1,
     };
     let context = BenchContext {
-        target: Target { embedded: true, url_redacted: cluster.url(DB), database: DB.into() },
+        target: Target {
+            embedded: true,
+            url_redacted: cluster.url(DB),
+            database: DB.into(),
+        },
         scale: None,
         seed_rng_seed: None,
         progress: false,
     };
     let started = Instant::now();
-    let result = bench::run(&cluster.config(DB), &workload, &settings, &context).expect("pgperf run");
+    let result =
+        bench::run(&cluster.config(DB), &workload, &settings, &context).expect("pgperf run");
     let wall_s = started.elapsed().as_secs_f64();
     let query = &result.queries[0];
     assert_eq!(query.errors, 0);
     // With ≤ 10,000 executions per query the reservoir holds every sample, so the measured
     // phase ends with the last sample; otherwise fall back to wall time (setup included).
     let phase_s = if query.raw_samples.len() as u64 == query.samples {
-        query.raw_samples.iter().map(|s| s.at_ms / 1e3 + s.latency_us / 1e6).fold(0.0, f64::max)
+        query
+            .raw_samples
+            .iter()
+            .map(|s| s.at_ms / 1e3 + s.latency_us / 1e6)
+            .fold(0.0, f64::max)
     } else {
         wall_s
     };
-    (query.latency.expect("latency").p50.value_us, query.samples as f64 / phase_s)
+    (
+        query.latency.expect("latency").p50.value_us,
+        query.samples as f64 / phase_s,
+    )
 }
 
 /// Max RSS of the release `pgperf bench` CLI for `executions` of the lookup.
+// The child is reaped by `wait4`, which also reports its own rusage (`Child::wait` cannot).
+#[allow(clippy::zombie_processes)]
 fn cli_max_rss_kib(cluster: &Cluster, dir: &Path, executions: usize) -> i64 {
     let workload = dir.join("pk.toml");
     let out = dir.join("reports");
     let child = Command::new(env!("CARGO_BIN_EXE_pgperf"))
-        .args(["bench", "--db", &cluster.url(DB), "--workload", &workload.to_string_lossy()])
-        .args(["--iterations", &executions.to_string(), "--warmup", "100", "--out", &out.to_string_lossy()])
+        .args([
+            "bench",
+            "--db",
+            &cluster.url(DB),
+            "--workload",
+            &workload.to_string_lossy(),
+        ])
+        .args([
+            "--iterations",
+            &executions.to_string(),
+            "--warmup",
+            "100",
+            "--out",
+            &out.to_string_lossy(),
+        ])
         .stdout(std::process::Stdio::null())
         .spawn()
         .expect("pgperf runs");

@@ -9,7 +9,9 @@ use pgperf::model::RunResult;
 const SCHEMA: &str = include_str!("fixtures/shop/schema.sql");
 
 fn fixture(name: &str) -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/shop").join(name)
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/shop")
+        .join(name)
 }
 
 fn pgperf(args: &[&str]) -> (i32, String, String) {
@@ -30,19 +32,42 @@ fn pgperf(args: &[&str]) -> (i32, String, String) {
 fn bench_writes_results_prints_the_table_and_judges_budgets() {
     let cluster = Cluster::start(&ClusterOptions::default()).expect("cluster");
     cluster.create_database("shop").expect("db");
-    cluster.connect("shop").expect("connect").batch_execute(SCHEMA).expect("schema");
-    let url = cluster.url("shop").replacen("postgres@", "postgres:hunter2@", 1);
+    cluster
+        .connect("shop")
+        .expect("connect")
+        .batch_execute(SCHEMA)
+        .expect("schema");
+    let url = cluster
+        .url("shop")
+        .replacen("postgres@", "postgres:hunter2@", 1);
     let out = tempfile::tempdir().expect("temp dir");
     let workload = fixture("workload.toml");
     let args = [
-        "bench", "--db", &url, "--workload", workload.to_str().expect("utf-8 path"),
-        "--iterations", "60", "--warmup", "2", "--concurrency", "2",
-        "--out", out.path().to_str().expect("utf-8 path"),
+        "bench",
+        "--db",
+        &url,
+        "--workload",
+        workload.to_str().expect("utf-8 path"),
+        "--iterations",
+        "60",
+        "--warmup",
+        "2",
+        "--concurrency",
+        "2",
+        "--out",
+        out.path().to_str().expect("utf-8 path"),
     ];
     let (code, stdout, stderr) = pgperf(&args);
     assert_eq!(code, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
-    assert!(stdout.contains("product_by_id") && stdout.contains("P95 [95% CI]"), "{stdout}");
-    let run_dir = std::fs::read_dir(out.path()).expect("out").next().expect("one run").expect("entry");
+    assert!(
+        stdout.contains("product_by_id") && stdout.contains("P95 [95% CI]"),
+        "{stdout}"
+    );
+    let run_dir = std::fs::read_dir(out.path())
+        .expect("out")
+        .next()
+        .expect("one run")
+        .expect("entry");
     let text = std::fs::read_to_string(run_dir.path().join("results.json")).expect("results.json");
     let result: RunResult = serde_json::from_str(&text).expect("parses");
     assert!(result.complete);
@@ -54,8 +79,11 @@ fn bench_writes_results_prints_the_table_and_judges_budgets() {
 
     let strict = out.path().join("strict.toml");
     let original = std::fs::read_to_string(&workload).expect("workload");
-    std::fs::write(&strict, original.replace("read_budget_p95_ms = 100", "read_budget_p95_ms = 0.001"))
-        .expect("write");
+    std::fs::write(
+        &strict,
+        original.replace("read_budget_p95_ms = 100", "read_budget_p95_ms = 0.001"),
+    )
+    .expect("write");
     let mut args = args.to_vec();
     args[4] = strict.to_str().expect("utf-8 path");
     let (code, stdout, _) = pgperf(&args);
@@ -67,17 +95,45 @@ fn bench_writes_results_prints_the_table_and_judges_budgets() {
 fn invalid_workload_bad_url_and_refused_connection_have_their_exit_codes() {
     let dir = tempfile::tempdir().expect("temp dir");
     let bad = dir.path().join("bad.toml");
-    std::fs::write(&bad, "name = \"x\"\n[[query]]\nname = \"a\"\nsql = \"SELECT $1\"\n").expect("write");
-    let (code, _, stderr) = pgperf(&["bench", "--db", "postgresql://u:pw@localhost:1/x", "--workload", bad.to_str().expect("utf-8")]);
+    std::fs::write(
+        &bad,
+        "name = \"x\"\n[[query]]\nname = \"a\"\nsql = \"SELECT $1\"\n",
+    )
+    .expect("write");
+    let (code, _, stderr) = pgperf(&[
+        "bench",
+        "--db",
+        "postgresql://u:pw@localhost:1/x",
+        "--workload",
+        bad.to_str().expect("utf-8"),
+    ]);
     assert_eq!(code, 2, "{stderr}");
-    assert!(stderr.contains("bad.toml is not a valid workload"), "{stderr}");
+    assert!(
+        stderr.contains("bad.toml is not a valid workload"),
+        "{stderr}"
+    );
 
     let good = fixture("workload.toml");
-    let (code, _, stderr) = pgperf(&["bench", "--db", "postgresql://u:s3cret@127.0.0.1:1/x", "--workload", good.to_str().expect("utf-8")]);
+    let (code, _, stderr) = pgperf(&[
+        "bench",
+        "--db",
+        "postgresql://u:s3cret@127.0.0.1:1/x",
+        "--workload",
+        good.to_str().expect("utf-8"),
+    ]);
     assert_eq!(code, 3, "{stderr}");
-    assert!(stderr.contains("cannot connect") && !stderr.contains("s3cret"), "{stderr}");
+    assert!(
+        stderr.contains("cannot connect") && !stderr.contains("s3cret"),
+        "{stderr}"
+    );
 
-    let (code, _, stderr) = pgperf(&["bench", "--db", "postgresql://u:s3cret@[bad", "--workload", good.to_str().expect("utf-8")]);
+    let (code, _, stderr) = pgperf(&[
+        "bench",
+        "--db",
+        "postgresql://u:s3cret@[bad",
+        "--workload",
+        good.to_str().expect("utf-8"),
+    ]);
     assert_eq!(code, 2, "{stderr}");
     assert!(!stderr.contains("s3cret"), "{stderr}");
 }
