@@ -94,13 +94,14 @@ pub fn advise(
         }
     }
     let mut whatif = WhatIf::new(client, options.lock_timeout_ms)?;
-    let costed = cost_candidates(client, &mut whatif, &analyzed, &candidates)?;
+    let (costed, refused) = cost_candidates(client, &mut whatif, &analyzed, &candidates)?;
     let input = selection_input(client, &tables, &analyzed, costed, options)?;
     let selection = select_in_rounds(client, &mut whatif, &analyzed, &input)?;
     let mut rejected: Vec<RejectedCandidate> = selection
         .rejected
         .iter()
         .map(|r| rejected_candidate(&input.candidates[r.candidate], r.reason.clone(), &input))
+        .chain(refused)
         .collect();
     let mut recommendations = recommend(client, &mut whatif, &analyzed, &input, &selection)?;
     let verification = match &options.verify {
@@ -257,12 +258,26 @@ fn cost_candidates(
     whatif: &mut WhatIf,
     analyzed: &[Analyzed],
     candidates: &[(Bundle, Vec<String>)],
-) -> Result<Vec<Costed>, AdviseError> {
+) -> Result<(Vec<Costed>, Vec<RejectedCandidate>), AdviseError> {
     let mut out = Vec::new();
+    let mut refused = Vec::new();
     for (bundle, origins) in candidates {
         let affected = affected(analyzed, &bundle[0]);
         let statements: Vec<&Statement> = affected.iter().map(|a| &a.statement).collect();
-        let result = whatif.evaluate(client, bundle, &statements)?;
+        let result = match whatif.evaluate(client, bundle, &statements) {
+            Ok(result) => result,
+            Err(AdviseError::Database(error)) if error.as_db_error().is_some() => {
+                let message = crate::pg::describe(&error);
+                refused.push(RejectedCandidate {
+                    spec: bundle[0].clone(),
+                    queries: origins.clone(),
+                    explanation: format!("the server refused it: {message}"),
+                    reason: RejectReason::BuildFailed { message },
+                });
+                continue;
+            }
+            Err(other) => return Err(other),
+        };
         let mut costs = BTreeMap::new();
         for (entry, costing) in affected.iter().zip(&result.costings) {
             if let (Ok(costing), Ok(baseline)) = (costing, &entry.baseline) {
@@ -282,7 +297,7 @@ fn cost_candidates(
             costs,
         });
     }
-    Ok(out)
+    Ok((out, refused))
 }
 
 fn affected<'a>(analyzed: &'a [Analyzed], spec: &IndexSpec) -> Vec<&'a Analyzed> {
