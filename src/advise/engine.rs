@@ -106,11 +106,7 @@ pub fn advise(
     let mut recommendations = recommend(client, &mut whatif, &analyzed, &input, &selection)?;
     let verification = match &options.verify {
         Some(verify_options) => {
-            let statements: Vec<&Statement> = analyzed
-                .iter()
-                .filter(|a| a.top_level && a.baseline.is_ok())
-                .map(|a| &a.statement)
-                .collect();
+            let statements = touching(&analyzed, &recommendations);
             let trial = verify::Trial {
                 workload,
                 statements: &statements,
@@ -298,6 +294,31 @@ fn cost_candidates(
         });
     }
     Ok((out, refused))
+}
+
+/// Workload queries that read a table of the recommendations, themselves or through the
+/// functions and foreign keys they touch (derived statements follow their query).
+fn touching<'a>(
+    analyzed: &'a [Analyzed],
+    recommendations: &[Recommendation],
+) -> Vec<&'a Statement> {
+    let tables: BTreeSet<(String, String)> = recommendations
+        .iter()
+        .map(|r| (r.spec.schema.clone(), r.spec.table.clone()))
+        .collect();
+    let mut out: Vec<&Statement> = Vec::new();
+    let mut current: Option<&Analyzed> = None;
+    for entry in analyzed {
+        if entry.top_level {
+            current = entry.baseline.is_ok().then_some(entry);
+        }
+        let Some(query) = current else { continue };
+        let hits = entry.tables.iter().any(|t| tables.contains(t));
+        if hits && !out.iter().any(|s| s.name == query.statement.name) {
+            out.push(&query.statement);
+        }
+    }
+    out
 }
 
 fn affected<'a>(analyzed: &'a [Analyzed], spec: &IndexSpec) -> Vec<&'a Analyzed> {
