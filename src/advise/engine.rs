@@ -66,6 +66,8 @@ struct Analyzed {
     /// A workload query (not a function-body or foreign-key statement).
     top_level: bool,
     baseline: Result<f64, String>,
+    /// The sequential scan reading the most rows in the baseline plan: `(relation, rows)`.
+    largest_scan: Option<(String, f64)>,
     /// `(schema, table)` of every base table the statement reads.
     tables: BTreeSet<(String, String)>,
 }
@@ -104,6 +106,7 @@ pub fn advise(
         .chain(refused)
         .collect();
     let mut recommendations = recommend(client, &mut whatif, &analyzed, &input, &selection)?;
+    let mut verification_notes = Vec::new();
     let verification = match &options.verify {
         Some(verify_options) => {
             let statements = touching(&analyzed, &recommendations);
@@ -114,6 +117,13 @@ pub fn advise(
             };
             let outcome = verify::verify(client, &mut recommendations, &trial, verify_options)?;
             rejected.extend(outcome.rejected);
+            if !outcome.unmeasured.is_empty() {
+                verification_notes.push(format!(
+                    "not timed (slower than {} ms per execution, or failing): {}; the indexes serving them rest on planner estimates for these queries",
+                    verify_options.max_execution_ms,
+                    outcome.unmeasured.join(", ")
+                ));
+            }
             Verification::Measured {
                 executions: verify_options.executions,
             }
@@ -124,7 +134,8 @@ pub fn advise(
     };
     let queries = query_advice(&analyzed, &recommendations);
     let existing_indexes = existing_findings(client, &tables)?;
-    let notes = notes(&analyzed, whatif.method());
+    let mut notes = notes(&analyzed, whatif.method());
+    notes.extend(verification_notes);
     Ok(Advice {
         what_if: whatif.method(),
         verification,
@@ -172,6 +183,7 @@ fn analyze(
     }
     let mut out = vec![(
         Analyzed {
+            largest_scan: baseline_plan.as_ref().ok().and_then(plan::largest_scan),
             baseline: baseline_plan
                 .map(|p| plan::total_cost(&p))
                 .map_err(|e| e.to_string()),
@@ -647,14 +659,27 @@ fn query_advice(analyzed: &[Analyzed], recommendations: &[Recommendation]) -> Ve
                 p95_before: first.and_then(|e| e.p95_before),
                 p95_after: first.and_then(|e| e.p95_after),
                 uses: effects.iter().map(|(r, _)| r.name.clone()).collect(),
-                note: entry
-                    .baseline
-                    .as_ref()
-                    .err()
-                    .map(|e| format!("the server rejected the query: {e}")),
+                note: match &entry.baseline {
+                    Err(e) => Some(format!("the server rejected the query: {e}")),
+                    Ok(_) if effects.is_empty() => unfixable(entry),
+                    Ok(_) => None,
+                },
             }
         })
         .collect()
+}
+
+/// Sequential scans above this many rows that no index removes get a written remedy.
+const LARGE_SCAN_ROWS: f64 = 100_000.0;
+
+/// Why no index helps a query that still scans a large table, and the fix it needs.
+fn unfixable(entry: &Analyzed) -> Option<String> {
+    let (relation, rows) = entry.largest_scan.as_ref()?;
+    (*rows >= LARGE_SCAN_ROWS).then(|| {
+        format!(
+            "no index helps: the plan reads about {rows:.0} rows of {relation} (aggregating most of the table); precompute it in a rollup table or materialized view refreshed by the nightly job, or narrow the query (a time window, a LIMIT)"
+        )
+    })
 }
 
 fn existing_findings(

@@ -26,6 +26,9 @@ pub struct VerifyOptions {
     pub executions: u64,
     /// `statement_timeout` inside the verification transaction.
     pub statement_timeout_ms: u64,
+    /// Queries slower than this on a probe execution are not timed (2 × `executions` of them
+    /// would not fit in an advise run); their indexes rest on the planner and say so.
+    pub max_execution_ms: u64,
 }
 
 impl Default for VerifyOptions {
@@ -33,6 +36,7 @@ impl Default for VerifyOptions {
         VerifyOptions {
             executions: 100,
             statement_timeout_ms: 30_000,
+            max_execution_ms: 100,
         }
     }
 }
@@ -41,11 +45,15 @@ impl Default for VerifyOptions {
 #[derive(Debug, Default)]
 pub struct VerifyOutcome {
     pub rejected: Vec<RejectedCandidate>,
+    /// Queries served by a kept index that were too slow (or failed) to be timed.
+    pub unmeasured: Vec<String>,
 }
 
 /// Samples of one statement.
 #[derive(Debug, Default, Clone)]
 struct Samples {
+    /// One execution before anything else; `None` when it failed.
+    probe_us: Option<f64>,
     before_us: Vec<f64>,
     after_us: Vec<f64>,
     /// Positions of the recommendations its "after" plan uses.
@@ -91,16 +99,26 @@ fn measure(
     trial: &Trial,
     options: &VerifyOptions,
 ) -> Result<Measured, AdviseError> {
-    let queries: Vec<Query> = trial
-        .statements
-        .iter()
-        .filter_map(|s| s.query_index)
-        .map(|i| trial.workload.queries[i].clone())
+    let mut samples = vec![Samples::default(); trial.statements.len()];
+    let all: Vec<usize> = (0..trial.statements.len()).collect();
+    time(client, trial, &all, 1, &mut samples, Side::Probe)?;
+    let timed: Vec<usize> = all
+        .into_iter()
+        .filter(|i| {
+            let probe = samples[*i].probe_us;
+            probe.is_some_and(|us| us <= options.max_execution_ms as f64 * 1000.0)
+        })
         .collect();
     let executions = options.executions.max(1);
     let first_half = executions.div_ceil(2);
-    let mut samples = vec![Samples::default(); trial.statements.len()];
-    time(client, &queries, first_half, &mut samples, Side::Before)?;
+    time(
+        client,
+        trial,
+        &timed,
+        first_half,
+        &mut samples,
+        Side::Before,
+    )?;
     client.batch_execute("SAVEPOINT pgperf_indexes")?;
     let failed = build_all(client, recommendations)?;
     for (index, statement) in trial.statements.iter().enumerate() {
@@ -111,15 +129,10 @@ fn measure(
                 .collect();
         }
     }
-    time(client, &queries, executions, &mut samples, Side::After)?;
+    time(client, trial, &timed, executions, &mut samples, Side::After)?;
     client.batch_execute("ROLLBACK TO SAVEPOINT pgperf_indexes")?;
-    time(
-        client,
-        &queries,
-        executions - first_half,
-        &mut samples,
-        Side::Before,
-    )?;
+    let rest = executions - first_half;
+    time(client, trial, &timed, rest, &mut samples, Side::Before)?;
     Ok((failed, samples))
 }
 
@@ -155,15 +168,17 @@ fn build_all(
 
 #[derive(Clone, Copy, PartialEq)]
 enum Side {
+    Probe,
     Before,
     After,
 }
 
-/// `iterations` executions of every query, interleaved in shuffled order by the bench's timing
-/// loop, each in a savepoint inside the verification transaction.
+/// `iterations` executions of the `targets` statements, interleaved in shuffled order by the
+/// bench's timing loop, each in a savepoint inside the verification transaction.
 fn time(
     client: &mut Client,
-    queries: &[Query],
+    trial: &Trial,
+    targets: &[usize],
     iterations: u64,
     samples: &mut [Samples],
     side: Side,
@@ -171,26 +186,40 @@ fn time(
     if crate::signal::interrupted() {
         return Err(AdviseError::Interrupted);
     }
+    if targets.is_empty() || iterations == 0 {
+        return Ok(());
+    }
+    let queries: Vec<Query> = targets
+        .iter()
+        .filter_map(|i| trial.statements[*i].query_index)
+        .map(|i| trial.workload.queries[i].clone())
+        .collect();
     let options = MeasureOptions {
         iterations,
-        warmup: WARMUP_EXECUTIONS,
+        warmup: if side == Side::Probe {
+            0
+        } else {
+            WARMUP_EXECUTIONS
+        },
         protocol: Protocol::Prepared,
         rng_seed: 42,
         wrapping: Wrapping::Savepoint,
     };
-    let results = measure_queries(client, queries, &options)
+    let results = measure_queries(client, &queries, &options)
         .map_err(|e| AdviseError::Measure(e.to_string()))?;
     // The timing loop leaves the last query's role set; builds need the connecting user.
     client.batch_execute("RESET ROLE")?;
     if crate::signal::interrupted() {
         return Err(AdviseError::Interrupted);
     }
-    for (sample, result) in samples.iter_mut().zip(results) {
-        let target = match side {
-            Side::Before => &mut sample.before_us,
-            Side::After => &mut sample.after_us,
-        };
-        target.extend(result.raw_samples.iter().map(|s| s.latency_us));
+    for (target, result) in targets.iter().zip(results) {
+        let latencies = result.raw_samples.iter().map(|s| s.latency_us);
+        let sample = &mut samples[*target];
+        match side {
+            Side::Probe => sample.probe_us = latencies.fold(None, |_, us| Some(us)),
+            Side::Before => sample.before_us.extend(latencies),
+            Side::After => sample.after_us.extend(latencies),
+        }
     }
     Ok(())
 }
@@ -209,19 +238,25 @@ fn decide(
     for (index, reason) in failed {
         reasons[index] = Some(reason);
     }
+    let mut notes = Vec::new();
     for (position, recommendation) in recommendations.iter_mut().enumerate() {
         if reasons[position].is_some() {
             continue;
         }
-        recommendation.serves.clear();
-        let mut improved = false;
+        let planned = std::mem::take(&mut recommendation.serves);
+        let (mut improved, mut unmeasured) = (false, false);
         for (statement, sample) in statements.iter().zip(samples) {
-            if !sample.uses.contains(&position) {
+            if !sample.uses.contains(&position) && !serves_through(&planned, &statement.name) {
+                continue;
+            }
+            recommendation.serves.push(statement.name.clone());
+            if sample.before_us.is_empty() || sample.after_us.is_empty() {
+                unmeasured = true;
+                notes.push(statement.name.clone());
                 continue;
             }
             let (before, after) = (p95(&sample.before_us), p95(&sample.after_us));
             record_effect(recommendation, &statement.name, before, after);
-            recommendation.serves.push(statement.name.clone());
             if clearly_lower(&after, &before) {
                 improved = true;
             } else if clearly_lower(&before, &after) {
@@ -230,7 +265,7 @@ fn decide(
                 });
             }
         }
-        if reasons[position].is_none() && !improved {
+        if reasons[position].is_none() && !improved && !unmeasured {
             reasons[position] = Some(match recommendation.serves.first() {
                 Some(query) => RejectReason::NoMeasuredImprovement {
                     query: query.clone(),
@@ -239,7 +274,12 @@ fn decide(
             });
         }
     }
-    let mut outcome = VerifyOutcome::default();
+    notes.sort();
+    notes.dedup();
+    let mut outcome = VerifyOutcome {
+        unmeasured: notes,
+        ..VerifyOutcome::default()
+    };
     let mut kept = Vec::new();
     for (recommendation, reason) in recommendations.drain(..).zip(reasons) {
         match reason {
@@ -249,6 +289,14 @@ fn decide(
     }
     *recommendations = kept;
     outcome
+}
+
+/// The what-if found the index serving `query` itself or a statement inside it (a function
+/// body, a foreign-key lookup), which the query's own plan does not show.
+fn serves_through(planned: &[String], query: &str) -> bool {
+    planned
+        .iter()
+        .any(|s| s == query || s.starts_with(&format!("{query} (")))
 }
 
 fn record_effect(
