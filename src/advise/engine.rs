@@ -119,7 +119,7 @@ pub fn advise(
             rejected.extend(outcome.rejected);
             if !outcome.unmeasured.is_empty() {
                 verification_notes.push(format!(
-                    "not timed (slower than {} ms per execution, or failing): {}; the indexes serving them rest on planner estimates for these queries",
+                    "not timed (a probe execution took longer than {} ms, or failed): {}; the indexes serving them rest on planner estimates for these queries",
                     verify_options.max_execution_ms,
                     outcome.unmeasured.join(", ")
                 ));

@@ -59,7 +59,8 @@ pub fn param_count(sql: &str) -> i32 {
 pub fn explain(client: &mut Client, statement: &Statement) -> Result<Value, AdviseError> {
     enter(client, statement)?;
     let result = explain_as_is(client, statement);
-    let reset = client.batch_execute("RESET ROLE; RESET plan_cache_mode; DEALLOCATE ALL");
+    // Only our own statement: DEALLOCATE ALL would also drop the driver's cached type lookups.
+    let reset = client.batch_execute("RESET ROLE; RESET plan_cache_mode");
     let plan = result?;
     reset?;
     Ok(plan)
@@ -82,9 +83,20 @@ fn explain_as_is(client: &mut Client, statement: &Statement) -> Result<Value, Ad
         }
         (None, _) => {
             client.batch_execute("SET plan_cache_mode = force_generic_plan")?;
+            // A failure in a rolled-back transaction can leave it behind: prepared statements
+            // are not transactional.
+            let left = "SELECT 1 FROM pg_prepared_statements WHERE name = 'pgperf_generic'";
+            if client.query_opt(left, &[])?.is_some() {
+                client.batch_execute("DEALLOCATE pgperf_generic")?;
+            }
             client.batch_execute(&format!("PREPARE pgperf_generic AS {}", statement.sql))?;
             let nulls = vec!["NULL"; count as usize].join(", ");
-            client.query_one(&format!("{EXPLAIN} EXECUTE pgperf_generic({nulls})"), &[])?
+            let explained =
+                client.query_one(&format!("{EXPLAIN} EXECUTE pgperf_generic({nulls})"), &[]);
+            let deallocated = client.batch_execute("DEALLOCATE pgperf_generic");
+            let row = explained?;
+            deallocated?;
+            row
         }
     };
     Ok(row.get(0))

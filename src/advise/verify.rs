@@ -54,6 +54,8 @@ pub struct VerifyOutcome {
 struct Samples {
     /// One execution before anything else; `None` when it failed.
     probe_us: Option<f64>,
+    /// Why the probe failed, when it did.
+    probe_error: Option<String>,
     before_us: Vec<f64>,
     after_us: Vec<f64>,
     /// Positions of the recommendations its "after" plan uses.
@@ -216,7 +218,10 @@ fn time(
         let latencies = result.raw_samples.iter().map(|s| s.latency_us);
         let sample = &mut samples[*target];
         match side {
-            Side::Probe => sample.probe_us = latencies.fold(None, |_, us| Some(us)),
+            Side::Probe => {
+                sample.probe_us = latencies.fold(None, |_, us| Some(us));
+                sample.probe_error = result.first_error.map(|e| e.message);
+            }
             Side::Before => sample.before_us.extend(latencies),
             Side::After => sample.after_us.extend(latencies),
         }
@@ -252,7 +257,11 @@ fn decide(
             recommendation.serves.push(statement.name.clone());
             if sample.before_us.is_empty() || sample.after_us.is_empty() {
                 unmeasured = true;
-                notes.push(statement.name.clone());
+                notes.push(match (&sample.probe_error, sample.probe_us) {
+                    (Some(error), _) => format!("{} (failed: {error})", statement.name),
+                    (None, Some(us)) => format!("{} ({:.0} ms)", statement.name, us / 1000.0),
+                    (None, None) => statement.name.clone(),
+                });
                 continue;
             }
             let (before, after) = (p95(&sample.before_us), p95(&sample.after_us));
