@@ -662,7 +662,11 @@ fn partitioned_table() {
             "SELECT at, value FROM readings WHERE sensor_id = $1",
             "{ value = 12 }",
         ),
-        false,
+        true,
+    );
+    assert!(
+        advice.recommendations[0].size_bytes.unwrap_or(0) > 0,
+        "the size sums the partitions' indexes"
     );
     let first = decided(&advice).into_iter().next().expect("an index");
     assert!(
