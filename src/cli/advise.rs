@@ -31,6 +31,9 @@ pub struct AdviseArgs {
     /// Executions per query before and after during verification (at least 59).
     #[arg(long, value_name = "N", default_value_t = 100)]
     pub executions: u64,
+    /// Queries slower than this (one probe execution, in ms) are not timed during verification.
+    #[arg(long, value_name = "MS", default_value_t = 100)]
+    pub verify_max_ms: u64,
     /// Allow verification against a database that is not the embedded one: CREATE INDEX in
     /// the verification transaction blocks writes to the table while it builds.
     #[arg(long)]
@@ -100,6 +103,7 @@ fn options(args: &AdviseArgs) -> anyhow::Result<AdviseOptions> {
         budget_bytes: args.budget_mb.map(|mb| mb * 1024 * 1024),
         verify: (!args.no_verify).then(|| VerifyOptions {
             executions: args.executions,
+            max_execution_ms: args.verify_max_ms,
             ..VerifyOptions::default()
         }),
         ..AdviseOptions::default()
