@@ -864,3 +864,40 @@ fn existing_unused_and_duplicate_indexes_are_reported_not_dropped() {
         "pgperf never drops indexes and leaves nothing behind"
     );
 }
+
+#[test]
+fn without_hypopg_real_builds_in_rolled_back_transactions() {
+    let mut client = database(&format!("{ORDERS}\nDROP EXTENSION IF EXISTS hypopg;"));
+    let advice = run(
+        &mut client,
+        &query(
+            "by_customer",
+            "SELECT id FROM orders WHERE customer_id = $1",
+            "{ value = 3 }",
+        ),
+        false,
+    );
+    assert_eq!(
+        advice.what_if,
+        pgperf::model::advice::WhatIfMethod::RealBuild
+    );
+    assert!(
+        advice
+            .notes
+            .iter()
+            .any(|n| n.contains("HypoPG is not installed"))
+    );
+    let first = decided(&advice).into_iter().next().expect("an index");
+    assert!(
+        first.starts_with(&format!("{ORDERS_IDX} (\"customer_id\"")),
+        "{first}"
+    );
+    let count: i64 = client
+        .query_one(
+            "SELECT count(*) FROM pg_indexes WHERE tablename = 'orders'",
+            &[],
+        )
+        .expect("count")
+        .get(0);
+    assert_eq!(count, 1, "every trial build was rolled back");
+}

@@ -156,7 +156,8 @@ fn build_all(
         let qualified = quote_qualified(&recommendation.spec.schema, &recommendation.name);
         let row = client.query_one(
             "SELECT i.indcheckxmin, \
-                    (SELECT sum(pg_relation_size(relid)) FROM pg_partition_tree(i.indexrelid))::int8 \
+                    coalesce((SELECT sum(pg_relation_size(relid)) FROM pg_partition_tree(i.indexrelid)), \
+                             pg_relation_size(i.indexrelid))::int8 \
              FROM pg_index i WHERE i.indexrelid = to_regclass($1)",
             &[&qualified],
         )?;
