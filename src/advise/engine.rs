@@ -635,8 +635,9 @@ pub fn explain_rejection(
 fn query_advice(analyzed: &[Analyzed], recommendations: &[Recommendation]) -> Vec<QueryAdvice> {
     analyzed
         .iter()
-        .filter(|a| a.top_level)
-        .map(|entry| {
+        .enumerate()
+        .filter(|(_, a)| a.top_level)
+        .map(|(position, entry)| {
             let name = &entry.statement.name;
             let effects: Vec<(&Recommendation, &QueryEffect)> = recommendations
                 .iter()
@@ -661,7 +662,7 @@ fn query_advice(analyzed: &[Analyzed], recommendations: &[Recommendation]) -> Ve
                 uses: effects.iter().map(|(r, _)| r.name.clone()).collect(),
                 note: match &entry.baseline {
                     Err(e) => Some(format!("the server rejected the query: {e}")),
-                    Ok(_) if effects.is_empty() => unfixable(entry),
+                    Ok(_) if effects.is_empty() => unfixable(&analyzed[position..]),
                     Ok(_) => None,
                 },
             }
@@ -672,9 +673,15 @@ fn query_advice(analyzed: &[Analyzed], recommendations: &[Recommendation]) -> Ve
 /// Sequential scans above this many rows that no index removes get a written remedy.
 const LARGE_SCAN_ROWS: f64 = 100_000.0;
 
-/// Why no index helps a query that still scans a large table, and the fix it needs.
-fn unfixable(entry: &Analyzed) -> Option<String> {
-    let (relation, rows) = entry.largest_scan.as_ref()?;
+/// Why no index helps a query that still scans a large table (itself or in the statements
+/// derived from it, which follow it in `group`), and the fix it needs.
+fn unfixable(group: &[Analyzed]) -> Option<String> {
+    let (relation, rows) = group
+        .iter()
+        .enumerate()
+        .take_while(|(i, a)| *i == 0 || !a.top_level)
+        .filter_map(|(_, a)| a.largest_scan.as_ref())
+        .max_by(|a, b| a.1.total_cmp(&b.1))?;
     (*rows >= LARGE_SCAN_ROWS).then(|| {
         format!(
             "no index helps: the plan reads about {rows:.0} rows of {relation} (aggregating most of the table); precompute it in a rollup table or materialized view refreshed by the nightly job, or narrow the query (a time window, a LIMIT)"
