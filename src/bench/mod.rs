@@ -14,7 +14,6 @@ pub mod table;
 pub mod warnings;
 
 use std::io::IsTerminal;
-use std::sync::Mutex;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -30,7 +29,7 @@ use crate::model::{
 use crate::pg::stat_statements::{self, Snapshot, StatementKey};
 use crate::pg::{describe, environment, explain, session::Session};
 use crate::workload::{Generator, ParamPlan, Query, Workload, sql};
-use engine::{Phase, PhasePlan};
+use engine::{Phase, PhasePlan, Schedule, WorkerOutcome};
 use executor::{Executor, caller_of};
 use recorder::QueryRecorder;
 
@@ -108,12 +107,10 @@ pub fn run(
     let mut workers = (0..settings.concurrency.max(1))
         .map(|_| connect(config, context))
         .collect::<Result<Vec<_>, _>>()?;
-    let recorders = new_recorders(workload.queries.len(), settings.rng_seed);
     let progress = progress_bar(context.progress, settings, workload.queries.len());
-    let measured = measure_phases(
+    let mut measured = measure_phases(
         &mut control,
         &mut workers,
-        &recorders,
         &PhaseInput {
             plan: &plan_input,
             settings,
@@ -125,6 +122,7 @@ pub fn run(
         None => capture_plans(&mut control, &plan_input),
         Some(_) => vec![None; workload.queries.len()],
     };
+    let recorders = std::mem::take(&mut measured.recorders);
     let assembly = Assembly {
         user: &user,
         userids: &userids,
@@ -158,33 +156,39 @@ pub fn measure_queries(
 ) -> Result<Vec<QueryResult>, BenchError> {
     let generators = resolve_generators(client, queries)?;
     let user = session_user(client)?;
-    let recorders = new_recorders(queries.len(), options.rng_seed);
     let hidden = ProgressBar::hidden();
     let mut executor = Executor::new(client, options.protocol, options.wrapping, queries);
-    for (count, recorders, offset) in [
-        (options.warmup, None, 0),
-        (options.iterations, Some(&recorders[..]), 1 << 40),
+    let mut outcome = None;
+    for (rounds, measuring, offset) in [
+        (options.warmup, false, 0),
+        (options.iterations, true, 1 << 40),
     ] {
         let phase = Phase::new(PhasePlan {
             queries,
             generators: &generators,
-            tasks: engine::schedule(queries.len(), count, options.rng_seed ^ offset),
+            schedule: Schedule {
+                queries: queries.len(),
+                rounds,
+                seed: options.rng_seed ^ offset,
+            },
             stream_offset: offset,
             seed: options.rng_seed,
             run_start: Utc::now(),
-            recorders,
+            measuring,
             rate_qps: None,
             progress: &hidden,
         });
-        phase
-            .work(&mut executor)
-            .map_err(BenchError::ConnectionLost)?;
+        let worked = phase.work(&mut executor, 0);
+        if let Some(reason) = worked.lost {
+            return Err(BenchError::ConnectionLost(reason));
+        }
+        outcome = Some(worked.recorders);
     }
+    let recorders = outcome.expect("the measured phase ran");
     Ok(queries
         .iter()
         .zip(recorders)
         .map(|(query, recorder)| {
-            let recorder = recorder.into_inner().expect("workers joined");
             let mut result = query_result(query, &user, recorder, None, None);
             result.warnings = warnings::query_warnings(&result, None);
             result
@@ -369,12 +373,6 @@ fn explain_one(
     result
 }
 
-fn new_recorders(count: usize, seed: u64) -> Vec<Mutex<QueryRecorder>> {
-    (0..count)
-        .map(|index| Mutex::new(QueryRecorder::new(seed.wrapping_add(index as u64))))
-        .collect()
-}
-
 fn progress_bar(enabled: bool, settings: &BenchSettings, queries: usize) -> ProgressBar {
     if !enabled || !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
@@ -400,6 +398,8 @@ struct PhaseInput<'a> {
 /// What the warm-up and measured phases left behind.
 #[derive(Debug, Default)]
 struct Measured {
+    /// One merged recorder per query.
+    recorders: Vec<QueryRecorder>,
     abort_reason: Option<String>,
     before: Option<Snapshot>,
     after: Option<Snapshot>,
@@ -415,7 +415,6 @@ impl Measured {
 fn measure_phases(
     control: &mut Client,
     workers: &mut [Client],
-    recorders: &[Mutex<QueryRecorder>],
     input: &PhaseInput<'_>,
 ) -> Measured {
     let (plan, settings) = (input.plan, input.settings);
@@ -430,63 +429,85 @@ fn measure_phases(
             )
         })
         .collect();
-    let phase = |count: u64, offset: u64, recorders, rate_qps| {
+    let phase = |rounds: u64, offset: u64, measuring: bool, rate_qps| {
         Phase::new(PhasePlan {
             queries: plan.queries,
             generators: plan.generators,
-            tasks: engine::schedule(plan.queries.len(), count, settings.rng_seed ^ offset),
+            schedule: Schedule {
+                queries: plan.queries.len(),
+                rounds,
+                seed: settings.rng_seed ^ offset,
+            },
             stream_offset: offset,
             seed: settings.rng_seed,
             run_start: plan.run_start,
-            recorders,
+            measuring,
             rate_qps,
             progress: input.progress,
         })
     };
     let mut measured = Measured::default();
-    if let Err(reason) = run_workers(&phase(settings.warmup, 0, None, None), &mut executors) {
-        measured.abort_reason = Some(reason);
+    let (empty, lost) = run_workers(
+        &phase(settings.warmup, 0, false, None),
+        &mut executors,
+        settings.rng_seed,
+    );
+    if lost.is_some() {
+        measured.recorders = empty;
+        measured.abort_reason = lost;
         return measured;
     }
     measured.before = stat_statements::snapshot(control).ok();
-    let main = phase(
-        settings.iterations,
-        1 << 40,
-        Some(recorders),
-        settings.rate_qps,
-    );
-    let outcome = run_workers(&main, &mut executors);
+    let main = phase(settings.iterations, 1 << 40, true, settings.rate_qps);
+    let (recorders, lost) = run_workers(&main, &mut executors, settings.rng_seed);
     measured.achieved_qps = main.dispatched() as f64 / main.elapsed().as_secs_f64().max(1e-9);
     measured.after = measured
         .before
         .as_ref()
         .and_then(|_| stat_statements::snapshot(control).ok());
-    measured.abort_reason = outcome.err();
+    measured.recorders = recorders;
+    measured.abort_reason = lost;
     measured
 }
 
-/// Runs `phase` with one thread per executor; the first lost connection (or Ctrl-C) is the
-/// reason the phase stopped.
-fn run_workers(phase: &Phase<'_>, executors: &mut [Executor<'_>]) -> Result<(), String> {
-    let outcomes: Vec<Result<(), String>> = std::thread::scope(|scope| {
+/// Runs `phase` with one thread per executor and merges their recorders per query. The second
+/// value is why the phase stopped early: the first lost connection, or Ctrl-C.
+fn run_workers(
+    phase: &Phase<'_>,
+    executors: &mut [Executor<'_>],
+    seed: u64,
+) -> (Vec<QueryRecorder>, Option<String>) {
+    let outcomes: Vec<WorkerOutcome> = std::thread::scope(|scope| {
         let handles: Vec<_> = executors
             .iter_mut()
-            .map(|executor| scope.spawn(move || phase.work(executor)))
+            .enumerate()
+            .map(|(worker, executor)| scope.spawn(move || phase.work(executor, worker as u64)))
             .collect();
         handles
             .into_iter()
             .map(|handle| {
                 handle
                     .join()
-                    .unwrap_or_else(|_| Err("a worker thread panicked".to_string()))
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
             })
             .collect()
     });
-    outcomes.into_iter().collect::<Result<(), String>>()?;
-    if crate::signal::interrupted() {
-        return Err("interrupted (Ctrl-C)".to_string());
+    let mut lost = outcomes.iter().find_map(|outcome| outcome.lost.clone());
+    if lost.is_none() && crate::signal::interrupted() {
+        lost = Some("interrupted (Ctrl-C)".to_string());
     }
-    Ok(())
+    let mut per_worker: Vec<std::vec::IntoIter<QueryRecorder>> = outcomes
+        .into_iter()
+        .map(|outcome| outcome.recorders.into_iter())
+        .collect();
+    let queries = executors.first().map_or(0, Executor::query_count);
+    let merged = (0..queries as u64)
+        .map(|query| {
+            let parts = per_worker.iter_mut().filter_map(Iterator::next).collect();
+            QueryRecorder::merge(parts, seed ^ query)
+        })
+        .collect();
+    (merged, lost)
 }
 
 /// What results are assembled with besides recorders and plans.
@@ -499,7 +520,7 @@ struct Assembly<'a> {
 
 fn assemble(
     workload: &Workload,
-    recorders: Vec<Mutex<QueryRecorder>>,
+    recorders: Vec<QueryRecorder>,
     assembly: &Assembly<'_>,
     plans_before: Vec<Captured>,
     plans_after: Vec<Captured>,
@@ -521,7 +542,6 @@ fn assemble(
                 })
                 .collect();
             let server = server_delta(assembly.measured, &keys);
-            let recorder = recorder.into_inner().expect("workers joined");
             let plan = before.map(|(plan, _)| plan);
             let mut result = query_result(query, assembly.user, recorder, server, plan);
             result.warnings =
