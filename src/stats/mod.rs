@@ -3,13 +3,20 @@
 //! - [`summarize`] turns raw latencies into a [`LatencySummary`]: P50/P95/P99 by the
 //!   Harrell-Davis estimator ([`harrell_davis`]), each with a 95% distribution-free interval
 //!   from order statistics ([`quantile_interval`]); DESIGN §7.
+//! - [`bootstrap_quantile_ratio`] and [`benjamini_hochberg`] are the statistics of the CI gate
+//!   (DESIGN §9): a bootstrap interval of the P95 ratio between two runs, corrected across
+//!   queries.
 //!
 //! Everything here takes numbers in and gives numbers out so that it can be tested on simulated
 //! data with known answers.
 
+mod bootstrap;
+mod fdr;
 mod harrell_davis;
 mod interval;
 
+pub use bootstrap::{QuantileResampler, RatioBootstrap, bootstrap_quantile_ratio};
+pub use fdr::benjamini_hochberg;
 pub use harrell_davis::{HdWeights, harrell_davis};
 pub use interval::{min_samples_for_interval, order_statistic_interval, quantile_interval};
 

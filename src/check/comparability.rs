@@ -1,0 +1,111 @@
+//! Whether two runs can be compared honestly: the same workload at the same scale, on the same
+//! server major version with the same plan-relevant settings, replayed the same way. Timings of
+//! runs that differ in any of these say nothing about the code under review.
+
+use crate::model::check::Difference;
+use crate::model::{BenchSettings, Environment, RunResult};
+
+/// Everything that differs between the two runs in a way that invalidates a comparison.
+pub fn differences(baseline: &RunResult, current: &RunResult) -> Vec<Difference> {
+    let mut found = environment_differences(&baseline.environment, &current.environment);
+    found.extend(replay_differences(&baseline.settings, &current.settings));
+    found
+}
+
+fn environment_differences(baseline: &Environment, current: &Environment) -> Vec<Difference> {
+    let mut found = Vec::new();
+    push_if_differs(
+        &mut found,
+        "workload hash",
+        &baseline.workload_hash,
+        &current.workload_hash,
+    );
+    push_if_differs(
+        &mut found,
+        "scale",
+        &optional(baseline.scale),
+        &optional(current.scale),
+    );
+    push_if_differs(
+        &mut found,
+        "server major version",
+        &major_version(baseline.server_version_num),
+        &major_version(current.server_version_num),
+    );
+    let names = baseline
+        .server_settings
+        .keys()
+        .chain(current.server_settings.keys());
+    let mut names: Vec<&String> = names.collect();
+    names.sort();
+    names.dedup();
+    for name in names {
+        push_if_differs(
+            &mut found,
+            &format!("setting {name}"),
+            &optional(baseline.server_settings.get(name)),
+            &optional(current.server_settings.get(name)),
+        );
+    }
+    found
+}
+
+/// Replay options that change latency by themselves: how queries are sent, how many at once,
+/// and at what rate.
+fn replay_differences(baseline: &BenchSettings, current: &BenchSettings) -> Vec<Difference> {
+    let mut found = Vec::new();
+    push_if_differs(
+        &mut found,
+        "protocol",
+        &format!("{:?}", baseline.protocol).to_lowercase(),
+        &format!("{:?}", current.protocol).to_lowercase(),
+    );
+    push_if_differs(
+        &mut found,
+        "concurrency",
+        &baseline.concurrency.to_string(),
+        &current.concurrency.to_string(),
+    );
+    push_if_differs(
+        &mut found,
+        "rate (queries/s)",
+        &optional(baseline.rate_qps),
+        &optional(current.rate_qps),
+    );
+    found
+}
+
+fn push_if_differs(found: &mut Vec<Difference>, what: &str, baseline: &str, current: &str) {
+    if baseline != current {
+        found.push(Difference {
+            what: what.to_owned(),
+            baseline: baseline.to_owned(),
+            current: current.to_owned(),
+        });
+    }
+}
+
+fn optional(value: Option<impl ToString>) -> String {
+    value.map_or_else(|| "(none)".to_owned(), |v| v.to_string())
+}
+
+/// PostgreSQL's major version from `server_version_num` (15 from 150018; 9.6 from 90624).
+fn major_version(version_num: u32) -> String {
+    if version_num >= 100_000 {
+        (version_num / 10_000).to_string()
+    } else {
+        format!("{}.{}", version_num / 10_000, version_num / 100 % 100)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn old_version_numbers_keep_their_minor_part() {
+        assert_eq!(major_version(90_624), "9.6");
+        assert_eq!(major_version(130_004), "13");
+        assert_eq!(major_version(150_018), "15");
+    }
+}
