@@ -124,7 +124,7 @@ fn summary_table_shows_intervals_verdicts_and_warnings() {
             Verdict::Unjudged
         ]
     );
-    insta::assert_snapshot!(table::render(&result, false));
+    insta::assert_snapshot!(table::render(&result, table::RenderOptions::default()));
 }
 
 #[test]

@@ -31,12 +31,26 @@ pub fn verdict(query: &QueryResult) -> Verdict {
     }
 }
 
+/// How the table is drawn.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RenderOptions {
+    /// Green ✓ and red ✗ (only for a terminal, and not with `NO_COLOR`).
+    pub color: bool,
+    /// Wrap cells to the terminal's width instead of one line per query.
+    pub fit_terminal: bool,
+}
+
 /// The summary table and the warnings, as printed to stdout.
-pub fn render(result: &RunResult, color: bool) -> String {
+pub fn render(result: &RunResult, options: RenderOptions) -> String {
+    let color = options.color;
     let mut table = Table::new();
     table
         .load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Disabled)
+        .set_content_arrangement(if options.fit_terminal {
+            ContentArrangement::Dynamic
+        } else {
+            ContentArrangement::Disabled
+        })
         .set_header([
             "query",
             "n",
