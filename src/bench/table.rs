@@ -84,10 +84,15 @@ pub fn render(result: &RunResult, options: RenderOptions) -> String {
 /// list of queries, instead of once per query.
 pub const GROUP_WARNINGS_ABOVE: usize = 3;
 
+/// A kind of warning, whatever its numbers.
+type Kind = std::mem::Discriminant<Warning>;
+/// A query name and one of its warnings.
+type Hit<'a> = (&'a str, &'a Warning);
+
 /// One line per query warning, or one line per kind when many queries share it, so a noisy
 /// machine does not bury the table under forty identical lines.
 fn query_warning_lines(queries: &[QueryResult]) -> String {
-    let mut kinds: Vec<(std::mem::Discriminant<Warning>, Vec<(&str, &Warning)>)> = Vec::new();
+    let mut kinds: Vec<(Kind, Vec<Hit<'_>>)> = Vec::new();
     for query in queries {
         for warning in &query.warnings {
             let kind = std::mem::discriminant(warning);
