@@ -244,6 +244,8 @@ fn pgperf_run(cluster: &Cluster, workload: &Path, executions: usize, clients: u3
 }
 
 /// Max RSS of the release `pgperf bench` CLI for `executions` of the lookup.
+// The child is reaped by `wait4`, which also reports its own rusage (`Child::wait` cannot).
+#[allow(clippy::zombie_processes)]
 fn cli_max_rss_kib(cluster: &Cluster, dir: &Path, executions: usize) -> i64 {
     let workload = dir.join("pk.toml");
     let out = dir.join("reports");

@@ -486,7 +486,6 @@ CREATE TABLE growth.ad_daily_metrics (
     CONSTRAINT ad_daily_metrics_pkey PRIMARY KEY (campaign_id, day),
     CONSTRAINT ad_daily_metrics_campaign_id_fkey FOREIGN KEY (campaign_id) REFERENCES growth.ad_campaigns (id),
     CONSTRAINT ad_daily_metrics_spend_cents_check CHECK (spend_cents >= 0),
-    CONSTRAINT ad_daily_metrics_impressions_check CHECK (impressions >= 0),
     CONSTRAINT ad_daily_metrics_clicks_check CHECK (clicks >= 0 AND clicks <= impressions),
     CONSTRAINT ad_daily_metrics_conversions_check CHECK (conversions >= 0 AND conversions <= clicks),
     CONSTRAINT ad_daily_metrics_revenue_cents_check CHECK (revenue_cents >= 0)
@@ -495,7 +494,7 @@ COMMENT ON TABLE growth.ad_daily_metrics IS 'Daily spend, clicks, conversions an
 COMMENT ON COLUMN growth.ad_daily_metrics.campaign_id IS 'The campaign.';
 COMMENT ON COLUMN growth.ad_daily_metrics.day IS 'Calendar day.';
 COMMENT ON COLUMN growth.ad_daily_metrics.spend_cents IS 'Spend that day in cents.';
-COMMENT ON COLUMN growth.ad_daily_metrics.impressions IS 'Ad impressions that day.';
+COMMENT ON COLUMN growth.ad_daily_metrics.impressions IS 'Ad impressions that day (never negative: 0 <= clicks <= impressions).';
 COMMENT ON COLUMN growth.ad_daily_metrics.clicks IS 'Ad clicks that day, at most impressions.';
 COMMENT ON COLUMN growth.ad_daily_metrics.conversions IS 'Conversions attributed that day, at most clicks.';
 COMMENT ON COLUMN growth.ad_daily_metrics.revenue_cents IS 'Attributed revenue that day in cents.';
@@ -533,7 +532,6 @@ CREATE TABLE growth.content_daily_engagement (
     conversions integer NOT NULL,
     CONSTRAINT content_daily_engagement_pkey PRIMARY KEY (content_id, day),
     CONSTRAINT content_daily_engagement_content_id_fkey FOREIGN KEY (content_id) REFERENCES growth.content_items (id),
-    CONSTRAINT content_daily_engagement_views_check CHECK (views >= 0),
     CONSTRAINT content_daily_engagement_unique_visitors_check CHECK (unique_visitors >= 0 AND unique_visitors <= views),
     CONSTRAINT content_daily_engagement_avg_read_seconds_check CHECK (avg_read_seconds >= 0),
     CONSTRAINT content_daily_engagement_bounce_rate_check CHECK (bounce_rate >= 0 AND bounce_rate <= 1),
@@ -543,7 +541,7 @@ CREATE TABLE growth.content_daily_engagement (
 COMMENT ON TABLE growth.content_daily_engagement IS 'Daily engagement per content item (time series, loaded by jobs, not audited).';
 COMMENT ON COLUMN growth.content_daily_engagement.content_id IS 'The content item.';
 COMMENT ON COLUMN growth.content_daily_engagement.day IS 'Calendar day.';
-COMMENT ON COLUMN growth.content_daily_engagement.views IS 'Views that day.';
+COMMENT ON COLUMN growth.content_daily_engagement.views IS 'Views that day (never negative: 0 <= unique_visitors <= views).';
 COMMENT ON COLUMN growth.content_daily_engagement.unique_visitors IS 'Distinct visitors that day, at most views.';
 COMMENT ON COLUMN growth.content_daily_engagement.avg_read_seconds IS 'Average time on content in seconds.';
 COMMENT ON COLUMN growth.content_daily_engagement.bounce_rate IS 'Share of visits leaving without interaction, in [0, 1].';

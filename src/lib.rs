@@ -7,6 +7,7 @@
 pub mod advise;
 pub mod bench;
 pub mod bundled;
+pub mod catalog_docs;
 pub mod check;
 pub mod cli;
 pub mod embedded;

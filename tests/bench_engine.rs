@@ -353,3 +353,41 @@ fn connection_refused_is_a_clear_error() {
         "{error}"
     );
 }
+
+#[test]
+fn open_loop_rate_counts_queueing_and_warns_when_the_server_cannot_keep_up() {
+    let (cluster, config) = shop("rate");
+    let workload = workload(
+        r#"
+name = "rate"
+[[query]]
+name = "slow"
+sql = "SELECT pg_sleep(0.01)"
+"#,
+    );
+    let mut too_fast = settings(60, Protocol::Prepared);
+    too_fast.rate_qps = Some(400.0);
+    let result =
+        bench::run(&config, &workload, &too_fast, &context(&cluster, "rate")).expect("run");
+    assert!(
+        result
+            .warnings
+            .iter()
+            .any(|w| matches!(w, Warning::RateNotReached { .. })),
+        "{:?}",
+        result.warnings
+    );
+    let slow = query(&result, "slow");
+    let latency = slow.latency.expect("latency");
+    let last = slow.raw_samples.last().expect("samples");
+    assert!(
+        last.latency_us > latency.min_us * 5.0,
+        "later executions queued behind earlier ones, and their latency shows it"
+    );
+
+    let mut feasible = settings(60, Protocol::Prepared);
+    feasible.rate_qps = Some(40.0);
+    let result =
+        bench::run(&config, &workload, &feasible, &context(&cluster, "rate")).expect("run");
+    assert!(result.warnings.is_empty(), "{:?}", result.warnings);
+}

@@ -171,10 +171,6 @@ fn exit_2_on_unreadable_files_bad_flags_and_a_missing_current() {
     ]);
     assert_eq!(output.status.code(), Some(2));
     assert!(text(&output.stderr).contains("unknown signal"));
-
-    let output = pgperf_check(&["--baseline", path_str(&baseline)]);
-    assert_eq!(output.status.code(), Some(2));
-    assert!(text(&output.stderr).contains("--current is required for now"));
 }
 
 #[test]

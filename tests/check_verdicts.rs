@@ -196,3 +196,59 @@ fn a_minor_version_or_another_machine_is_still_comparable() {
             .comparable()
     );
 }
+
+#[test]
+fn a_lone_regression_among_many_queries_survives_the_correction() {
+    // With a fixed 500 replicates the smallest p-value is 2/501 and BH over 60 queries would
+    // lift it to 0.24: the replicate count must grow with the number of queries.
+    let baseline = run(
+        "a",
+        (0..60)
+            .map(|i| query(&format!("q{i}"), latencies_us(100, 5.0, i)))
+            .collect(),
+    );
+    let current = run(
+        "b",
+        (0..60)
+            .map(|i| {
+                let median_ms = if i == 17 { 10.0 } else { 5.0 };
+                query(&format!("q{i}"), latencies_us(100, median_ms, 100 + i))
+            })
+            .collect(),
+    );
+    let report = check(&baseline, &current, &options());
+    let regressed: Vec<&str> = report
+        .queries
+        .iter()
+        .filter(|q| q.verdict == Verdict::Regressed)
+        .map(|q| q.name.as_str())
+        .collect();
+    assert_eq!(regressed, ["q17"]);
+}
+
+#[test]
+fn a_current_run_that_stopped_early_cannot_pass() {
+    let baseline = run(
+        "a",
+        vec![
+            query("q1", latencies_us(200, 5.0, 1)),
+            query("q2", latencies_us(200, 5.0, 2)),
+        ],
+    );
+    let mut current = run("b", vec![query("q1", latencies_us(200, 5.0, 3))]);
+    current.complete = false;
+    current.abort_reason = Some("interrupted (Ctrl-C)".to_owned());
+    let report = check(&baseline, &current, &options());
+    assert_eq!(
+        verdicts(&report),
+        [
+            ("q1", Verdict::Unchanged, false),
+            ("q2", Verdict::Missing, false)
+        ]
+    );
+    assert_eq!(report.outcome, GateOutcome::Inconclusive);
+    assert_eq!(
+        report.current.abort_reason.as_deref(),
+        Some("interrupted (Ctrl-C)")
+    );
+}

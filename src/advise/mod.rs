@@ -1,1 +1,35 @@
-//! Index advice (DESIGN §8): candidates, HypoPG what-if, workload-wide selection, verification by real builds in rolled-back transactions, migration output.
+//! Index advice (DESIGN §8): candidates from the parse tree and the plan, HypoPG what-if,
+//! workload-wide selection, verification by real builds in rolled-back transactions, and the
+//! migration pair. Pure parts (`parse`, `shapes`, `select`, `migration`) are unit-tested without
+//! a database; the rest talks to PostgreSQL on one held connection.
+
+pub mod access;
+pub mod parse;
+pub mod shapes;
+pub mod ddl;
+pub mod select;
+pub mod catalog;
+pub mod plan;
+
+/// Failures of the advise engine. Outcomes (a candidate that did not pay off) are data in the
+/// result, not errors.
+#[derive(Debug, thiserror::Error)]
+pub enum AdviseError {
+    #[error("{}", crate::pg::describe(.0))]
+    Database(#[from] postgres::Error),
+    #[error("cannot parse query {query}: {message}; check the SQL in the workload file")]
+    Parse { query: String, message: String },
+    #[error("the workload references persona {0:?}, which is not defined under [personas]")]
+    UnknownPersona(String),
+    #[error("interrupted: the verification transaction was rolled back")]
+    Interrupted,
+}
+pub mod session;
+pub mod whatif;
+pub mod statements;
+pub mod engine;
+pub mod render;
+pub mod verify;
+
+pub use engine::{Advice, AdviseOptions, advise};
+pub use verify::VerifyOptions;

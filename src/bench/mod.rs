@@ -93,6 +93,7 @@ pub fn run(
     let started_at = Utc::now();
     let mut control = connect(config, context)?;
     let environment = read_environment(&mut control, workload, context)?;
+    let user = session_user(&mut control)?;
     let generators = resolve_generators(&mut control, &workload.queries)?;
     let userids = role_oids(&mut control, &workload.queries);
     let plan_input = PlanInput {
@@ -101,6 +102,7 @@ pub fn run(
         protocol: settings.protocol,
         seed: settings.rng_seed,
         run_start: started_at,
+        default_timeout_ms: settings.statement_timeout_ms,
     };
     let plans_before = capture_plans(&mut control, &plan_input);
     let mut workers = (0..settings.concurrency.max(1))
@@ -123,14 +125,12 @@ pub fn run(
         None => capture_plans(&mut control, &plan_input),
         Some(_) => vec![None; workload.queries.len()],
     };
-    let queries = assemble(
-        workload,
-        recorders,
-        &userids,
-        &measured,
-        plans_before,
-        plans_after,
-    );
+    let assembly = Assembly {
+        user: &user,
+        userids: &userids,
+        measured: &measured,
+    };
+    let queries = assemble(workload, recorders, &assembly, plans_before, plans_after);
     let rate = settings
         .rate_qps
         .map(|requested| (requested, measured.achieved_qps));
@@ -157,6 +157,7 @@ pub fn measure_queries(
     options: &MeasureOptions,
 ) -> Result<Vec<QueryResult>, BenchError> {
     let generators = resolve_generators(client, queries)?;
+    let user = session_user(client)?;
     let recorders = new_recorders(queries.len(), options.rng_seed);
     let hidden = ProgressBar::hidden();
     let mut executor = Executor::new(client, options.protocol, options.wrapping, queries);
@@ -183,12 +184,8 @@ pub fn measure_queries(
         .iter()
         .zip(recorders)
         .map(|(query, recorder)| {
-            let mut result = query_result(
-                query,
-                recorder.into_inner().expect("workers joined"),
-                None,
-                None,
-            );
+            let recorder = recorder.into_inner().expect("workers joined");
+            let mut result = query_result(query, &user, recorder, None, None);
             result.warnings = warnings::query_warnings(&result, None);
             result
                 .warnings
@@ -205,6 +202,13 @@ fn connect(config: &postgres::Config, context: &BenchContext) -> Result<Client, 
             url: context.target.url_redacted.clone(),
             reason: describe(&error),
         })
+}
+
+fn session_user(client: &mut Client) -> Result<String, BenchError> {
+    client
+        .query_one("SELECT session_user::text", &[])
+        .map(|row| row.get(0))
+        .map_err(|error| BenchError::Environment(describe(&error)))
 }
 
 fn read_environment(
@@ -301,6 +305,7 @@ struct PlanInput<'a> {
     protocol: Protocol,
     seed: u64,
     run_start: DateTime<Utc>,
+    default_timeout_ms: u64,
 }
 
 /// A plan and the query identifier it reported.
@@ -311,7 +316,7 @@ type Captured = Option<(PlanCapture, Option<i64>)>;
 /// EXPLAIN fails gets no plan (its executions will record the error).
 fn capture_plans(client: &mut Client, input: &PlanInput<'_>) -> Vec<Captured> {
     let mut session = Session::new();
-    input
+    let plans = input
         .queries
         .iter()
         .enumerate()
@@ -331,7 +336,11 @@ fn capture_plans(client: &mut Client, input: &PlanInput<'_>) -> Vec<Captured> {
                 .ok()?;
             explain_one(client, query, &params, input.protocol).ok()
         })
-        .collect()
+        .collect();
+    // Back to the connecting user: pg_stat_statements hides other users' queryids from a
+    // role without pg_read_all_stats, and snapshots run on this connection.
+    let _ = session.apply(client, None, input.default_timeout_ms);
+    plans
 }
 
 fn explain_one(
@@ -480,11 +489,18 @@ fn run_workers(phase: &Phase<'_>, executors: &mut [Executor<'_>]) -> Result<(), 
     Ok(())
 }
 
+/// What results are assembled with besides recorders and plans.
+struct Assembly<'a> {
+    /// The connecting user: the role of queries without a persona.
+    user: &'a str,
+    userids: &'a [Option<u32>],
+    measured: &'a Measured,
+}
+
 fn assemble(
     workload: &Workload,
     recorders: Vec<Mutex<QueryRecorder>>,
-    userids: &[Option<u32>],
-    measured: &Measured,
+    assembly: &Assembly<'_>,
     plans_before: Vec<Captured>,
     plans_after: Vec<Captured>,
 ) -> Vec<QueryResult> {
@@ -500,11 +516,14 @@ fn assemble(
                 .flatten()
                 .filter_map(|(_, id)| *id);
             let keys: Vec<StatementKey> = query_ids
-                .flat_map(|queryid| userids[index].map(|userid| StatementKey { queryid, userid }))
+                .flat_map(|queryid| {
+                    assembly.userids[index].map(|userid| StatementKey { queryid, userid })
+                })
                 .collect();
-            let server = server_delta(measured, &keys);
+            let server = server_delta(assembly.measured, &keys);
             let recorder = recorder.into_inner().expect("workers joined");
-            let mut result = query_result(query, recorder, server, before.map(|(plan, _)| plan));
+            let plan = before.map(|(plan, _)| plan);
+            let mut result = query_result(query, assembly.user, recorder, server, plan);
             result.warnings =
                 warnings::query_warnings(&result, after.as_ref().map(|(plan, _)| plan));
             result
@@ -521,6 +540,7 @@ fn server_delta(measured: &Measured, keys: &[StatementKey]) -> Option<StatementS
 /// A query's result from its recorder: statistics over the kept samples, the full histogram.
 fn query_result(
     query: &Query,
+    user: &str,
     recorder: QueryRecorder,
     server: Option<StatementStats>,
     plan: Option<PlanCapture>,
@@ -535,8 +555,7 @@ fn query_result(
         role: query
             .persona
             .as_ref()
-            .map(|p| p.role.clone())
-            .unwrap_or_default(),
+            .map_or_else(|| user.to_string(), |p| p.role.clone()),
         claims: query.persona.as_ref().and_then(|p| p.claims.clone()),
         weight: query.weight,
         budget_p95_us: Some(query.budget_p95_ms * 1000.0),

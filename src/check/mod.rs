@@ -29,7 +29,7 @@ pub fn check(baseline: &RunResult, current: &RunResult, options: &CheckOptions) 
     } else {
         Vec::new()
     };
-    let outcome = gate_outcome(&comparability, &queries, options);
+    let outcome = gate_outcome(&comparability, &queries, current.complete, options);
     CheckReport {
         schema_version: CHECK_SCHEMA_VERSION,
         baseline: run_ref(baseline),
@@ -46,6 +46,7 @@ fn run_ref(run: &RunResult) -> RunRef {
         run_id: run.run_id.clone(),
         started_at: run.started_at,
         complete: run.complete,
+        abort_reason: run.abort_reason.clone(),
     }
 }
 
@@ -76,11 +77,22 @@ fn verdicts(
     options: &CheckOptions,
 ) -> Vec<QueryVerdict> {
     let pairs = pair_queries(baseline, current);
+    let samples: Vec<Option<(Vec<f64>, Vec<f64>)>> = pairs
+        .iter()
+        .map(|(_, b, c)| Some((latencies(b.as_ref()?), latencies(c.as_ref()?))))
+        .collect();
+    let tests = samples
+        .iter()
+        .flatten()
+        .filter(|(b, c)| timing::can_bootstrap(b.len(), c.len()))
+        .count();
+    let resamples = timing::resamples_for(tests, options);
     let estimates: Vec<_> = pairs
         .iter()
-        .map(|(name, b, c)| match (b, c) {
-            (Some(b), Some(c)) => timing::estimate(name, &latencies(b), &latencies(c), options),
-            _ => None,
+        .zip(&samples)
+        .map(|((name, _, _), sides)| {
+            let (b, c) = sides.as_ref()?;
+            timing::estimate(name, b, c, options, resamples)
         })
         .collect();
     let timings = timing::decide(&estimates, options);
@@ -91,8 +103,14 @@ fn verdicts(
         .collect()
 }
 
+/// Finite raw latencies of a query: the sample its timing is judged on.
 fn latencies(query: &QueryResult) -> Vec<f64> {
-    query.raw_samples.iter().map(|s| s.latency_us).collect()
+    query
+        .raw_samples
+        .iter()
+        .map(|s| s.latency_us)
+        .filter(|v| v.is_finite())
+        .collect()
 }
 
 fn query_verdict(
@@ -180,20 +198,22 @@ fn headline(
     }
 }
 
-/// Not comparable beats everything; a gating finding beats an inconclusive query; an
-/// inconclusive query fails the run only when timing is part of the gate.
+/// Not comparable beats everything; a gating finding beats an inconclusive run. A current run
+/// that stopped early cannot pass (its missing queries were not judged); an inconclusive query
+/// fails the run only when timing is part of the gate.
 fn gate_outcome(
     comparability: &Comparability,
     queries: &[QueryVerdict],
+    current_complete: bool,
     options: &CheckOptions,
 ) -> GateOutcome {
+    let inconclusive_timing = options.fails_on(Signal::Timing)
+        && queries.iter().any(|q| q.verdict == Verdict::Inconclusive);
     if !comparability.comparable() && !comparability.overridden {
         GateOutcome::NotComparable
     } else if queries.iter().any(|q| q.fails_gate) {
         GateOutcome::Fail
-    } else if options.fails_on(Signal::Timing)
-        && queries.iter().any(|q| q.verdict == Verdict::Inconclusive)
-    {
+    } else if !current_complete || inconclusive_timing {
         GateOutcome::Inconclusive
     } else {
         GateOutcome::Pass

@@ -35,28 +35,44 @@ pub struct TimingEstimate {
     bootstrap: Option<RatioBootstrap>,
 }
 
-/// Estimates P95 of both sides and bootstraps their ratio; `None` when a side has no sample.
-/// The bootstrap is seeded from the options' seed and the query name, so a verdict does not
-/// change when other queries are added.
+/// Whether both sides have enough samples for a P95 interval, hence a bootstrap.
+pub fn can_bootstrap(baseline_n: usize, current_n: usize) -> bool {
+    let needed = min_samples_for_interval(GATE_QUANTILE, CONFIDENCE);
+    baseline_n >= needed && current_n >= needed
+}
+
+/// Bootstrap replicates per query when `tests` queries are compared: at least the options'
+/// count, and at least `4·tests/fdr`. A bootstrap p-value is never below `2/(B+1)`, so with
+/// fewer replicates a lone regression among many queries could never survive
+/// Benjamini-Hochberg (its adjusted value is at least `2·tests/(B+1)`); this keeps that floor
+/// at half the FDR.
+pub fn resamples_for(tests: usize, options: &CheckOptions) -> usize {
+    let needed = (4.0 * tests as f64 / options.fdr).ceil() as usize;
+    (options.resamples as usize).max(needed).max(1)
+}
+
+/// Estimates P95 of both sides and bootstraps their ratio with `resamples` replicates; `None`
+/// when a side has no sample. The bootstrap is seeded from the options' seed and the query
+/// name, so a verdict does not depend on the order of the queries.
 pub fn estimate(
     name: &str,
     baseline_us: &[f64],
     current_us: &[f64],
     options: &CheckOptions,
+    resamples: usize,
 ) -> Option<TimingEstimate> {
     let baseline = sorted_finite(baseline_us);
     let current = sorted_finite(current_us);
     if baseline.is_empty() || current.is_empty() {
         return None;
     }
-    let needed = min_samples_for_interval(GATE_QUANTILE, CONFIDENCE);
-    let bootstrap = (baseline.len() >= needed && current.len() >= needed).then(|| {
+    let bootstrap = can_bootstrap(baseline.len(), current.len()).then(|| {
         let mut rng = ChaCha8Rng::seed_from_u64(query_seed(options.rng_seed, name));
         bootstrap_quantile_ratio(
             &baseline,
             &current,
             GATE_QUANTILE,
-            options.resamples.max(1) as usize,
+            resamples,
             CONFIDENCE,
             options.threshold,
             &mut rng,
@@ -163,6 +179,16 @@ mod tests {
         (0..n).map(|_| scale * lognormal.sample(rng)).collect()
     }
 
+    /// The estimate with the options' replicate count, as for a single query.
+    fn simulate(
+        name: &str,
+        baseline: &[f64],
+        current: &[f64],
+        options: &CheckOptions,
+    ) -> Option<TimingEstimate> {
+        estimate(name, baseline, current, options, options.resamples as usize)
+    }
+
     /// Options for simulations: fewer bootstrap resamples than production (tests run unoptimised).
     fn simulation_options() -> CheckOptions {
         CheckOptions {
@@ -191,7 +217,7 @@ mod tests {
             let n_current = rng.gen_range(sizes.clone());
             let baseline = latencies(n_baseline, 1.0, &mut rng);
             let current = latencies(n_current, scale, &mut rng);
-            let estimate = estimate(&format!("q{pair}"), &baseline, &current, options);
+            let estimate = simulate(&format!("q{pair}"), &baseline, &current, options);
             let decided = decide(&[estimate], options);
             let outcome = decided[0]
                 .as_ref()
@@ -254,7 +280,7 @@ mod tests {
     fn fewer_than_59_samples_is_never_a_pass() {
         let mut rng = ChaCha8Rng::seed_from_u64(1);
         let options = simulation_options();
-        let estimate = estimate(
+        let estimate = simulate(
             "q",
             &latencies(58, 1.0, &mut rng),
             &latencies(500, 3.0, &mut rng),
@@ -275,7 +301,7 @@ mod tests {
         // Sub-millisecond query doubled: a clear relative change, but under the 1 ms floor.
         let baseline: Vec<f64> = latencies(1000, 0.02, &mut rng);
         let current: Vec<f64> = latencies(1000, 0.04, &mut rng);
-        let decided = decide(&[estimate("tiny", &baseline, &current, &options)], &options);
+        let decided = decide(&[simulate("tiny", &baseline, &current, &options)], &options);
         let comparison = decided[0].as_ref().expect("both sides have samples");
         assert!(comparison.ratio_ci_low.expect("enough samples") > 1.5);
         assert_eq!(comparison.outcome, TimingOutcome::Unchanged);
@@ -285,13 +311,13 @@ mod tests {
     fn benjamini_hochberg_spans_queries() {
         let mut rng = ChaCha8Rng::seed_from_u64(4);
         let options = simulation_options();
-        let slow = estimate(
+        let slow = simulate(
             "slow",
             &latencies(800, 1.0, &mut rng),
             &latencies(800, 2.0, &mut rng),
             &options,
         );
-        let same = estimate(
+        let same = simulate(
             "same",
             &latencies(800, 1.0, &mut rng),
             &latencies(800, 1.0, &mut rng),
@@ -310,13 +336,20 @@ mod tests {
     }
 
     #[test]
+    fn replicates_grow_with_the_number_of_queries() {
+        let options = CheckOptions::default();
+        assert_eq!(resamples_for(1, &options), 2_000);
+        assert_eq!(resamples_for(100, &options), 8_000);
+    }
+
+    #[test]
     fn verdicts_are_reproducible() {
         let mut rng = ChaCha8Rng::seed_from_u64(8);
         let options = simulation_options();
         let baseline = latencies(300, 1.0, &mut rng);
         let current = latencies(300, 1.2, &mut rng);
-        let first = estimate("q", &baseline, &current, &options);
-        let second = estimate("q", &baseline, &current, &options);
+        let first = simulate("q", &baseline, &current, &options);
+        let second = simulate("q", &baseline, &current, &options);
         assert_eq!(first, second);
     }
 }

@@ -1,10 +1,153 @@
-//! `pgperf advise`.
+//! `pgperf advise`: propose indexes for a workload, verify them by measurement, and write a
+//! reversible migration pair plus `reports/<run-id>/advice.json`.
 
-use super::Outcome;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use chrono::Utc;
+
+use super::target::TargetArgs;
+use super::{Outcome, UsageError};
+use crate::advise::{self, AdviseOptions, VerifyOptions};
+use crate::model::advice::{ADVICE_SCHEMA_VERSION, AdviceResult, MigrationFiles};
+use crate::workload::format::WorkloadFile;
 
 #[derive(Debug, clap::Args)]
-pub struct AdviseArgs {}
+pub struct AdviseArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Workload file (TOML) whose queries to advise for.
+    #[arg(long, value_name = "FILE", default_value = "workloads/dashboard.toml")]
+    pub workload: PathBuf,
+    /// Storage budget for all new indexes together, in MB.
+    #[arg(long, value_name = "N")]
+    pub budget_mb: Option<u64>,
+    /// Most key columns per index.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub max_columns: usize,
+    /// Skip verification by real builds and measurement (advice rests on planner estimates).
+    #[arg(long)]
+    pub no_verify: bool,
+    /// Executions per query before and after during verification (at least 59).
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub executions: u64,
+    /// Allow verification against a database that is not the embedded one: CREATE INDEX in
+    /// the verification transaction blocks writes to the table while it builds.
+    #[arg(long)]
+    pub allow_locks: bool,
+    /// Folder for reports/<run-id>/advice.json.
+    #[arg(long, value_name = "DIR", default_value = "reports")]
+    pub out: PathBuf,
+}
 
-pub fn run(_args: AdviseArgs) -> anyhow::Result<Outcome> {
-    anyhow::bail!("pgperf advise is not built yet")
+pub fn run(args: AdviseArgs) -> anyhow::Result<Outcome> {
+    let options = options(&args)?;
+    let workload = load_workload(&args.workload)?;
+    let target = args.target.prepare()?;
+    if options.verify.is_some() && !target.target.embedded && !args.allow_locks {
+        return Err(UsageError(
+            "verification builds indexes inside a transaction, which blocks writes to those tables while they build; pass --allow-locks to accept that, or --no-verify".into(),
+        )
+        .into());
+    }
+    let mut client = target.connect()?;
+    let started_at = Utc::now();
+    let advice = advise::advise(&mut client, &workload, &options).context("advise failed")?;
+    let mut result = AdviceResult {
+        schema_version: ADVICE_SCHEMA_VERSION,
+        run_id: format!("{}-advise", started_at.format("%Y%m%dT%H%M%SZ")),
+        started_at,
+        finished_at: Utc::now(),
+        target: target.target.clone(),
+        workload_name: workload.name.clone(),
+        what_if: advice.what_if,
+        verification: advice.verification,
+        budget_bytes: options.budget_bytes,
+        recommendations: advice.recommendations,
+        rejected: advice.rejected,
+        queries: advice.queries,
+        existing_indexes: advice.existing_indexes,
+        migration: None,
+        notes: advice.notes,
+    };
+    if !result.recommendations.is_empty() {
+        let dir = args
+            .target
+            .migrations
+            .clone()
+            .or_else(|| target.project.migrations.clone())
+            .unwrap_or_else(|| PathBuf::from("migrations"));
+        result.migration = Some(write_migration(&dir, &result)?);
+    }
+    write_result(&args.out, &result)?;
+    print!("{}", advise::render::render(&result, terminal_width()));
+    Ok(Outcome::Success)
+}
+
+fn options(args: &AdviseArgs) -> anyhow::Result<AdviseOptions> {
+    if args.max_columns == 0 {
+        return Err(UsageError("--max-columns must be at least 1".into()).into());
+    }
+    if !args.no_verify && args.executions < 59 {
+        return Err(UsageError(format!(
+            "--executions {} is too few: a P95 interval needs at least 59 executions per side",
+            args.executions
+        ))
+        .into());
+    }
+    Ok(AdviseOptions {
+        max_columns: args.max_columns,
+        budget_bytes: args.budget_mb.map(|mb| mb * 1024 * 1024),
+        verify: (!args.no_verify).then(|| VerifyOptions {
+            executions: args.executions,
+            ..VerifyOptions::default()
+        }),
+        ..AdviseOptions::default()
+    })
+}
+
+fn load_workload(path: &Path) -> anyhow::Result<WorkloadFile> {
+    let text = std::fs::read_to_string(path).map_err(|error| {
+        UsageError(format!(
+            "cannot read the workload file {}: {error}; pass --workload FILE",
+            path.display()
+        ))
+    })?;
+    toml::from_str(&text).map_err(|error| {
+        UsageError(format!("the workload file {} is not valid: {error}", path.display())).into()
+    })
+}
+
+fn write_migration(dir: &Path, result: &AdviceResult) -> anyhow::Result<MigrationFiles> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create the migrations folder {}", dir.display()))?;
+    let existing = crate::migrate::load_dir(dir)?;
+    let version = crate::migrate::next_version(&existing);
+    let (up_sql, down_sql) = advise::ddl::migration_pair(&result.recommendations);
+    let (up, down) =
+        crate::migrate::write_pair(dir, version, "pgperf_indexes", &up_sql, &down_sql)?;
+    Ok(MigrationFiles {
+        up_path: up.display().to_string(),
+        down_path: down.display().to_string(),
+        up_sql,
+        down_sql,
+    })
+}
+
+fn write_result(out: &Path, result: &AdviceResult) -> anyhow::Result<()> {
+    let dir = out.join(&result.run_id);
+    std::fs::create_dir_all(&dir)
+        .with_context(|| format!("cannot create the report folder {}", dir.display()))?;
+    let path = dir.join("advice.json");
+    let json = serde_json::to_string_pretty(result).context("cannot serialise the advice")?;
+    std::fs::write(&path, json).with_context(|| format!("cannot write {}", path.display()))?;
+    eprintln!("pgperf: wrote {}", path.display());
+    Ok(())
+}
+
+fn terminal_width() -> u16 {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(120)
 }

@@ -86,7 +86,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<Outcome> {
     conclude(&result)
 }
 
-fn load_workload(path: Option<&Path>) -> anyhow::Result<Workload> {
+pub(super) fn load_workload(path: Option<&Path>) -> anyhow::Result<Workload> {
     let loaded = match path {
         Some(path) => workload::load_file(path),
         None => {

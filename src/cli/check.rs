@@ -1,12 +1,16 @@
-//! `pgperf check`: compare a run with a baseline and exit 1 on a real regression. Reads both
-//! results files, validates the options, runs the pure [`crate::check::check`], writes the
-//! report to stdout in the chosen format and maps the outcome to the exit code.
+//! `pgperf check`: compare a run with a baseline and exit 1 on a real regression. Reads the
+//! baseline, reads the current results or benches them with the baseline's settings, validates
+//! the options, runs the pure [`crate::check::check`], writes the report to stdout in the
+//! chosen format and maps the outcome to the exit code.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
+use super::config::ProjectConfig;
+use super::target::TargetArgs;
 use super::{Outcome, UsageError};
+use crate::bench::BenchContext;
 use crate::check::render::{Format, write_report};
 use crate::model::check::{CheckOptions, GateOutcome, Signal};
 use crate::model::{RESULT_SCHEMA_VERSION, RunResult};
@@ -25,10 +29,21 @@ pub struct CheckArgs {
     /// Results file of the baseline run (`results.json` written by `pgperf bench`).
     #[arg(long, value_name = "FILE")]
     baseline: PathBuf,
-    /// Results file of the run to judge. Required for now: running the bench from the
-    /// baseline's settings is not built yet.
+    /// Results file of the run to judge. Without it, pgperf benches the workload now with the
+    /// baseline's settings (iterations, warm-up, concurrency, rate, protocol, seed, scale) on
+    /// the database the connection flags name, and writes those results under --out.
     #[arg(long, value_name = "FILE")]
     current: Option<PathBuf>,
+    /// Workload to bench when --current is not given; must be the baseline's workload
+    /// [default: `workload` in pgperf.toml, else the bundled dashboard workload].
+    #[arg(long, value_name = "FILE")]
+    workload: Option<PathBuf>,
+    /// Folder for the current run's results when pgperf benches it [default: `out` in
+    /// pgperf.toml, else ./reports].
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    #[command(flatten)]
+    target: TargetArgs,
     /// Output format on stdout.
     #[arg(long, value_enum, default_value_t = FormatArg::Human)]
     format: FormatArg,
@@ -79,13 +94,11 @@ impl From<FormatArg> for Format {
 
 pub fn run(args: CheckArgs) -> anyhow::Result<Outcome> {
     let options = options(&args)?;
-    let current_path = args.current.as_deref().ok_or_else(|| {
-        UsageError(
-            "--current is required for now: pgperf check cannot run the bench itself yet; run `pgperf bench` and pass its results.json as --current".to_owned(),
-        )
-    })?;
     let baseline = load_result(&args.baseline)?;
-    let current = load_result(current_path)?;
+    let current = match &args.current {
+        Some(path) => load_result(path)?,
+        None => bench_now(&args, &baseline)?,
+    };
     let report = crate::check::check(&baseline, &current, &options);
     let stdout = std::io::stdout();
     write_report(&report, args.format.into(), &mut stdout.lock())
@@ -96,6 +109,9 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Outcome> {
     match report.outcome {
         GateOutcome::Pass => Ok(Outcome::Success),
         GateOutcome::Fail => Ok(Outcome::Findings),
+        GateOutcome::Inconclusive if !current.complete => anyhow::bail!(
+            "the current run stopped early, so not every query was judged: rerun the bench to the end"
+        ),
         GateOutcome::Inconclusive => anyhow::bail!(
             "some queries have too few samples to judge timing: raise --iterations to at least 59, or drop timing from --fail-on"
         ),
@@ -158,6 +174,52 @@ fn load_result(path: &Path) -> anyhow::Result<RunResult> {
             result.schema_version
         ))
         .into());
+    }
+    Ok(result)
+}
+
+/// Benches the workload now with the baseline's settings, scale and seeds, and writes the
+/// results as `pgperf bench` does. A workload that is not the baseline's stops before any
+/// work (exit 3) unless `--allow-incomparable`.
+fn bench_now(args: &CheckArgs, baseline: &RunResult) -> anyhow::Result<RunResult> {
+    let project = ProjectConfig::load(args.target.config.as_deref())?;
+    let workload =
+        super::bench::load_workload(args.workload.as_deref().or(project.workload.as_deref()))?;
+    let baseline_hash = &baseline.environment.workload_hash;
+    if &workload.hash != baseline_hash && !args.allow_incomparable {
+        anyhow::bail!(
+            "the workload to bench ({}) is not the baseline's (hash {} vs {baseline_hash}): pass the baseline's workload with --workload, or --allow-incomparable",
+            workload.name,
+            workload.hash
+        );
+    }
+    let mut target = args.target.clone();
+    target.scale = target.scale.or(baseline.environment.scale);
+    target.rng_seed = target
+        .rng_seed
+        .or(baseline.environment.rng_seed)
+        .or(Some(baseline.settings.rng_seed));
+    let prepared = target.prepare()?;
+    let context = BenchContext {
+        target: prepared.target.clone(),
+        scale: prepared.scale,
+        seed_rng_seed: prepared.cluster.as_ref().map(|_| prepared.rng_seed),
+        progress: true,
+    };
+    let result = crate::bench::run(&prepared.config, &workload, &baseline.settings, &context)?;
+    let out = args
+        .out
+        .clone()
+        .or(project.out)
+        .unwrap_or_else(|| PathBuf::from("reports"));
+    let path = crate::bench::results::write(&out, &result)
+        .with_context(|| format!("cannot write the results under {}", out.display()))?;
+    eprintln!(
+        "pgperf: results of the current run written to {}",
+        path.display()
+    );
+    if let Some(reason) = &result.abort_reason {
+        anyhow::bail!("the current run stopped early: {reason}; partial results were written");
     }
     Ok(result)
 }

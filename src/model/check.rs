@@ -33,6 +33,8 @@ pub struct RunRef {
     pub started_at: DateTime<Utc>,
     /// False when that run stopped early; its missing queries are reported as such.
     pub complete: bool,
+    /// Why that run stopped early, when it did.
+    pub abort_reason: Option<String>,
 }
 
 /// A deterministic or statistical signal that can fail the gate (`--fail-on`).
@@ -331,7 +333,8 @@ pub enum GateOutcome {
     Pass,
     /// At least one finding fails the gate (exit 1).
     Fail,
-    /// Timing gates but some query had too few samples to judge (exit 3).
+    /// Nothing fails, but the current run stopped early, or timing gates and some query had
+    /// too few samples to judge (exit 3).
     Inconclusive,
     /// The runs are not comparable and no override was given (exit 3).
     NotComparable,

@@ -74,26 +74,10 @@ fn validate_query(
     problems: &mut Vec<String>,
 ) -> Option<Query> {
     let name = &spec.name;
+    for text in field_problems(spec) {
+        problems.push(format!("query \"{name}\": {text}"));
+    }
     let mut problem = |text: String| problems.push(format!("query \"{name}\": {text}"));
-    if name.is_empty()
-        || !name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
-    {
-        problem("the name must be letters, digits, '_', '.' or '-'".to_string());
-    }
-    if !(spec.weight.is_finite() && spec.weight > 0.0) {
-        problem(format!("weight {} must be a number above 0", spec.weight));
-    }
-    if spec
-        .budget_p95_ms
-        .is_some_and(|budget| !(budget.is_finite() && budget > 0.0))
-    {
-        problem("budget_p95_ms must be a number of milliseconds above 0".to_string());
-    }
-    if spec.commit && spec.kind != QueryKind::Write {
-        problem("commit = true applies only to kind = \"write\"; remove it".to_string());
-    }
     let persona_name = spec.persona.as_ref().or(file.defaults.persona.as_ref());
     let persona = match persona_name {
         Some(persona) if !personas.contains_key(persona) => {
@@ -121,6 +105,32 @@ fn validate_query(
         problem(text);
     }
     Some(build(spec, file, persona, placeholders, plans))
+}
+
+/// Problems with a query's own scalar fields: name, weight, budget, commit.
+fn field_problems(spec: &QuerySpec) -> Vec<String> {
+    let mut problems = Vec::new();
+    let name_ok = !spec.name.is_empty()
+        && spec
+            .name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
+    if !name_ok {
+        problems.push("the name must be letters, digits, '_', '.' or '-'".to_string());
+    }
+    if !(spec.weight.is_finite() && spec.weight > 0.0) {
+        problems.push(format!("weight {} must be a number above 0", spec.weight));
+    }
+    if spec
+        .budget_p95_ms
+        .is_some_and(|budget| !(budget.is_finite() && budget > 0.0))
+    {
+        problems.push("budget_p95_ms must be a number of milliseconds above 0".to_string());
+    }
+    if spec.commit && spec.kind != QueryKind::Write {
+        problems.push("commit = true applies only to kind = \"write\"; remove it".to_string());
+    }
+    problems
 }
 
 fn build(

@@ -12,7 +12,7 @@ use std::io;
 
 use crate::model::check::{
     CheckOptions, CheckReport, Comparability, FindingKind, GateOutcome, QueryVerdict,
-    TimingComparison,
+    TimingComparison, Verdict,
 };
 
 /// An output format of `pgperf check`.
@@ -138,9 +138,17 @@ fn outcome_text(report: &CheckReport) -> String {
         GateOutcome::Fail => {
             format!("FAIL: {failing} of {total} queries fail the gate (exit {exit})")
         }
+        GateOutcome::Inconclusive if !report.current.complete => format!(
+            "INCONCLUSIVE: the current run stopped early ({}), so not every query was judged (exit {exit})",
+            report
+                .current
+                .abort_reason
+                .as_deref()
+                .unwrap_or("no reason recorded")
+        ),
         GateOutcome::Inconclusive => format!(
             "INCONCLUSIVE: {} of {total} queries have too few samples to judge timing; raise --iterations to at least 59 or drop timing from --fail-on (exit {exit})",
-            inconclusive(report).count()
+            inconclusive_count(report)
         ),
         GateOutcome::NotComparable => format!(
             "NOT COMPARABLE: the runs differ in {} ways; rerun both alike or pass --allow-incomparable (exit {exit})",
@@ -149,12 +157,12 @@ fn outcome_text(report: &CheckReport) -> String {
     }
 }
 
-fn inconclusive(report: &CheckReport) -> impl Iterator<Item = &QueryVerdict> {
-    use crate::model::check::Verdict;
+fn inconclusive_count(report: &CheckReport) -> usize {
     report
         .queries
         .iter()
         .filter(|q| q.verdict == Verdict::Inconclusive)
+        .count()
 }
 
 /// A warning line when the runs were compared despite differences, `None` otherwise.

@@ -1,0 +1,242 @@
+//! SQL text for an [`IndexSpec`]: deterministic names, the `CREATE INDEX` forms used for
+//! HypoPG, for the rolled-back real build and for the migration, and the migration pair.
+//! Pure, snapshot-tested: this is text users review and commit.
+
+use sha2::{Digest, Sha256};
+
+use crate::migrate::NO_TRANSACTION_MARKER;
+use crate::model::QuantileEstimate;
+use crate::model::advice::{IndexSpec, Recommendation};
+use crate::pg::{quote_ident, quote_qualified};
+
+/// PostgreSQL truncates identifiers to 63 bytes.
+const MAX_IDENTIFIER_BYTES: usize = 63;
+
+/// A deterministic name: `<table>_<keys>_<hash>_idx`, readable part truncated so the whole
+/// fits in 63 bytes; the hash of the full definition keeps distinct specs distinct.
+pub fn index_name(spec: &IndexSpec) -> String {
+    let hash: String = Sha256::digest(definition(spec).as_bytes())
+        .iter()
+        .take(3)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let keys: Vec<String> = spec.keys.iter().map(|k| slug(&k.sql)).collect();
+    let mut readable = format!("{}_{}", slug(&spec.table), keys.join("_"));
+    let suffix = format!("_{hash}_idx");
+    while readable.len() + suffix.len() > MAX_IDENTIFIER_BYTES {
+        readable.pop();
+    }
+    format!("{}{suffix}", readable.trim_end_matches('_'))
+}
+
+/// Lower-case ASCII letters, digits and single underscores.
+fn slug(text: &str) -> String {
+    let mut out = String::new();
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('_') {
+            out.push('_');
+        }
+    }
+    out.trim_matches('_').to_string()
+}
+
+/// `ON "schema"."table" USING btree (keys) INCLUDE (cols) WHERE predicate`.
+pub fn definition(spec: &IndexSpec) -> String {
+    let keys: Vec<String> = spec
+        .keys
+        .iter()
+        .map(|k| format!("{}{}", k.sql, if k.descending { " DESC" } else { "" }))
+        .collect();
+    let mut text = format!(
+        "ON {} USING btree ({})",
+        quote_qualified(&spec.schema, &spec.table),
+        keys.join(", ")
+    );
+    if !spec.include.is_empty() {
+        text.push_str(&format!(" INCLUDE ({})", spec.include.join(", ")));
+    }
+    if let Some(predicate) = &spec.predicate {
+        text.push_str(&format!(" WHERE {predicate}"));
+    }
+    text
+}
+
+/// `CREATE INDEX "name" ON ...` for a build inside a transaction.
+pub fn create_in_transaction(spec: &IndexSpec, name: &str) -> String {
+    format!("CREATE INDEX {} {}", quote_ident(name), definition(spec))
+}
+
+/// `CREATE INDEX CONCURRENTLY IF NOT EXISTS "name" ON ...` for the migration.
+pub fn create_concurrently(spec: &IndexSpec, name: &str) -> String {
+    format!(
+        "CREATE INDEX CONCURRENTLY IF NOT EXISTS {} {}",
+        quote_ident(name),
+        definition(spec)
+    )
+}
+
+/// `DROP INDEX CONCURRENTLY IF EXISTS "schema"."name"`.
+pub fn drop_concurrently(spec: &IndexSpec, name: &str) -> String {
+    format!(
+        "DROP INDEX CONCURRENTLY IF EXISTS {}",
+        quote_qualified(&spec.schema, name)
+    )
+}
+
+/// The up and rollback files of the migration for `recommendations`.
+pub fn migration_pair(recommendations: &[Recommendation]) -> (String, String) {
+    let mut up = format!(
+        "{NO_TRANSACTION_MARKER}\n-- Indexes proposed by `pgperf advise`. Each statement runs on its own\n-- (CREATE INDEX CONCURRENTLY cannot run in a transaction).\n"
+    );
+    let mut down = format!("{NO_TRANSACTION_MARKER}\n-- Reverts the pgperf advise indexes.\n");
+    for recommendation in recommendations {
+        up.push('\n');
+        for line in evidence(recommendation) {
+            up.push_str(&format!("-- {line}\n"));
+        }
+        up.push_str(&format!("{};\n", recommendation.ddl));
+    }
+    for recommendation in recommendations.iter().rev() {
+        let statement = drop_concurrently(&recommendation.spec, &recommendation.name);
+        down.push_str(&format!("{statement};\n"));
+    }
+    (up, down)
+}
+
+/// Comment lines naming the queries an index serves, its measured effect and its size.
+fn evidence(recommendation: &Recommendation) -> Vec<String> {
+    let mut lines = vec![format!("serves: {}", recommendation.serves.join(", "))];
+    for effect in &recommendation.effects {
+        let line = match (&effect.p95_before, &effect.p95_after) {
+            (Some(before), Some(after)) => format!(
+                "{}: P95 {} -> {} (planner cost {:.0} -> {:.0})",
+                effect.query,
+                format_p95(before),
+                format_p95(after),
+                effect.cost_before,
+                effect.cost_after
+            ),
+            _ => format!(
+                "{}: planner cost {:.0} -> {:.0} (not measured)",
+                effect.query, effect.cost_before, effect.cost_after
+            ),
+        };
+        lines.push(line);
+    }
+    let size = match recommendation.size_bytes {
+        Some(bytes) => format!("size: {} (built and measured)", format_bytes(bytes)),
+        None => format!(
+            "size: about {} (HypoPG estimate, usually 2-5x too large)",
+            format_bytes(recommendation.estimated_size_bytes)
+        ),
+    };
+    lines.push(size);
+    lines
+}
+
+/// `1.23 ms [1.10, 1.40]` with its interval when known.
+pub fn format_p95(estimate: &QuantileEstimate) -> String {
+    let ms = |us: f64| format!("{:.2}", us / 1000.0);
+    match (estimate.ci_low_us, estimate.ci_high_us) {
+        (Some(low), Some(high)) => format!(
+            "{} ms [{}, {}]",
+            ms(estimate.value_us),
+            ms(low),
+            ms(high)
+        ),
+        _ => format!("{} ms", ms(estimate.value_us)),
+    }
+}
+
+/// `512 kB`, `3.4 MB`.
+pub fn format_bytes(bytes: u64) -> String {
+    let bytes_f = bytes as f64;
+    if bytes_f >= 1024.0 * 1024.0 {
+        format!("{:.1} MB", bytes_f / (1024.0 * 1024.0))
+    } else {
+        format!("{:.0} kB", (bytes_f / 1024.0).ceil())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::advice::{IndexKey, QueryEffect};
+
+    fn spec(table: &str, keys: &[(&str, bool)], predicate: Option<&str>) -> IndexSpec {
+        IndexSpec {
+            schema: "Sales Data".into(),
+            table: table.into(),
+            keys: keys
+                .iter()
+                .map(|(sql, descending)| IndexKey {
+                    sql: sql.to_string(),
+                    descending: *descending,
+                })
+                .collect(),
+            include: vec![],
+            predicate: predicate.map(str::to_string),
+        }
+    }
+
+    fn recommendation(spec: IndexSpec, measured: bool) -> Recommendation {
+        let name = index_name(&spec);
+        let estimate = |value_us: f64| QuantileEstimate {
+            value_us,
+            ci_low_us: Some(value_us * 0.9),
+            ci_high_us: Some(value_us * 1.1),
+        };
+        Recommendation {
+            ddl: create_concurrently(&spec, &name),
+            name,
+            spec,
+            serves: vec!["orders_by_customer".into()],
+            estimated_size_bytes: 9_000_000,
+            size_bytes: measured.then_some(2_400_000),
+            benefit: 1000.0,
+            effects: vec![QueryEffect {
+                query: "orders_by_customer".into(),
+                cost_before: 1834.0,
+                cost_after: 12.4,
+                p95_before: measured.then(|| estimate(8_200.0)),
+                p95_after: measured.then(|| estimate(95.0)),
+            }],
+        }
+    }
+
+    #[test]
+    fn names_are_deterministic_and_short() {
+        let a = spec("Orders", &[("\"customer_id\"", false)], None);
+        assert_eq!(index_name(&a), index_name(&a.clone()));
+        let long = spec(
+            "a_really_long_table_name_for_testing_truncation",
+            &[("\"another_long_column_name\"", false), ("(lower(email))", true)],
+            None,
+        );
+        assert!(index_name(&long).len() <= 63, "{}", index_name(&long));
+        let partial = spec("Orders", &[("\"customer_id\"", false)], Some("\"status\" = 'x'"));
+        assert_ne!(index_name(&a), index_name(&partial));
+    }
+
+    #[test]
+    fn migration_text() {
+        let recommendations = vec![
+            recommendation(
+                spec(
+                    "Orders",
+                    &[("\"customer_id\"", false), ("\"created at\"", true)],
+                    None,
+                ),
+                true,
+            ),
+            recommendation(
+                spec("select", &[("(lower(email))", false)], Some("\"status\" = 'pending'")),
+                false,
+            ),
+        ];
+        let (up, down) = migration_pair(&recommendations);
+        insta::assert_snapshot!(format!("{up}\n=== rollback ===\n{down}"));
+    }
+}

@@ -1,0 +1,616 @@
+//! The advise pipeline on one held connection: statements → baseline plans → candidates
+//! (parse tree + plan) → what-if per candidate → workload-wide selection → what-if of the chosen
+//! set → verification by measurement → the advice with every decision's reason.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use postgres::Client;
+
+use super::AdviseError;
+use super::access::TableAccess;
+use super::catalog::{self, Catalog, ExistingIndex, Relation};
+use super::ddl::{create_concurrently, index_name};
+use super::parse::extract;
+use super::plan;
+use super::select::{self, Costed, QueryBaseline, SelectionInput};
+use super::session::{Statement, explain};
+use super::shapes::{TableFacts, or_bundle, shapes};
+use super::statements::{derived_statements, workload_statements};
+use super::verify::{self, VerifyOptions};
+use super::whatif::WhatIf;
+use crate::model::advice::{
+    ExistingIndexFinding, ExistingIndexIssue, IndexSpec, PlanMode, QueryAdvice, QueryEffect,
+    Recommendation, RejectReason, RejectedCandidate, Verification, WhatIfMethod,
+};
+use crate::workload::format::WorkloadFile;
+
+/// Options of an advise run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdviseOptions {
+    /// Most key columns of a candidate (`--max-columns`).
+    pub max_columns: usize,
+    /// Storage budget for new indexes (`--budget-mb`).
+    pub budget_bytes: Option<u64>,
+    /// Measure for real; `None` = `--no-verify`.
+    pub verify: Option<VerifyOptions>,
+    /// `lock_timeout` for every real build.
+    pub lock_timeout_ms: u64,
+}
+
+impl Default for AdviseOptions {
+    fn default() -> Self {
+        AdviseOptions {
+            max_columns: 3,
+            budget_bytes: None,
+            verify: Some(VerifyOptions::default()),
+            lock_timeout_ms: 5_000,
+        }
+    }
+}
+
+/// What the engine decided; the command adds run id, target and files.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Advice {
+    pub what_if: WhatIfMethod,
+    pub verification: Verification,
+    pub recommendations: Vec<Recommendation>,
+    pub rejected: Vec<RejectedCandidate>,
+    pub queries: Vec<QueryAdvice>,
+    pub existing_indexes: Vec<ExistingIndexFinding>,
+    pub notes: Vec<String>,
+}
+
+/// One statement with its baseline plan.
+struct Analyzed {
+    statement: Statement,
+    /// A workload query (not a function-body or foreign-key statement).
+    top_level: bool,
+    writes: bool,
+    baseline: Result<f64, String>,
+    /// `(schema, table)` of every base table the statement reads.
+    tables: BTreeSet<(String, String)>,
+}
+
+/// Tables seen, resolved once.
+#[derive(Default)]
+struct Tables {
+    relations: BTreeMap<(String, String), (Relation, TableFacts)>,
+}
+
+/// Runs the whole pipeline.
+pub fn advise(
+    client: &mut Client,
+    workload: &WorkloadFile,
+    options: &AdviseOptions,
+) -> Result<Advice, AdviseError> {
+    let mut catalog = Catalog::new();
+    let mut tables = Tables::default();
+    let mut candidates: Vec<(Bundle, Vec<String>)> = Vec::new();
+    let mut analyzed = Vec::new();
+    for (statement, writes) in workload_statements(client, workload)? {
+        let found = analyze(client, &mut catalog, &mut tables, statement, options)?;
+        for (entry, specs) in found {
+            add_candidates(&mut candidates, &entry.statement.name, specs);
+            analyzed.push(Analyzed {
+                writes: writes && entry.top_level,
+                ..entry
+            });
+        }
+    }
+    let mut whatif = WhatIf::new(client, options.lock_timeout_ms)?;
+    let costed = cost_candidates(client, &mut whatif, &analyzed, &candidates)?;
+    let input = selection_input(client, &tables, &analyzed, costed, options)?;
+    let selection = select_in_rounds(client, &mut whatif, &analyzed, &input)?;
+    let mut rejected: Vec<RejectedCandidate> = selection
+        .rejected
+        .iter()
+        .map(|r| rejected_candidate(&input.candidates[r.candidate], r.reason.clone(), &input))
+        .collect();
+    let mut recommendations = recommend(client, &mut whatif, &analyzed, &input, &selection)?;
+    let verification = match &options.verify {
+        Some(verify_options) => {
+            let statements: Vec<(&Statement, bool)> = analyzed
+                .iter()
+                .filter(|a| a.top_level && a.baseline.is_ok())
+                .map(|a| (&a.statement, a.writes))
+                .collect();
+            let outcome = verify::verify(client, &mut recommendations, &statements, verify_options, options.lock_timeout_ms)?;
+            rejected.extend(outcome.rejected);
+            Verification::Measured {
+                executions: verify_options.executions,
+            }
+        }
+        None => Verification::Skipped {
+            reason: "--no-verify: recommendations rest on planner estimates only".into(),
+        },
+    };
+    let queries = query_advice(&analyzed, &recommendations);
+    let existing_indexes = existing_findings(client, &tables)?;
+    let notes = notes(&analyzed, whatif.method());
+    Ok(Advice {
+        what_if: whatif.method(),
+        verification,
+        recommendations,
+        rejected,
+        queries,
+        existing_indexes,
+        notes,
+    })
+}
+
+/// Baseline plan, accesses and candidate specs of a statement and of the statements it implies.
+fn analyze(
+    client: &mut Client,
+    catalog: &mut Catalog,
+    tables: &mut Tables,
+    statement: Statement,
+    options: &AdviseOptions,
+) -> Result<Vec<(Analyzed, Vec<Bundle>)>, AdviseError> {
+    catalog.preload(client, &statement.sql)?;
+    let extraction = extract(&statement.sql, &catalog.lookup()).map_err(|e| AdviseError::Parse {
+        query: statement.name.clone(),
+        message: e.to_string(),
+    })?;
+    let derived = derived_statements(client, catalog, &statement, &extraction)?;
+    let baseline_plan = explain(client, &statement);
+    let mut accesses = extraction.accesses.clone();
+    if let Ok(plan) = &baseline_plan {
+        for relation in plan::scanned_relations(plan) {
+            catalog.relation(client, &relation)?;
+        }
+        accesses.extend(plan::accesses(plan, &catalog.lookup()));
+    }
+    let params = statement.params.clone().unwrap_or_default();
+    let mut specs = Vec::new();
+    let mut touched = BTreeSet::new();
+    for access in merge_by_relation(client, catalog, accesses)? {
+        let (relation, access) = access;
+        let facts = tables.facts(client, &relation)?;
+        touched.insert((relation.schema.clone(), relation.name.clone()));
+        let singles = shapes(&access, &facts, &params, options.max_columns);
+        specs.extend(singles.into_iter().map(|spec| vec![spec]));
+        specs.extend(or_bundle(&access, &facts, options.max_columns));
+    }
+    let mut out = vec![(
+        Analyzed {
+            baseline: baseline_plan
+                .map(|p| plan::total_cost(&p))
+                .map_err(|e| e.to_string()),
+            statement,
+            top_level: true,
+            writes: false,
+            tables: touched,
+        },
+        specs,
+    )];
+    for inner in derived {
+        for (mut entry, specs) in analyze(client, catalog, tables, inner, options)? {
+            entry.top_level = false;
+            out.push((entry, specs));
+        }
+    }
+    Ok(out)
+}
+
+/// Resolves each access's relation (views and unknown names drop out) and merges accesses to
+/// the same table (a CTE, a view and the outer query can all filter one table).
+fn merge_by_relation(
+    client: &mut Client,
+    catalog: &mut Catalog,
+    accesses: Vec<TableAccess>,
+) -> Result<Vec<(Relation, TableAccess)>, AdviseError> {
+    let mut merged: Vec<(Relation, TableAccess)> = Vec::new();
+    for access in accesses {
+        let Some(name) = &access.relation else { continue };
+        let Some(relation) = catalog.relation(client, name)? else { continue };
+        if !matches!(relation.kind, 'r' | 'p' | 'm') {
+            continue;
+        }
+        match merged.iter_mut().find(|(r, _)| r.oid == relation.oid) {
+            Some((_, existing)) => existing.merge(access),
+            None => merged.push((relation, access)),
+        }
+    }
+    Ok(merged)
+}
+
+impl Tables {
+    fn facts(&mut self, client: &mut Client, relation: &Relation) -> Result<TableFacts, AdviseError> {
+        let key = (relation.schema.clone(), relation.name.clone());
+        if let Some((_, facts)) = self.relations.get(&key) {
+            return Ok(facts.clone());
+        }
+        let facts = catalog::table_facts(client, relation)?;
+        self.relations.insert(key, (relation.clone(), facts.clone()));
+        Ok(facts)
+    }
+}
+
+/// A candidate: one index, or an OR bundle that only pays off together.
+type Bundle = Vec<IndexSpec>;
+
+fn add_candidates(candidates: &mut Vec<(Bundle, Vec<String>)>, origin: &str, specs: Vec<Bundle>) {
+    for spec in specs {
+        match candidates.iter_mut().find(|(s, _)| *s == spec) {
+            Some((_, origins)) if !origins.iter().any(|o| o == origin) => {
+                origins.push(origin.to_string())
+            }
+            Some(_) => {}
+            None => candidates.push((spec, vec![origin.to_string()])),
+        }
+    }
+}
+
+/// What-if of each candidate alone, on every statement that reads its table.
+fn cost_candidates(
+    client: &mut Client,
+    whatif: &mut WhatIf,
+    analyzed: &[Analyzed],
+    candidates: &[(Bundle, Vec<String>)],
+) -> Result<Vec<Costed>, AdviseError> {
+    let mut out = Vec::new();
+    for (bundle, origins) in candidates {
+        let affected = affected(analyzed, &bundle[0]);
+        let statements: Vec<&Statement> = affected.iter().map(|a| &a.statement).collect();
+        let result = whatif.evaluate(client, bundle, &statements)?;
+        let mut costs = BTreeMap::new();
+        for (entry, costing) in affected.iter().zip(&result.costings) {
+            if let (Ok(costing), Ok(baseline)) = (costing, &entry.baseline) {
+                let cost = if costing.uses.is_empty() { *baseline } else { costing.cost };
+                costs.insert(entry.statement.name.clone(), cost);
+            }
+        }
+        out.push(Costed {
+            spec: bundle[0].clone(),
+            companions: bundle[1..].to_vec(),
+            origins: origins.clone(),
+            estimated_size_bytes: result.sizes_bytes.iter().sum(),
+            costs,
+        });
+    }
+    Ok(out)
+}
+
+fn affected<'a>(analyzed: &'a [Analyzed], spec: &IndexSpec) -> Vec<&'a Analyzed> {
+    let key = (spec.schema.clone(), spec.table.clone());
+    analyzed
+        .iter()
+        .filter(|a| a.tables.contains(&key) && a.baseline.is_ok())
+        .collect()
+}
+
+fn selection_input(
+    client: &mut Client,
+    tables: &Tables,
+    analyzed: &[Analyzed],
+    candidates: Vec<Costed>,
+    options: &AdviseOptions,
+) -> Result<SelectionInput, AdviseError> {
+    let mut input = SelectionInput {
+        candidates,
+        budget_bytes: options.budget_bytes,
+        ..SelectionInput::default()
+    };
+    for entry in analyzed {
+        if let Ok(cost) = entry.baseline {
+            input.queries.insert(
+                entry.statement.name.clone(),
+                QueryBaseline {
+                    weight: entry.statement.weight,
+                    cost,
+                },
+            );
+        }
+    }
+    for (key, (relation, facts)) in &tables.relations {
+        let load = catalog::table_load(client, relation, facts.rows)?;
+        input.tables.insert(key.clone(), load);
+        let existing = catalog::existing_indexes(client, relation)?;
+        input.existing.extend(existing.into_iter().map(|e| e.existing));
+    }
+    Ok(input)
+}
+
+/// Greedy rounds: after each round the open candidates are costed again on top of the indexes
+/// chosen so far, so an index that only pays off next to another one (both sides of a join)
+/// is found; single-candidate costs cannot see that.
+const SELECTION_ROUNDS: usize = 3;
+
+fn select_in_rounds(
+    client: &mut Client,
+    whatif: &mut WhatIf,
+    analyzed: &[Analyzed],
+    input: &SelectionInput,
+) -> Result<select::Selection, AdviseError> {
+    let mut result = select::Selection::default();
+    let mut round = input.clone();
+    let mut ids: Vec<usize> = (0..input.candidates.len()).collect();
+    for number in 1..=SELECTION_ROUNDS {
+        let selection = select::select(&round);
+        let last = number == SELECTION_ROUNDS || selection.chosen.is_empty();
+        for chosen in &selection.chosen {
+            let size = round.candidates[chosen.candidate].estimated_size_bytes;
+            round.budget_bytes = round.budget_bytes.map(|b| b.saturating_sub(size));
+            result.chosen.push(select::Chosen {
+                candidate: ids[chosen.candidate],
+                ..chosen.clone()
+            });
+        }
+        let (open, closed): (Vec<_>, Vec<_>) = selection.rejected.into_iter().partition(|r| {
+            !last && matches!(r.reason, RejectReason::Superseded { .. } | RejectReason::NoPlanImprovement { .. })
+        });
+        let chosen_names: Vec<String> = result
+            .chosen
+            .iter()
+            .map(|c| index_name(&input.candidates[c.candidate].spec))
+            .collect();
+        result.rejected.extend(closed.into_iter().map(|r| select::Rejected {
+            candidate: ids[r.candidate],
+            reason: match r.reason {
+                RejectReason::AlreadyCovered { index } if chosen_names.contains(&index) => {
+                    RejectReason::Superseded { by: index }
+                }
+                other => other,
+            },
+        }));
+        if open.is_empty() {
+            break;
+        }
+        let chosen: Vec<IndexSpec> = result
+            .chosen
+            .iter()
+            .flat_map(|c| input.candidates[c.candidate].specs())
+            .collect();
+        rebase(client, whatif, analyzed, &chosen, &mut round)?;
+        round.existing.extend(chosen.iter().map(|spec| select::Existing {
+            name: index_name(spec),
+            spec: spec.clone(),
+        }));
+        let mut next = Vec::new();
+        let mut next_ids = Vec::new();
+        for rejected in open {
+            let candidate = &round.candidates[rejected.candidate];
+            next.push(recost(client, whatif, analyzed, &chosen, candidate, &round)?);
+            next_ids.push(ids[rejected.candidate]);
+        }
+        round.candidates = next;
+        ids = next_ids;
+    }
+    result.rejected.sort_by_key(|r| r.candidate);
+    Ok(result)
+}
+
+/// Query costs with the chosen indexes become the new baseline.
+fn rebase(
+    client: &mut Client,
+    whatif: &mut WhatIf,
+    analyzed: &[Analyzed],
+    chosen: &[IndexSpec],
+    round: &mut SelectionInput,
+) -> Result<(), AdviseError> {
+    let entries: Vec<&Analyzed> = analyzed.iter().filter(|a| a.baseline.is_ok()).collect();
+    let statements: Vec<&Statement> = entries.iter().map(|a| &a.statement).collect();
+    let result = whatif.evaluate(client, chosen, &statements)?;
+    for (entry, costing) in entries.iter().zip(&result.costings) {
+        if let (Ok(costing), Some(query)) = (costing, round.queries.get_mut(&entry.statement.name)) {
+            query.cost = query.cost.min(costing.cost);
+        }
+    }
+    Ok(())
+}
+
+/// A candidate's costs on top of the chosen indexes.
+fn recost(
+    client: &mut Client,
+    whatif: &mut WhatIf,
+    analyzed: &[Analyzed],
+    chosen: &[IndexSpec],
+    candidate: &Costed,
+    round: &SelectionInput,
+) -> Result<Costed, AdviseError> {
+    let affected = affected(analyzed, &candidate.spec);
+    let statements: Vec<&Statement> = affected.iter().map(|a| &a.statement).collect();
+    let mut specs = chosen.to_vec();
+    specs.extend(candidate.specs());
+    let result = whatif.evaluate(client, &specs, &statements)?;
+    let mut costs = BTreeMap::new();
+    for (entry, costing) in affected.iter().zip(&result.costings) {
+        let name = &entry.statement.name;
+        let (Ok(costing), Some(query)) = (costing, round.queries.get(name)) else { continue };
+        let uses_it = costing.uses.iter().any(|u| *u >= chosen.len());
+        costs.insert(name.clone(), if uses_it { costing.cost } else { query.cost });
+    }
+    Ok(Costed {
+        costs,
+        ..candidate.clone()
+    })
+}
+
+/// The chosen set costed together: which statements use which index, at what cost.
+fn recommend(
+    client: &mut Client,
+    whatif: &mut WhatIf,
+    analyzed: &[Analyzed],
+    input: &SelectionInput,
+    selection: &select::Selection,
+) -> Result<Vec<Recommendation>, AdviseError> {
+    let bundles: Vec<(&select::Chosen, IndexSpec)> = selection
+        .chosen
+        .iter()
+        .flat_map(|c| input.candidates[c.candidate].specs().into_iter().map(move |s| (c, s)))
+        .collect();
+    let specs: Vec<IndexSpec> = bundles.iter().map(|(_, s)| s.clone()).collect();
+    if specs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let entries: Vec<&Analyzed> = analyzed.iter().filter(|a| a.baseline.is_ok()).collect();
+    let statements: Vec<&Statement> = entries.iter().map(|a| &a.statement).collect();
+    let together = whatif.evaluate(client, &specs, &statements)?;
+    let mut out = Vec::new();
+    for (position, (chosen, spec)) in bundles.iter().enumerate() {
+        let name = index_name(spec);
+        let mut effects = Vec::new();
+        for (entry, costing) in entries.iter().zip(&together.costings) {
+            let (Ok(costing), Ok(before)) = (costing, &entry.baseline) else { continue };
+            if costing.uses.contains(&position) {
+                effects.push(QueryEffect {
+                    query: entry.statement.name.clone(),
+                    cost_before: *before,
+                    cost_after: costing.cost,
+                    p95_before: None,
+                    p95_after: None,
+                });
+            }
+        }
+        let serves: Vec<String> = effects.iter().map(|e| e.query.clone()).collect();
+        out.push(Recommendation {
+            ddl: create_concurrently(spec, &name),
+            name,
+            spec: spec.clone(),
+            serves: if serves.is_empty() { chosen.serves.clone() } else { serves },
+            estimated_size_bytes: together.sizes_bytes[position],
+            size_bytes: None,
+            benefit: chosen.benefit,
+            effects,
+        });
+    }
+    Ok(out)
+}
+
+fn rejected_candidate(candidate: &Costed, reason: RejectReason, input: &SelectionInput) -> RejectedCandidate {
+    let explanation = explain_rejection(&reason, candidate, input);
+    RejectedCandidate {
+        spec: candidate.spec.clone(),
+        queries: candidate.origins.clone(),
+        reason,
+        explanation,
+    }
+}
+
+/// The reason as a sentence a reviewer can check.
+pub fn explain_rejection(reason: &RejectReason, candidate: &Costed, input: &SelectionInput) -> String {
+    let size = super::ddl::format_bytes(candidate.estimated_size_bytes);
+    match reason {
+        RejectReason::AlreadyCovered { index } => {
+            format!("existing index {index} already serves this lookup (its leading columns match)")
+        }
+        RejectReason::TinyTable { rows } => {
+            format!("the table has about {rows:.0} rows: a sequential scan is as fast")
+        }
+        RejectReason::NoPlanImprovement { best_saving_pct } => format!(
+            "the planner would not use it or saves too little (best saving {best_saving_pct:.0}% of a query's cost; at least {:.0}% needed): the condition keeps too many rows",
+            select::MIN_SAVING_SHARE * 100.0
+        ),
+        RejectReason::Superseded { by } => {
+            let other = input.candidates.iter().find(|c| index_name(&c.spec) == *by);
+            let costs: Vec<String> = candidate
+                .costs
+                .iter()
+                .map(|(query, cost)| {
+                    let theirs = other.and_then(|o| o.costs.get(query)).copied().unwrap_or(f64::NAN);
+                    format!("{query}: planner cost {cost:.0} with this, {theirs:.0} with {by}")
+                })
+                .collect();
+            format!("{by} serves the same queries at least as well ({})", costs.join("; "))
+        }
+        RejectReason::OverBudget { size_bytes, remaining_bytes } => format!(
+            "its estimated size {} exceeds the remaining --budget-mb ({})",
+            super::ddl::format_bytes(*size_bytes),
+            super::ddl::format_bytes(*remaining_bytes)
+        ),
+        RejectReason::WriteHeavy { writes, .. } => format!(
+            "the table is write-heavy ({writes} rows written): maintaining a {size} index costs more than reads gain"
+        ),
+        RejectReason::NotUsed => "built for real, the planner did not use it".into(),
+        RejectReason::CheckXmin => "built for real, indcheckxmin made it unusable in the verification transaction (recent HOT updates); run advise again later".into(),
+        RejectReason::NoMeasuredImprovement { query } => {
+            format!("measured P95 of {query} did not improve beyond noise")
+        }
+        RejectReason::SlowsOtherQuery { query } => {
+            format!("it made {query} slower (measured P95)")
+        }
+        RejectReason::BuildFailed { message } => format!("the server refused to build it: {message}"),
+    }
+}
+
+fn query_advice(analyzed: &[Analyzed], recommendations: &[Recommendation]) -> Vec<QueryAdvice> {
+    analyzed
+        .iter()
+        .filter(|a| a.top_level)
+        .map(|entry| {
+            let name = &entry.statement.name;
+            let effects: Vec<(&Recommendation, &QueryEffect)> = recommendations
+                .iter()
+                .flat_map(|r| r.effects.iter().map(move |e| (r, e)))
+                .filter(|(_, e)| e.query == *name)
+                .collect();
+            let first = effects.first().map(|(_, e)| *e);
+            QueryAdvice {
+                name: name.clone(),
+                weight: entry.statement.weight,
+                plan_mode: if entry.statement.generic() { PlanMode::Generic } else { PlanMode::Custom },
+                cost_before: entry.baseline.as_ref().ok().copied(),
+                cost_after: first.map(|e| e.cost_after).or(entry.baseline.as_ref().ok().copied()),
+                p95_before: first.and_then(|e| e.p95_before),
+                p95_after: first.and_then(|e| e.p95_after),
+                uses: effects.iter().map(|(r, _)| r.name.clone()).collect(),
+                note: entry.baseline.as_ref().err().map(|e| format!("the server rejected the query: {e}")),
+            }
+        })
+        .collect()
+}
+
+fn existing_findings(client: &mut Client, tables: &Tables) -> Result<Vec<ExistingIndexFinding>, AdviseError> {
+    let mut out = Vec::new();
+    for (relation, _) in tables.relations.values() {
+        let indexes = catalog::existing_indexes(client, relation)?;
+        for index in &indexes {
+            if let Some(issue) = existing_issue(index, &indexes) {
+                out.push(ExistingIndexFinding {
+                    schema: relation.schema.clone(),
+                    table: relation.name.clone(),
+                    index: index.existing.name.clone(),
+                    issue,
+                    size_bytes: index.size_bytes,
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn existing_issue(index: &ExistingIndex, all: &[ExistingIndex]) -> Option<ExistingIndexIssue> {
+    if index.unique {
+        return None;
+    }
+    let wider = all.iter().find(|other| {
+        other.existing.name != index.existing.name
+            && select::covers(&other.existing.spec, &index.existing.spec)
+            && (other.existing.spec.keys.len() > index.existing.spec.keys.len()
+                || other.existing.name < index.existing.name)
+    });
+    match wider {
+        Some(other) => Some(ExistingIndexIssue::Duplicate { of: other.existing.name.clone() }),
+        None if index.scans == 0 => Some(ExistingIndexIssue::Unused),
+        None => None,
+    }
+}
+
+fn notes(analyzed: &[Analyzed], method: WhatIfMethod) -> Vec<String> {
+    let mut notes = Vec::new();
+    if method == WhatIfMethod::RealBuild {
+        notes.push("HypoPG is not installed: each candidate was built for real inside a rolled-back transaction (slower, and it blocks writes to the table while it builds)".into());
+    }
+    let generic: Vec<&str> = analyzed
+        .iter()
+        .filter(|a| a.top_level && a.statement.generic())
+        .map(|a| a.statement.name.as_str())
+        .collect();
+    if !generic.is_empty() {
+        notes.push(format!(
+            "no parameter values for {}: costed with a generic plan (PREPARE + plan_cache_mode = force_generic_plan), which can pick the wrong index for skewed values; add params to the workload",
+            generic.join(", ")
+        ));
+    }
+    notes
+}

@@ -1,0 +1,149 @@
+//! Reading EXPLAIN (FORMAT JSON, VERBOSE) plans: total cost, the indexes a plan uses, and table
+//! accesses found in the plan's filter and join conditions. Those conditions are where RLS
+//! policies and the insides of views and inlined SQL functions show up; each one is turned back
+//! into SQL (`SELECT 1 FROM rel alias WHERE <filter>`) and read by the same parser as queries.
+
+use serde_json::Value;
+
+use super::access::{RelName, TableAccess};
+use super::parse::{ColumnLookup, extract};
+use crate::pg::{quote_ident, quote_qualified};
+
+/// The root node's total cost.
+pub fn total_cost(explain: &Value) -> f64 {
+    root(explain)
+        .and_then(|plan| plan.get("Total Cost"))
+        .and_then(Value::as_f64)
+        .unwrap_or(0.0)
+}
+
+/// Names of the indexes the plan scans.
+pub fn index_names(explain: &Value) -> Vec<String> {
+    let mut names = Vec::new();
+    if let Some(plan) = root(explain) {
+        walk(plan, &mut |node| {
+            if let Some(name) = node.get("Index Name").and_then(Value::as_str)
+                && !names.iter().any(|n| n == name)
+            {
+                names.push(name.to_string());
+            }
+        });
+    }
+    names
+}
+
+/// Relations the plan scans, as `(schema, name)`.
+pub fn scanned_relations(explain: &Value) -> Vec<RelName> {
+    scans(explain).into_iter().map(|(_, rel)| rel).collect()
+}
+
+/// Table accesses from every filter and join condition in the plan.
+pub fn accesses(explain: &Value, lookup: &dyn ColumnLookup) -> Vec<TableAccess> {
+    let scans = scans(explain);
+    let mut out = Vec::new();
+    let Some(plan) = root(explain) else { return out };
+    walk(plan, &mut |node| {
+        for field in ["Filter", "Hash Cond", "Merge Cond", "Join Filter", "Recheck Cond"] {
+            let Some(condition) = node.get(field).and_then(Value::as_str) else { continue };
+            let Some(sql) = condition_sql(&scans, node, condition) else { continue };
+            if let Ok(extraction) = extract(&sql, lookup) {
+                out.extend(extraction.accesses);
+            }
+        }
+    });
+    out
+}
+
+/// `SELECT 1 FROM <relations in scope> WHERE <condition>`: the node's own relation for a scan
+/// filter, every scanned relation (with unique aliases) for a join condition.
+fn condition_sql(scans: &[(String, RelName)], node: &Value, condition: &str) -> Option<String> {
+    if condition.contains("SubPlan") || condition.contains("InitPlan") {
+        return None;
+    }
+    let from: Vec<String> = match (node.get("Relation Name"), node.get("Alias")) {
+        (Some(_), Some(alias)) => {
+            let alias = alias.as_str()?;
+            let (_, rel) = scans.iter().find(|(a, _)| a == alias)?;
+            vec![from_item(alias, rel)]
+        }
+        _ => {
+            let mut seen = Vec::new();
+            for (alias, rel) in scans {
+                if seen.iter().any(|(a, _): &(String, RelName)| a == alias) {
+                    return None;
+                }
+                seen.push((alias.clone(), rel.clone()));
+            }
+            seen.iter().map(|(a, r)| from_item(a, r)).collect()
+        }
+    };
+    Some(format!("SELECT 1 FROM {} WHERE {condition}", from.join(", ")))
+}
+
+fn from_item(alias: &str, rel: &RelName) -> String {
+    let name = match &rel.schema {
+        Some(schema) => quote_qualified(schema, &rel.name),
+        None => quote_ident(&rel.name),
+    };
+    format!("{name} AS {}", quote_ident(alias))
+}
+
+fn scans(explain: &Value) -> Vec<(String, RelName)> {
+    let mut out = Vec::new();
+    if let Some(plan) = root(explain) {
+        walk(plan, &mut |node| {
+            let relation = node.get("Relation Name").and_then(Value::as_str);
+            let alias = node.get("Alias").and_then(Value::as_str);
+            if let (Some(relation), Some(alias)) = (relation, alias) {
+                let schema = node.get("Schema").and_then(Value::as_str);
+                let entry = (alias.to_string(), RelName::new(schema, relation));
+                if !out.contains(&entry) {
+                    out.push(entry);
+                }
+            }
+        });
+    }
+    out
+}
+
+fn root(explain: &Value) -> Option<&Value> {
+    explain.get(0)?.get("Plan")
+}
+
+fn walk<'v>(node: &'v Value, visit: &mut dyn FnMut(&'v Value)) {
+    visit(node);
+    if let Some(children) = node.get("Plans").and_then(Value::as_array) {
+        for child in children {
+            walk(child, visit);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    #[test]
+    fn rls_filter_and_hash_join_become_accesses() {
+        let explain = serde_json::json!([{ "Plan": {
+            "Node Type": "Hash Join", "Total Cost": 2500.5,
+            "Hash Cond": "(o.customer_id = c.id)",
+            "Plans": [
+                { "Node Type": "Seq Scan", "Relation Name": "orders", "Schema": "public",
+                  "Alias": "o",
+                  "Filter": "((o.owner_id = (current_setting('request.jwt.claims'::text, true))::uuid) AND (o.status = 'open'::text))" },
+                { "Node Type": "Index Scan", "Relation Name": "customers", "Schema": "public",
+                  "Alias": "c", "Index Name": "customers_pkey" }
+            ]
+        }}]);
+        let mut tables = BTreeMap::new();
+        tables.insert("orders".to_string(), vec!["owner_id".into(), "status".into(), "customer_id".into()]);
+        tables.insert("customers".to_string(), vec!["id".into()]);
+        assert_eq!(total_cost(&explain), 2500.5);
+        assert_eq!(index_names(&explain), vec!["customers_pkey"]);
+        let text: Vec<String> = accesses(&explain, &tables).iter().map(|a| format!("{a:?}")).collect();
+        insta::assert_snapshot!(text.join("\n"));
+    }
+}

@@ -1,0 +1,297 @@
+//! Recording from a server log: every logged call, grouped by fingerprint, role and number of
+//! parameters, with its real parameter values (or inlined literals) and real frequency.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::columns::{self, Catalog};
+use super::draft::{self, Draft};
+use super::log::{self, LogFormat, LogReading, LoggedCall};
+use super::sql::{self, Skip, Statement};
+use super::{RecordError, Recording};
+
+/// Most values kept per parameter; longer logs are sampled evenly.
+pub const MAX_VALUES: usize = 500;
+
+/// What to read and keep.
+#[derive(Debug, Clone)]
+pub struct LogOptions {
+    pub format: LogFormat,
+    /// Keep only calls to this database (when the log says which).
+    pub database: Option<String>,
+    pub keep_literals: bool,
+    /// Also record pgperf's own traffic (application_name `pgperf`), to check a recording
+    /// against the workload pgperf ran.
+    pub include_pgperf: bool,
+    /// Keep at most this many queries, by total time.
+    pub top: usize,
+    /// Leave out queries called fewer times.
+    pub min_calls: u64,
+}
+
+impl Default for LogOptions {
+    /// Everything in the log, of every database, with sensitive values replaced.
+    fn default() -> Self {
+        LogOptions {
+            format: LogFormat::Auto,
+            database: None,
+            keep_literals: false,
+            include_pgperf: false,
+            top: usize::MAX,
+            min_calls: 1,
+        }
+    }
+}
+
+/// One group of calls being collected.
+struct Group {
+    statement: Statement,
+    role: Option<String>,
+    calls: u64,
+    total_ms: Option<f64>,
+    values: Vec<Collector>,
+}
+
+/// An evenly spaced sample of at most [`MAX_VALUES`] values: every `stride`-th one, the stride
+/// doubling whenever the sample is full.
+#[derive(Default)]
+struct Collector {
+    seen: u64,
+    stride: u64,
+    kept: Vec<Option<String>>,
+}
+
+impl Collector {
+    fn push(&mut self, value: Option<String>) {
+        self.stride = self.stride.max(1);
+        if self.seen.is_multiple_of(self.stride) {
+            self.kept.push(value);
+            if self.kept.len() >= MAX_VALUES * 2 {
+                self.kept = self.kept.iter().step_by(2).cloned().collect();
+                self.stride *= 2;
+            }
+        }
+        self.seen += 1;
+    }
+
+    fn values(&self) -> &[Option<String>] {
+        &self.kept[..self.kept.len().min(MAX_VALUES)]
+    }
+}
+
+/// Reads `bytes` as a log and records its workload. `catalog`, when connected, resolves
+/// unqualified columns (for replacing sensitive values by a sample of their column).
+pub fn record(
+    bytes: &[u8],
+    options: &LogOptions,
+    catalog: Option<&mut Catalog>,
+) -> Result<Recording, RecordError> {
+    let reading = log::read_log(bytes, options.format);
+    if reading.calls.is_empty() {
+        return Err(nothing_read(&reading));
+    }
+    let mut skipped: BTreeMap<String, u64> = BTreeMap::new();
+    let groups = group_calls(&reading.calls, options, &mut skipped);
+    let mut groups: Vec<Group> = groups.into_values().collect();
+    let rare = groups
+        .iter()
+        .filter(|g| g.calls < options.min_calls)
+        .count() as u64;
+    if rare > 0 {
+        *skipped
+            .entry(format!(
+                "statements called fewer than {} times",
+                options.min_calls
+            ))
+            .or_default() += rare;
+    }
+    groups.retain(|g| g.calls >= options.min_calls);
+    groups.sort_by(|a, b| {
+        let total = |g: &Group| g.total_ms.unwrap_or(g.calls as f64);
+        total(b)
+            .total_cmp(&total(a))
+            .then_with(|| a.statement.fingerprint.cmp(&b.statement.fingerprint))
+    });
+    groups.truncate(options.top);
+    let drafts = drafts(groups, options.keep_literals, catalog)?;
+    let format = reading.format.unwrap_or(LogFormat::Auto);
+    let mut report = vec![format!(
+        "read {} log entries ({format}): {} calls, {} recorded as {} queries",
+        reading.records,
+        reading.calls.len(),
+        drafts.iter().map(|d| d.calls).sum::<u64>(),
+        drafts.len()
+    )];
+    report.extend(
+        skipped
+            .iter()
+            .map(|(why, n)| format!("left out {n} calls: {why}")),
+    );
+    report.extend(
+        reading
+            .problems
+            .iter()
+            .map(|(why, n)| format!("skipped {n}: {why}")),
+    );
+    Ok(Recording {
+        drafts,
+        report,
+        source: format!("{format} log"),
+    })
+}
+
+fn nothing_read(reading: &LogReading) -> RecordError {
+    let mut why: Vec<String> = reading
+        .problems
+        .iter()
+        .map(|(why, n)| format!("{n} × {why}"))
+        .collect();
+    if why.is_empty() {
+        why.push(format!(
+            "{} entries read, none of them a statement (is log_min_duration_statement = 0 or log_statement = 'all' set?)",
+            reading.records
+        ));
+    }
+    RecordError::NothingRead(why.join("; "))
+}
+
+fn group_calls(
+    calls: &[LoggedCall],
+    options: &LogOptions,
+    skipped: &mut BTreeMap<String, u64>,
+) -> HashMap<(String, usize, Option<String>), Group> {
+    let mut analysed: HashMap<&str, Result<Statement, Skip>> = HashMap::new();
+    let mut groups = HashMap::new();
+    for call in calls {
+        let mut skip = |why: String| *skipped.entry(why).or_default() += 1;
+        if call.application.as_deref() == Some("pgperf") && !options.include_pgperf {
+            skip("pgperf's own traffic (application_name pgperf)".into());
+            continue;
+        }
+        if options.database.is_some()
+            && call.database.is_some()
+            && call.database != options.database
+        {
+            skip("another database".into());
+            continue;
+        }
+        let statement = match analysed
+            .entry(call.sql.as_str())
+            .or_insert_with(|| sql::analyse(&call.sql))
+        {
+            Ok(statement) => statement,
+            Err(why) => {
+                skip(why.to_string());
+                continue;
+            }
+        };
+        let Some(values) = call_values(statement, call) else {
+            skip("parameter values missing from the log".into());
+            continue;
+        };
+        let key = (
+            statement.fingerprint.clone(),
+            statement.param_count,
+            call.user.clone(),
+        );
+        let group = groups.entry(key).or_insert_with(|| Group {
+            statement: statement.clone(),
+            role: call.user.clone(),
+            calls: 0,
+            total_ms: None,
+            values: (0..statement.param_count)
+                .map(|_| Collector::default())
+                .collect(),
+        });
+        group.calls += 1;
+        if let Some(duration_ms) = call.duration_ms {
+            group.total_ms = Some(group.total_ms.unwrap_or(0.0) + duration_ms);
+        }
+        for (collector, value) in group.values.iter_mut().zip(values) {
+            collector.push(value);
+        }
+    }
+    groups
+}
+
+/// `$1..$n` of one call: logged parameters first, then the literals the normaliser replaced.
+fn call_values(statement: &Statement, call: &LoggedCall) -> Option<Vec<Option<String>>> {
+    let literal_count = statement.param_count + 1 - statement.first_literal;
+    if statement.literals.len() != literal_count || call.params.len() + 1 < statement.first_literal
+    {
+        return None;
+    }
+    let logged = call
+        .params
+        .iter()
+        .take(statement.first_literal - 1)
+        .cloned();
+    Some(
+        logged
+            .chain(statement.literals.iter().map(sql::literal_value))
+            .collect(),
+    )
+}
+
+fn drafts(
+    groups: Vec<Group>,
+    keep_literals: bool,
+    mut catalog: Option<&mut Catalog>,
+) -> Result<Vec<Draft>, RecordError> {
+    let mut drafts = Vec::new();
+    for group in groups {
+        let mut params = Vec::new();
+        for (index, collector) in group.values.iter().enumerate() {
+            let number = index + 1;
+            let column = match (group.statement.targets.get(&number), catalog.as_deref_mut()) {
+                (Some(target), Some(catalog)) => catalog
+                    .resolve(&group.statement, target)
+                    .map_err(RecordError::database)?,
+                (Some(target), None) => columns::resolve_offline(&group.statement, target),
+                (None, _) => None,
+            };
+            params.push(draft::from_values(
+                number,
+                collector.values(),
+                column.as_ref(),
+                keep_literals,
+            ));
+        }
+        drafts.push(Draft {
+            statement: group.statement,
+            role: group.role,
+            calls: group.calls,
+            total_ms: group.total_ms,
+            params,
+        });
+    }
+    Ok(drafts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_collector_keeps_an_even_bounded_sample() {
+        let mut collector = Collector::default();
+        for i in 0..10_000 {
+            collector.push(Some(i.to_string()));
+        }
+        let values = collector.values();
+        assert!(
+            values.len() <= MAX_VALUES && values.len() >= MAX_VALUES / 2,
+            "{}",
+            values.len()
+        );
+        assert_eq!(values[0].as_deref(), Some("0"));
+        let last: u32 = values
+            .last()
+            .and_then(|v| v.as_deref())
+            .and_then(|v| v.parse().ok())
+            .expect("numbers");
+        assert!(
+            last > 2_000,
+            "the sample spans the log, not its start: {last}"
+        );
+    }
+}

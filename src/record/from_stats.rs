@@ -1,0 +1,115 @@
+//! Recording from `pg_stat_statements`: the top statements of the current database by total
+//! execution time, calls as weights, the role that ran them, and parameter values sampled from
+//! the statistics of the column each `$n` is compared to (the statistics view keeps no values).
+
+use super::columns::Catalog;
+use super::draft::{self, Draft};
+use super::sql::{self, Statement};
+use super::{RecordError, Recording};
+use crate::pg::quote_qualified;
+
+/// Which statements to take.
+#[derive(Debug, Clone)]
+pub struct StatOptions {
+    /// How many statements, after leaving out utility and catalog ones.
+    pub top: usize,
+    /// Leave out statements called fewer times.
+    pub min_calls: i64,
+    pub keep_literals: bool,
+}
+
+/// One statement row of the view.
+struct Row {
+    query: String,
+    role: String,
+    calls: i64,
+    total_ms: f64,
+}
+
+/// Records the top statements of the database `client` is connected to.
+pub fn record(
+    client: &mut postgres::Client,
+    options: &StatOptions,
+) -> Result<Recording, RecordError> {
+    let rows = top_rows(client, options.min_calls)?;
+    let mut skipped: std::collections::BTreeMap<String, u64> = Default::default();
+    let mut kept: Vec<(Row, Statement)> = Vec::new();
+    for row in rows {
+        if kept.len() >= options.top {
+            break;
+        }
+        match sql::analyse(&row.query) {
+            Ok(statement) => kept.push((row, statement)),
+            Err(why) => *skipped.entry(why.to_string()).or_default() += 1,
+        }
+    }
+    let mut catalog = Catalog::new(client);
+    let mut drafts = Vec::new();
+    for (row, statement) in kept {
+        let types = catalog.param_types(&statement.sql);
+        let mut params = Vec::new();
+        for number in 1..=statement.param_count {
+            let param_type = types
+                .as_ref()
+                .and_then(|t| t.get(number - 1))
+                .map(String::as_str);
+            params.push(
+                draft::from_statistics(
+                    number,
+                    &statement,
+                    &mut catalog,
+                    param_type,
+                    options.keep_literals,
+                )
+                .map_err(RecordError::database)?,
+            );
+        }
+        drafts.push(Draft {
+            statement,
+            role: Some(row.role),
+            calls: u64::try_from(row.calls).unwrap_or(0),
+            total_ms: Some(row.total_ms),
+            params,
+        });
+    }
+    let mut report = vec![format!(
+        "recorded the top {} statements of pg_stat_statements",
+        drafts.len()
+    )];
+    report.extend(
+        skipped
+            .iter()
+            .map(|(why, n)| format!("left out {n} × {why}")),
+    );
+    Ok(Recording {
+        drafts,
+        report,
+        source: "pg_stat_statements".to_string(),
+    })
+}
+
+fn top_rows(client: &mut postgres::Client, min_calls: i64) -> Result<Vec<Row>, RecordError> {
+    let found = client
+        .query_opt(include_str!("queries/stat_statements_schema.sql"), &[])
+        .map_err(RecordError::database)?
+        .ok_or(RecordError::NoStatStatements)?;
+    let (schema, has_toplevel): (String, bool) = (found.get(0), found.get(1));
+    let sql = include_str!("queries/stat_statements.sql")
+        .replace("{view}", &quote_qualified(&schema, "pg_stat_statements"))
+        .replace(
+            "{toplevel}",
+            if has_toplevel { "s.toplevel" } else { "true" },
+        );
+    let rows = client
+        .query(&sql, &[&min_calls])
+        .map_err(RecordError::database)?;
+    Ok(rows
+        .into_iter()
+        .map(|row| Row {
+            query: row.get(0),
+            role: row.get(1),
+            calls: row.get(2),
+            total_ms: row.get(3),
+        })
+        .collect())
+}

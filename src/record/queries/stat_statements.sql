@@ -1,0 +1,13 @@
+-- Top-level statements of the current database, most total execution time first, with the
+-- role that ran them. {view} is the schema-qualified pg_stat_statements view; {toplevel} is
+-- `s.toplevel` (PostgreSQL 14+) or `true`.
+SELECT s.query,
+       r.rolname,
+       s.calls,
+       s.total_exec_time
+  FROM {view} s
+  JOIN pg_catalog.pg_roles r ON r.oid = s.userid
+ WHERE s.dbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
+   AND {toplevel}
+   AND s.calls >= $1
+ ORDER BY s.total_exec_time DESC

@@ -1,0 +1,284 @@
+//! What pgperf needs to know about one recorded statement, from PostgreSQL's own parser
+//! (`pg_query`): its normalised text and fingerprint, whether it belongs in a workload at all,
+//! the tables it reads, and the column each `$n` is compared to.
+
+mod literals;
+mod params;
+
+use pg_query::NodeRef;
+
+use crate::workload::QueryKind;
+
+pub use literals::{Literal, literal_value};
+pub use params::ParamTarget;
+
+/// Why a statement is left out of the recorded workload.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Skip {
+    /// PostgreSQL's parser refused it.
+    Unparseable,
+    /// More than one statement in one string.
+    MultiStatement,
+    /// SET, SHOW, BEGIN, EXPLAIN, DDL, COPY and other utility commands.
+    Utility,
+    /// Reads only `pg_catalog`/`information_schema` (tools, drivers, pgperf itself).
+    CatalogOnly,
+    /// Touches no table and calls no application function (`SELECT 1`, `set_config(…)`).
+    NoRelation,
+}
+
+impl std::fmt::Display for Skip {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Skip::Unparseable => "not parseable by PostgreSQL's parser",
+            Skip::MultiStatement => "several statements in one string",
+            Skip::Utility => "utility command (SET, SHOW, BEGIN, EXPLAIN, DDL, ...)",
+            Skip::CatalogOnly => "reads only pg_catalog/information_schema",
+            Skip::NoRelation => "touches no table and calls no application function",
+        })
+    }
+}
+
+/// A relation the statement names, in order of appearance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableRef {
+    pub schema: Option<String>,
+    pub name: String,
+    pub alias: Option<String>,
+}
+
+/// One statement, normalised and understood.
+#[derive(Debug, Clone)]
+pub struct Statement {
+    /// The text with every literal replaced by `$n` (pg_query's normaliser).
+    pub sql: String,
+    /// pg_query fingerprint (hex): equal for statements that differ only in literal values.
+    pub fingerprint: String,
+    pub kind: QueryKind,
+    /// `select`, `insert`, `update`, `delete` or `merge`.
+    pub verb: &'static str,
+    /// Number of `$n` in `sql`.
+    pub param_count: usize,
+    /// Literal values the normaliser replaced, for `$first_literal..`.
+    pub literals: Vec<Literal>,
+    /// `$n` number of the first literal (those before were already parameters).
+    pub first_literal: usize,
+    pub tables: Vec<TableRef>,
+    /// Application functions called (`rpc_name`), in order of appearance.
+    pub functions: Vec<String>,
+    /// What each `$n` (1-based) is compared to, when the parse tree says.
+    pub targets: std::collections::BTreeMap<usize, ParamTarget>,
+}
+
+/// Normalises and analyses `sql`, or says why it does not belong in a workload.
+pub fn analyse(sql: &str) -> Result<Statement, Skip> {
+    pg_query::parse(sql, 0).map_err(|_| Skip::Unparseable)?;
+    let existing_params = max_param(sql);
+    let normalized = pg_query::normalize(sql).map_err(|_| Skip::Unparseable)?;
+    let parsed = pg_query::parse(&normalized, 0).map_err(|_| Skip::Unparseable)?;
+    if parsed.protobuf.stmts.len() != 1 {
+        return Err(Skip::MultiStatement);
+    }
+    let (verb, kind) = statement_kind(&parsed).ok_or(Skip::Utility)?;
+    let tables = tables(&parsed);
+    let functions = application_functions(&parsed);
+    if tables.is_empty() && functions.is_empty() {
+        return Err(Skip::NoRelation);
+    }
+    if !tables.is_empty() && tables.iter().all(is_catalog) {
+        return Err(Skip::CatalogOnly);
+    }
+    let fingerprint = pg_query::fingerprint(&normalized, 0, 0)
+        .map_err(|_| Skip::Unparseable)?
+        .hex;
+    let literals = literals::extract(sql, &normalized, existing_params);
+    Ok(Statement {
+        param_count: max_param(&normalized),
+        targets: params::targets(&parsed),
+        sql: normalized,
+        fingerprint,
+        kind,
+        verb,
+        first_literal: existing_params + 1,
+        literals,
+        tables,
+        functions,
+    })
+}
+
+fn statement_kind(parsed: &pg_query::ParseResult) -> Option<(&'static str, QueryKind)> {
+    let node = parsed.protobuf.stmts[0].stmt.as_ref()?.node.as_ref()?;
+    match node {
+        pg_query::NodeEnum::SelectStmt(select) if select.into_clause.is_none() => {
+            let locking = !select.locking_clause.is_empty();
+            Some((
+                "select",
+                if locking {
+                    QueryKind::Write
+                } else {
+                    QueryKind::Read
+                },
+            ))
+        }
+        pg_query::NodeEnum::InsertStmt(_) => Some(("insert", QueryKind::Write)),
+        pg_query::NodeEnum::UpdateStmt(_) => Some(("update", QueryKind::Write)),
+        pg_query::NodeEnum::DeleteStmt(_) => Some(("delete", QueryKind::Write)),
+        pg_query::NodeEnum::MergeStmt(_) => Some(("merge", QueryKind::Write)),
+        _ => None,
+    }
+}
+
+/// Highest `$n` in the text (0 when there is none), from the scanner: the parse tree walk of
+/// pg_query does not visit every clause (LIMIT, for one).
+fn max_param(sql: &str) -> usize {
+    let Ok(scanned) = pg_query::scan(sql) else {
+        return 0;
+    };
+    scanned
+        .tokens
+        .iter()
+        .filter(|token| token.token == pg_query::protobuf::Token::Param as i32)
+        .filter_map(|token| {
+            let text =
+                sql.get(usize::try_from(token.start).ok()?..usize::try_from(token.end).ok()?)?;
+            text.strip_prefix('$')?.parse::<usize>().ok()
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// Relations named by the statement (CTE names excluded), by position in the text.
+fn tables(parsed: &pg_query::ParseResult) -> Vec<TableRef> {
+    let mut found: Vec<(i32, TableRef)> = parsed
+        .protobuf
+        .nodes()
+        .into_iter()
+        .filter_map(|(node, ..)| match node {
+            NodeRef::RangeVar(v)
+                if !parsed.cte_names.contains(&v.relname) || !v.schemaname.is_empty() =>
+            {
+                Some((
+                    v.location,
+                    TableRef {
+                        schema: (!v.schemaname.is_empty()).then(|| v.schemaname.clone()),
+                        name: v.relname.clone(),
+                        alias: v.alias.as_ref().map(|a| a.aliasname.clone()),
+                    },
+                ))
+            }
+            _ => None,
+        })
+        .collect();
+    found.sort_by_key(|(location, _)| *location);
+    found.into_iter().map(|(_, table)| table).collect()
+}
+
+fn is_catalog(table: &TableRef) -> bool {
+    matches!(
+        table.schema.as_deref(),
+        Some("pg_catalog" | "information_schema")
+    ) || table.name.starts_with("pg_")
+}
+
+/// Functions that are not PostgreSQL's own helpers, by position in the text.
+fn application_functions(parsed: &pg_query::ParseResult) -> Vec<String> {
+    const HELPERS: [&str; 12] = [
+        "set_config",
+        "current_setting",
+        "version",
+        "now",
+        "current_database",
+        "current_schema",
+        "current_user",
+        "session_user",
+        "txid_current",
+        "nextval",
+        "setval",
+        "currval",
+    ];
+    let mut found: Vec<(i32, String)> = parsed
+        .protobuf
+        .nodes()
+        .into_iter()
+        .filter_map(|(node, ..)| match node {
+            NodeRef::FuncCall(call) => {
+                let names: Vec<&str> = call
+                    .funcname
+                    .iter()
+                    .filter_map(|n| match n.node.as_ref() {
+                        Some(pg_query::NodeEnum::String(s)) => Some(s.sval.as_str()),
+                        _ => None,
+                    })
+                    .collect();
+                let (schema, name) = match names.as_slice() {
+                    [schema, name] => (Some(*schema), *name),
+                    [name] => (None, *name),
+                    _ => return None,
+                };
+                let builtin = schema == Some("pg_catalog")
+                    || name.starts_with("pg_")
+                    || HELPERS.contains(&name);
+                (!builtin).then(|| (call.location, names.join(".")))
+            }
+            _ => None,
+        })
+        .collect();
+    found.sort_by_key(|(location, _)| *location);
+    found.into_iter().map(|(_, name)| name).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utility_catalog_and_trivial_statements_are_skipped() {
+        for (sql, skip) in [
+            ("SET search_path = public", Skip::Utility),
+            ("SHOW work_mem", Skip::Utility),
+            ("BEGIN", Skip::Utility),
+            ("EXPLAIN SELECT * FROM t", Skip::Utility),
+            (
+                "SELECT * FROM pg_class WHERE relname = 'x'",
+                Skip::CatalogOnly,
+            ),
+            ("SELECT * FROM information_schema.tables", Skip::CatalogOnly),
+            ("SELECT * FROM public.pg_stat_statements", Skip::CatalogOnly),
+            ("SELECT 1", Skip::NoRelation),
+            (
+                "SELECT set_config('request.jwt.claims', '{}', true)",
+                Skip::NoRelation,
+            ),
+            ("SELECT 1; SELECT 2", Skip::MultiStatement),
+            ("SELEC nonsense", Skip::Unparseable),
+        ] {
+            assert_eq!(analyse(sql).map(|s| s.sql), Err(skip), "{sql}");
+        }
+    }
+
+    #[test]
+    fn literals_become_parameters_after_existing_ones() {
+        let statement = analyse(
+            "SELECT * FROM orders o WHERE o.customer_id = $1 AND status = 'it''s' LIMIT 20",
+        )
+        .expect("kept");
+        assert_eq!(
+            statement.sql,
+            "SELECT * FROM orders o WHERE o.customer_id = $1 AND status = $2 LIMIT $3"
+        );
+        assert_eq!(statement.first_literal, 2);
+        assert_eq!(statement.param_count, 3);
+        assert_eq!(
+            statement.literals,
+            vec![Literal::Text("it's".into()), Literal::Number("20".into())]
+        );
+        assert_eq!(statement.kind, QueryKind::Read);
+        assert_eq!(statement.tables[0].alias.as_deref(), Some("o"));
+    }
+
+    #[test]
+    fn rpc_calls_are_kept() {
+        let statement = analyse("SELECT * FROM api.approvals_list($1, $2)").expect("kept");
+        assert_eq!(statement.functions, vec!["api.approvals_list".to_string()]);
+    }
+}
