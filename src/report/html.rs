@@ -4,6 +4,7 @@
 
 use super::chart_data::QueryCharts;
 use super::escape::{Html, Svg};
+use super::format;
 use super::plan::{PlanNodeView, PlanView};
 use super::svg::{self, ChartError};
 use super::view::{BudgetStatus, Group, QueryView, ReportView, SummaryRow, WarningView};
@@ -130,7 +131,7 @@ const SUMMARY_HEADERS: [(&str, &str); 9] = [
     ("calls", "num"),
     ("rows / call", "num"),
     ("buffers per call hit / read", "num"),
-    ("warnings", "num"),
+    ("warnings", ""),
 ];
 
 fn summary(html: &mut Html, rows: &[SummaryRow]) {
@@ -202,13 +203,22 @@ fn summary_row(html: &mut Html, row: &SummaryRow) {
             dash(&row.shared_read_per_call)
         ),
     );
-    let warnings = if row.errors > 0 {
-        format!("{} · {} errors", row.warnings, row.errors)
-    } else {
-        row.warnings.to_string()
-    };
-    html.element("td", &[("class", "num")], &warnings)
-        .close("tr");
+    html.open("td", &[]);
+    for warning in &row.warnings {
+        html.element(
+            "span",
+            &[("class", "warn"), ("title", &warning.message)],
+            &warning.kind,
+        );
+    }
+    if row.errors > 0 {
+        html.element(
+            "span",
+            &[("class", "warn")],
+            &format!("{} errors", format::count(row.errors as i64)),
+        );
+    }
+    html.close("td").close("tr");
 }
 
 /// A list of warnings with their remedies.

@@ -756,11 +756,13 @@ pub fn check_report() -> pgperf::model::check::CheckReport {
             run_id: "20261124-180000-dashboard".into(),
             started_at: baseline.started_at - chrono::Duration::hours(15),
             complete: true,
+            abort_reason: None,
         },
         current: RunRef {
             run_id: baseline.run_id.clone(),
             started_at: baseline.started_at,
             complete: true,
+            abort_reason: None,
         },
         options: CheckOptions::default(),
         comparability: Comparability::default(),
