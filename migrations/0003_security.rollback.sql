@@ -24,6 +24,7 @@ REVOKE ALL ON ALL TABLES IN SCHEMA app, approvals, inventory, cx, growth FROM au
 REVOKE ALL ON ALL SEQUENCES IN SCHEMA app, approvals, inventory, cx, growth FROM authenticated, service_role;
 REVOKE ALL ON SCHEMA app, approvals, inventory, cx, growth FROM authenticated, service_role;
 
+DROP FUNCTION app.visible_team_ids();
 DROP FUNCTION app.is_admin();
 DROP FUNCTION app.has_app_role(app.app_role);
 DROP FUNCTION app.current_team_id();

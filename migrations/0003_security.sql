@@ -40,6 +40,17 @@ CREATE FUNCTION app.is_admin() RETURNS boolean
     AS $$ SELECT coalesce(app.current_app_role() = 'admin', false) $$;
 COMMENT ON FUNCTION app.is_admin() IS 'True when the caller''s app_role is admin.';
 
+CREATE FUNCTION app.visible_team_ids() RETURNS bigint[]
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
+    AS $$
+        SELECT CASE
+            WHEN app.is_admin() THEN (SELECT coalesce(array_agg(t.id ORDER BY t.id), '{}') FROM app.teams t)
+            WHEN app.current_app_role() IS NOT NULL AND app.current_team_id() IS NOT NULL THEN ARRAY[app.current_team_id()]
+            ELSE '{}'::bigint[]
+        END
+    $$;
+COMMENT ON FUNCTION app.visible_team_ids() IS 'Teams whose rows the caller may read: every team for admins, the team_id claim otherwise, none without valid claims. Policies compare `team_id = ANY ((SELECT app.visible_team_ids())::bigint[])`, an index condition, where `is_admin() OR team_id = ...` would only be a filter. SECURITY DEFINER so reading app.teams does not recurse into its own policy.';
+
 -- ─── RLS on 100% of tables ──────────────────────────────────────────────────────────────
 DO $do$
 DECLARE
@@ -56,9 +67,9 @@ $do$;
 -- ─── grants ─────────────────────────────────────────────────────────────────────────────
 GRANT USAGE ON SCHEMA app, approvals, inventory, cx, growth TO authenticated, service_role;
 REVOKE ALL ON FUNCTION app.current_user_id(), app.current_app_role(), app.current_team_id(),
-    app.has_app_role(app.app_role), app.is_admin() FROM PUBLIC;
+    app.has_app_role(app.app_role), app.is_admin(), app.visible_team_ids() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION app.current_user_id(), app.current_app_role(), app.current_team_id(),
-    app.has_app_role(app.app_role), app.is_admin() TO authenticated, service_role;
+    app.has_app_role(app.app_role), app.is_admin(), app.visible_team_ids() TO authenticated, service_role;
 
 -- Jobs: full DML, RLS bypassed by the role attribute; never TRUNCATE.
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA app, approvals, inventory, cx, growth TO service_role;
@@ -83,12 +94,16 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA app, approvals, inventory, cx, growth TO authenticated;
 
 -- ─── policies ───────────────────────────────────────────────────────────────────────────
+-- Reads of team rows compare `team_id = ANY ((SELECT app.visible_team_ids())::bigint[])`, and reads of
+-- a location's, page's, campaign's or content item's daily rows compare the parent id with
+-- the array of visible parents: both are index conditions. Children of approvals and
+-- conversations (too many parents for an array) use a hashed subquery on the parent.
 -- Naming: <table>_<command>. One permissive policy per command and table (several permissive
 -- policies are OR-ed and each evaluated; one is cheaper). Admin may do everything everywhere.
 
 -- app.teams: members see their team; admins manage teams.
 CREATE POLICY teams_select ON app.teams FOR SELECT TO authenticated
-    USING ((SELECT app.is_admin()) OR id = (SELECT app.current_team_id()));
+    USING (id = ANY ((SELECT app.visible_team_ids())::bigint[]));
 CREATE POLICY teams_insert ON app.teams FOR INSERT TO authenticated WITH CHECK ((SELECT app.is_admin()));
 CREATE POLICY teams_update ON app.teams FOR UPDATE TO authenticated
     USING ((SELECT app.is_admin())) WITH CHECK ((SELECT app.is_admin()));
@@ -96,7 +111,7 @@ CREATE POLICY teams_delete ON app.teams FOR DELETE TO authenticated USING ((SELE
 
 -- app.users: members see their team's users (non-PII columns); admins manage users.
 CREATE POLICY users_select ON app.users FOR SELECT TO authenticated
-    USING ((SELECT app.is_admin()) OR team_id = (SELECT app.current_team_id()));
+    USING (team_id = ANY ((SELECT app.visible_team_ids())::bigint[]));
 CREATE POLICY users_insert ON app.users FOR INSERT TO authenticated WITH CHECK ((SELECT app.is_admin()));
 CREATE POLICY users_update ON app.users FOR UPDATE TO authenticated
     USING ((SELECT app.is_admin())) WITH CHECK ((SELECT app.is_admin()));
@@ -105,7 +120,7 @@ CREATE POLICY users_delete ON app.users FOR DELETE TO authenticated USING ((SELE
 -- approvals.approvals: the team reads; operators file and work pending ones (unassigned or
 -- assigned to them) without deciding; managers decide their team's; admins everything.
 CREATE POLICY approvals_select ON approvals.approvals FOR SELECT TO authenticated
-    USING ((SELECT app.is_admin()) OR team_id = (SELECT app.current_team_id()));
+    USING (team_id = ANY ((SELECT app.visible_team_ids())::bigint[]));
 CREATE POLICY approvals_insert ON approvals.approvals FOR INSERT TO authenticated
     WITH CHECK ((SELECT app.is_admin())
         OR ((SELECT app.has_app_role('operator')) AND team_id = (SELECT app.current_team_id())
@@ -160,7 +175,7 @@ CREATE POLICY approval_edits_delete ON approvals.approval_edits FOR DELETE TO au
 
 -- inventory.locations: the team reads its locations; admins manage them.
 CREATE POLICY locations_select ON inventory.locations FOR SELECT TO authenticated
-    USING ((SELECT app.is_admin()) OR team_id = (SELECT app.current_team_id()));
+    USING (team_id = ANY ((SELECT app.visible_team_ids())::bigint[]));
 CREATE POLICY locations_insert ON inventory.locations FOR INSERT TO authenticated WITH CHECK ((SELECT app.is_admin()));
 CREATE POLICY locations_update ON inventory.locations FOR UPDATE TO authenticated
     USING ((SELECT app.is_admin())) WITH CHECK ((SELECT app.is_admin()));
@@ -187,8 +202,8 @@ CREATE POLICY supplier_lead_times_delete ON inventory.supplier_lead_times FOR DE
 -- inventory.inventory_snapshots and sales_velocity: time series of a location, read by its
 -- team; written by jobs (service_role) and admins.
 CREATE POLICY inventory_snapshots_select ON inventory.inventory_snapshots FOR SELECT TO authenticated
-    USING ((SELECT app.is_admin()) OR location_id IN (
-        SELECT l.id FROM inventory.locations l WHERE l.team_id = (SELECT app.current_team_id())));
+    USING (location_id = ANY ((SELECT array_agg(l.id) FROM inventory.locations l
+                                 WHERE l.team_id = ANY ((SELECT app.visible_team_ids())::bigint[]))::bigint[]));
 CREATE POLICY inventory_snapshots_insert ON inventory.inventory_snapshots FOR INSERT TO authenticated
     WITH CHECK ((SELECT app.is_admin()));
 CREATE POLICY inventory_snapshots_update ON inventory.inventory_snapshots FOR UPDATE TO authenticated
@@ -197,8 +212,8 @@ CREATE POLICY inventory_snapshots_delete ON inventory.inventory_snapshots FOR DE
     USING ((SELECT app.is_admin()));
 
 CREATE POLICY sales_velocity_select ON inventory.sales_velocity FOR SELECT TO authenticated
-    USING ((SELECT app.is_admin()) OR location_id IN (
-        SELECT l.id FROM inventory.locations l WHERE l.team_id = (SELECT app.current_team_id())));
+    USING (location_id = ANY ((SELECT array_agg(l.id) FROM inventory.locations l
+                                 WHERE l.team_id = ANY ((SELECT app.visible_team_ids())::bigint[]))::bigint[]));
 CREATE POLICY sales_velocity_insert ON inventory.sales_velocity FOR INSERT TO authenticated
     WITH CHECK ((SELECT app.is_admin()));
 CREATE POLICY sales_velocity_update ON inventory.sales_velocity FOR UPDATE TO authenticated
@@ -230,7 +245,7 @@ CREATE POLICY picker_payouts_delete ON inventory.picker_payouts FOR DELETE TO au
 -- cx.conversations: the team reads (PII columns excluded by grants); operators open and work
 -- their team's conversations that are unassigned or theirs; managers all of their team's.
 CREATE POLICY conversations_select ON cx.conversations FOR SELECT TO authenticated
-    USING ((SELECT app.is_admin()) OR team_id = (SELECT app.current_team_id()));
+    USING (team_id = ANY ((SELECT app.visible_team_ids())::bigint[]));
 CREATE POLICY conversations_insert ON cx.conversations FOR INSERT TO authenticated
     WITH CHECK ((SELECT app.is_admin())
         OR ((SELECT app.has_app_role('operator')) AND team_id = (SELECT app.current_team_id())));
@@ -248,7 +263,7 @@ CREATE POLICY conversations_delete ON cx.conversations FOR DELETE TO authenticat
 
 -- cx.sla_targets: the team reads; managers set their team's targets.
 CREATE POLICY sla_targets_select ON cx.sla_targets FOR SELECT TO authenticated
-    USING ((SELECT app.is_admin()) OR team_id = (SELECT app.current_team_id()));
+    USING (team_id = ANY ((SELECT app.visible_team_ids())::bigint[]));
 CREATE POLICY sla_targets_insert ON cx.sla_targets FOR INSERT TO authenticated
     WITH CHECK ((SELECT app.is_admin())
         OR ((SELECT app.has_app_role('manager')) AND team_id = (SELECT app.current_team_id())));
@@ -291,7 +306,7 @@ CREATE POLICY quality_grades_delete ON cx.quality_grades FOR DELETE TO authentic
 -- growth parents (seo_pages, ad_campaigns, content_items): the team reads; managers manage
 -- their team's; daily metrics under them are read by the team, written by jobs and admins.
 CREATE POLICY seo_pages_select ON growth.seo_pages FOR SELECT TO authenticated
-    USING ((SELECT app.is_admin()) OR team_id = (SELECT app.current_team_id()));
+    USING (team_id = ANY ((SELECT app.visible_team_ids())::bigint[]));
 CREATE POLICY seo_pages_insert ON growth.seo_pages FOR INSERT TO authenticated
     WITH CHECK ((SELECT app.is_admin())
         OR ((SELECT app.has_app_role('manager')) AND team_id = (SELECT app.current_team_id())));
@@ -303,7 +318,7 @@ CREATE POLICY seo_pages_update ON growth.seo_pages FOR UPDATE TO authenticated
 CREATE POLICY seo_pages_delete ON growth.seo_pages FOR DELETE TO authenticated USING ((SELECT app.is_admin()));
 
 CREATE POLICY ad_campaigns_select ON growth.ad_campaigns FOR SELECT TO authenticated
-    USING ((SELECT app.is_admin()) OR team_id = (SELECT app.current_team_id()));
+    USING (team_id = ANY ((SELECT app.visible_team_ids())::bigint[]));
 CREATE POLICY ad_campaigns_insert ON growth.ad_campaigns FOR INSERT TO authenticated
     WITH CHECK ((SELECT app.is_admin())
         OR ((SELECT app.has_app_role('manager')) AND team_id = (SELECT app.current_team_id())));
@@ -315,7 +330,7 @@ CREATE POLICY ad_campaigns_update ON growth.ad_campaigns FOR UPDATE TO authentic
 CREATE POLICY ad_campaigns_delete ON growth.ad_campaigns FOR DELETE TO authenticated USING ((SELECT app.is_admin()));
 
 CREATE POLICY content_items_select ON growth.content_items FOR SELECT TO authenticated
-    USING ((SELECT app.is_admin()) OR team_id = (SELECT app.current_team_id()));
+    USING (team_id = ANY ((SELECT app.visible_team_ids())::bigint[]));
 CREATE POLICY content_items_insert ON growth.content_items FOR INSERT TO authenticated
     WITH CHECK ((SELECT app.is_admin())
         OR ((SELECT app.has_app_role('manager')) AND team_id = (SELECT app.current_team_id())));
@@ -327,24 +342,24 @@ CREATE POLICY content_items_update ON growth.content_items FOR UPDATE TO authent
 CREATE POLICY content_items_delete ON growth.content_items FOR DELETE TO authenticated USING ((SELECT app.is_admin()));
 
 CREATE POLICY seo_rankings_select ON growth.seo_rankings FOR SELECT TO authenticated
-    USING ((SELECT app.is_admin()) OR page_id IN (
-        SELECT p.id FROM growth.seo_pages p WHERE p.team_id = (SELECT app.current_team_id())));
+    USING (page_id = ANY ((SELECT array_agg(p.id) FROM growth.seo_pages p
+                                 WHERE p.team_id = ANY ((SELECT app.visible_team_ids())::bigint[]))::bigint[]));
 CREATE POLICY seo_rankings_insert ON growth.seo_rankings FOR INSERT TO authenticated WITH CHECK ((SELECT app.is_admin()));
 CREATE POLICY seo_rankings_update ON growth.seo_rankings FOR UPDATE TO authenticated
     USING ((SELECT app.is_admin())) WITH CHECK ((SELECT app.is_admin()));
 CREATE POLICY seo_rankings_delete ON growth.seo_rankings FOR DELETE TO authenticated USING ((SELECT app.is_admin()));
 
 CREATE POLICY ad_daily_metrics_select ON growth.ad_daily_metrics FOR SELECT TO authenticated
-    USING ((SELECT app.is_admin()) OR campaign_id IN (
-        SELECT c.id FROM growth.ad_campaigns c WHERE c.team_id = (SELECT app.current_team_id())));
+    USING (campaign_id = ANY ((SELECT array_agg(c.id) FROM growth.ad_campaigns c
+                                 WHERE c.team_id = ANY ((SELECT app.visible_team_ids())::bigint[]))::bigint[]));
 CREATE POLICY ad_daily_metrics_insert ON growth.ad_daily_metrics FOR INSERT TO authenticated WITH CHECK ((SELECT app.is_admin()));
 CREATE POLICY ad_daily_metrics_update ON growth.ad_daily_metrics FOR UPDATE TO authenticated
     USING ((SELECT app.is_admin())) WITH CHECK ((SELECT app.is_admin()));
 CREATE POLICY ad_daily_metrics_delete ON growth.ad_daily_metrics FOR DELETE TO authenticated USING ((SELECT app.is_admin()));
 
 CREATE POLICY content_daily_engagement_select ON growth.content_daily_engagement FOR SELECT TO authenticated
-    USING ((SELECT app.is_admin()) OR content_id IN (
-        SELECT c.id FROM growth.content_items c WHERE c.team_id = (SELECT app.current_team_id())));
+    USING (content_id = ANY ((SELECT array_agg(c.id) FROM growth.content_items c
+                                 WHERE c.team_id = ANY ((SELECT app.visible_team_ids())::bigint[]))::bigint[]));
 CREATE POLICY content_daily_engagement_insert ON growth.content_daily_engagement FOR INSERT TO authenticated
     WITH CHECK ((SELECT app.is_admin()));
 CREATE POLICY content_daily_engagement_update ON growth.content_daily_engagement FOR UPDATE TO authenticated

@@ -103,29 +103,33 @@ CREATE FUNCTION api.inventory_reorder(p_as_of date DEFAULT current_date, p_locat
     RETURNS TABLE (location_id bigint, product_id bigint, sku text, counted_at timestamptz,
                    available_units integer, units_per_day numeric, lead_time_days numeric,
                    safety_stock_units integer, reorder_point_units integer, needs_reorder boolean)
-    LANGUAGE sql STABLE SECURITY INVOKER SET search_path = ''
+    LANGUAGE plpgsql STABLE SECURITY INVOKER SET search_path = ''
     AS $fn$
+    DECLARE
+        -- The location filter is a predicate only when given, so an index on location_id can
+        -- serve it (an "$2 IS NULL OR ..." test would not be sargable in a generic plan).
+        at_location text := CASE WHEN p_location_id IS NULL THEN '' ELSE ' AND %1$s.location_id = $2' END;
+    BEGIN
+        RETURN QUERY EXECUTE format($q$
         WITH latest AS (
             -- The newest count in the week before p_as_of per location and product.
             SELECT DISTINCT ON (s.location_id, s.product_id)
                    s.location_id, s.product_id, s.taken_at, s.on_hand_units - s.reserved_units AS available_units
             FROM inventory.inventory_snapshots s
-            WHERE s.taken_at >= (p_as_of - 7)::timestamp AT TIME ZONE 'UTC'
-              AND s.taken_at < (p_as_of + 1)::timestamp AT TIME ZONE 'UTC'
-              AND (p_location_id IS NULL OR s.location_id = p_location_id)
+            WHERE s.taken_at >= ($1 - 7)::timestamp AT TIME ZONE 'UTC'
+              AND s.taken_at < ($1 + 1)::timestamp AT TIME ZONE 'UTC' %s
             ORDER BY s.location_id, s.product_id, s.taken_at DESC
         ), velocity AS (
             -- Mean units sold per day over the 28 days before p_as_of.
             SELECT v.location_id, v.product_id, sum(v.units_sold)::numeric / 28 AS units_per_day
             FROM inventory.sales_velocity v
-            WHERE v.day >= p_as_of - 28 AND v.day < p_as_of
-              AND (p_location_id IS NULL OR v.location_id = p_location_id)
+            WHERE v.day >= $1 - 28 AND v.day < $1 %s
             GROUP BY v.location_id, v.product_id
         ), lead_time AS (
             -- The longest lead time quoted on p_as_of (plan for the slowest supplier).
             SELECT t.product_id, max(t.lead_time_days) AS lead_time_days
             FROM inventory.supplier_lead_times t
-            WHERE t.valid_from <= p_as_of AND (t.valid_to IS NULL OR t.valid_to > p_as_of)
+            WHERE t.valid_from <= $1 AND (t.valid_to IS NULL OR t.valid_to > $1)
             GROUP BY t.product_id
         )
         SELECT l.location_id, l.product_id, p.sku, l.taken_at, l.available_units,
@@ -139,7 +143,9 @@ CREATE FUNCTION api.inventory_reorder(p_as_of date DEFAULT current_date, p_locat
         CROSS JOIN LATERAL (
             SELECT ceil(coalesce(v.units_per_day, 0) * coalesce(lt.lead_time_days, 0) + p.safety_stock_units)::integer AS units
         ) rp
-        ORDER BY l.location_id, l.product_id
+        ORDER BY l.location_id, l.product_id $q$, format(at_location, 's'), format(at_location, 'v'))
+        USING p_as_of, p_location_id;
+    END
     $fn$;
 COMMENT ON FUNCTION api.inventory_reorder(date, bigint) IS 'Inventory tile: per location and product, stock available at the latest count of the week before p_as_of and its reorder point = ceil(units sold per day over 28 days x longest current lead time + safety stock).';
 
@@ -458,7 +464,7 @@ CREATE VIEW api.approvals_daily WITH (security_barrier = true) AS
     SELECT r.day, r.team_id, r.kind, r.status, r.approvals, r.amount_cents, r.decided,
            round(r.decision_hours_sum / nullif(r.decided, 0), 2) AS avg_decision_hours
     FROM rollup.approvals_daily r
-    WHERE (SELECT app.is_admin()) OR r.team_id = (SELECT app.current_team_id());
+    WHERE r.team_id = ANY ((SELECT app.visible_team_ids())::bigint[]);
 COMMENT ON VIEW api.approvals_daily IS 'Approvals history tile from rollup.approvals_daily, limited to the caller''s team (all teams for admins).';
 COMMENT ON COLUMN api.approvals_daily.day IS 'UTC day of creation.';
 COMMENT ON COLUMN api.approvals_daily.team_id IS 'Team.';
@@ -475,7 +481,7 @@ CREATE VIEW api.cx_daily WITH (security_barrier = true) AS
            r.resolved, round(r.resolution_minutes_sum / nullif(r.resolved, 0), 1) AS avg_resolution_minutes,
            r.breaches
     FROM rollup.cx_daily r
-    WHERE (SELECT app.is_admin()) OR r.team_id = (SELECT app.current_team_id());
+    WHERE r.team_id = ANY ((SELECT app.visible_team_ids())::bigint[]);
 COMMENT ON VIEW api.cx_daily IS 'Customer-experience history tile from rollup.cx_daily, limited to the caller''s team (all teams for admins).';
 COMMENT ON COLUMN api.cx_daily.day IS 'UTC day opened.';
 COMMENT ON COLUMN api.cx_daily.team_id IS 'Team.';
@@ -492,7 +498,7 @@ CREATE VIEW api.ads_daily WITH (security_barrier = true) AS
            round(r.revenue_cents::numeric / nullif(r.spend_cents, 0), 4) AS roas,
            round(r.spend_cents::numeric / nullif(r.conversions, 0), 2) AS cpa_cents
     FROM rollup.ads_daily r
-    WHERE (SELECT app.is_admin()) OR r.team_id = (SELECT app.current_team_id());
+    WHERE r.team_id = ANY ((SELECT app.visible_team_ids())::bigint[]);
 COMMENT ON VIEW api.ads_daily IS 'Ads history tile from rollup.ads_daily, limited to the caller''s team (all teams for admins).';
 COMMENT ON COLUMN api.ads_daily.day IS 'Day.';
 COMMENT ON COLUMN api.ads_daily.team_id IS 'Team.';

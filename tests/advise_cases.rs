@@ -136,9 +136,22 @@ fn two_equalities() {
         "CREATE TABLE pairs (id bigint PRIMARY KEY, a int NOT NULL, b int NOT NULL, note text);
          INSERT INTO pairs SELECT g, g % 100, g % 97, 'n' FROM generate_series(1, 200000) g;",
     );
-    let advice = run(&mut client, &query("ab", "SELECT id FROM pairs WHERE a = $1 AND b = $2", "{ value = 5 }, { value = 7 }"), false);
+    let advice = run(
+        &mut client,
+        &query(
+            "ab",
+            "SELECT id FROM pairs WHERE a = $1 AND b = $2",
+            "{ value = 5 }, { value = 7 }",
+        ),
+        false,
+    );
     assert_eq!(decided(&advice).len(), 1, "{:#?}", advice.rejected);
-    let keys: Vec<&str> = advice.recommendations[0].spec.keys.iter().map(|k| k.sql.as_str()).collect();
+    let keys: Vec<&str> = advice.recommendations[0]
+        .spec
+        .keys
+        .iter()
+        .map(|k| k.sql.as_str())
+        .collect();
     assert_eq!(keys, ["\"a\"", "\"b\""], "more distinct values lead");
 }
 
@@ -150,10 +163,17 @@ fn equality_plus_range() {
     );
     let advice = run(
         &mut client,
-        &query("recent_kind", "SELECT id FROM events WHERE kind = $1 AND created_at >= now() - interval '2 days'", "{ value = 7 }"),
+        &query(
+            "recent_kind",
+            "SELECT id FROM events WHERE kind = $1 AND created_at >= now() - interval '2 days'",
+            "{ value = 7 }",
+        ),
         false,
     );
-    assert_decided(&advice, &["ON \"public\".\"events\" USING btree (\"kind\", \"created_at\")"]);
+    assert_decided(
+        &advice,
+        &["ON \"public\".\"events\" USING btree (\"kind\", \"created_at\")"],
+    );
 }
 
 #[test]
@@ -164,12 +184,25 @@ fn equality_order_by_limit() {
     );
     let advice = run(
         &mut client,
-        &query("latest", "SELECT id, subject FROM tickets WHERE team = $1 ORDER BY created_at DESC LIMIT 10", "{ value = 3 }"),
+        &query(
+            "latest",
+            "SELECT id, subject FROM tickets WHERE team = $1 ORDER BY created_at DESC LIMIT 10",
+            "{ value = 3 }",
+        ),
         true,
     );
     let spec = &advice.recommendations.first().expect("an index").spec;
-    let keys: Vec<(&str, bool)> = spec.keys.iter().map(|k| (k.sql.as_str(), k.descending)).collect();
-    assert_eq!(keys, [("\"team\"", false), ("\"created_at\"", true)], "{:#?}", advice.rejected);
+    let keys: Vec<(&str, bool)> = spec
+        .keys
+        .iter()
+        .map(|k| (k.sql.as_str(), k.descending))
+        .collect();
+    assert_eq!(
+        keys,
+        [("\"team\"", false), ("\"created_at\"", true)],
+        "{:#?}",
+        advice.rejected
+    );
 }
 
 #[test]
@@ -181,12 +214,26 @@ fn join_columns_on_both_sides() {
     ));
     let advice = run(
         &mut client,
-        &query("orders_of_email", "SELECT o.id, o.total FROM customers c JOIN orders o ON o.customer_id = c.id WHERE c.email = $1", "{ value = 'c42@x.org' }"),
+        &query(
+            "orders_of_email",
+            "SELECT o.id, o.total FROM customers c JOIN orders o ON o.customer_id = c.id WHERE c.email = $1",
+            "{ value = 'c42@x.org' }",
+        ),
         false,
     );
     let decided = decided(&advice);
-    assert!(decided.iter().any(|d| d.starts_with("ON \"public\".\"customers\" USING btree (\"email\")")), "{decided:?}");
-    assert!(decided.iter().any(|d| d.starts_with(&format!("{ORDERS_IDX} (\"customer_id\")"))), "{decided:?}");
+    assert!(
+        decided
+            .iter()
+            .any(|d| d.starts_with("ON \"public\".\"customers\" USING btree (\"email\")")),
+        "{decided:?}"
+    );
+    assert!(
+        decided
+            .iter()
+            .any(|d| d.starts_with(&format!("{ORDERS_IDX} (\"customer_id\")"))),
+        "{decided:?}"
+    );
 }
 
 #[test]
@@ -194,27 +241,56 @@ fn group_by_with_filter() {
     let mut client = database(ORDERS);
     let advice = run(
         &mut client,
-        &query("per_status", "SELECT status, count(*) FROM orders WHERE customer_id = $1 GROUP BY status", "{ value = 9 }"),
+        &query(
+            "per_status",
+            "SELECT status, count(*) FROM orders WHERE customer_id = $1 GROUP BY status",
+            "{ value = 9 }",
+        ),
         false,
     );
     let first = decided(&advice).into_iter().next().expect("an index");
-    assert!(first.starts_with(&format!("{ORDERS_IDX} (\"customer_id\"")), "{first}");
+    assert!(
+        first.starts_with(&format!("{ORDERS_IDX} (\"customer_id\"")),
+        "{first}"
+    );
 }
 
 #[test]
 fn in_list() {
     let mut client = database(ORDERS);
-    let advice = run(&mut client, &query("some", "SELECT id FROM orders WHERE customer_id IN (1, 2, 3)", ""), false);
+    let advice = run(
+        &mut client,
+        &query(
+            "some",
+            "SELECT id FROM orders WHERE customer_id IN (1, 2, 3)",
+            "",
+        ),
+        false,
+    );
     let first = decided(&advice).into_iter().next().expect("an index");
-    assert!(first.starts_with(&format!("{ORDERS_IDX} (\"customer_id\")")), "{first}");
+    assert!(
+        first.starts_with(&format!("{ORDERS_IDX} (\"customer_id\")")),
+        "{first}"
+    );
 }
 
 #[test]
 fn any_array_parameter() {
     let mut client = database(ORDERS);
-    let advice = run(&mut client, &query("any", "SELECT id FROM orders WHERE customer_id = ANY($1::int[])", "{ value = [1, 2, 3] }"), false);
+    let advice = run(
+        &mut client,
+        &query(
+            "any",
+            "SELECT id FROM orders WHERE customer_id = ANY($1::int[])",
+            "{ value = [1, 2, 3] }",
+        ),
+        false,
+    );
     let first = decided(&advice).into_iter().next().expect("an index");
-    assert!(first.starts_with(&format!("{ORDERS_IDX} (\"customer_id\")")), "{first}");
+    assert!(
+        first.starts_with(&format!("{ORDERS_IDX} (\"customer_id\")")),
+        "{first}"
+    );
 }
 
 #[test]
@@ -222,73 +298,172 @@ fn or_branches_get_one_index_each() {
     let mut client = database(ORDERS);
     let advice = run(
         &mut client,
-        &query("either", "SELECT id FROM orders WHERE customer_id = $1 OR email = $2", "{ value = 5 }, { value = 'User77@Example.com' }"),
+        &query(
+            "either",
+            "SELECT id FROM orders WHERE customer_id = $1 OR email = $2",
+            "{ value = 5 }, { value = 'User77@Example.com' }",
+        ),
         false,
     );
     let decided = decided(&advice);
-    assert!(decided.iter().any(|d| d.starts_with(&format!("{ORDERS_IDX} (\"customer_id\")"))), "{decided:?} {:#?}", advice.rejected);
-    assert!(decided.iter().any(|d| d.starts_with(&format!("{ORDERS_IDX} (\"email\")"))), "{decided:?}");
+    assert!(
+        decided
+            .iter()
+            .any(|d| d.starts_with(&format!("{ORDERS_IDX} (\"customer_id\")"))),
+        "{decided:?} {:#?}",
+        advice.rejected
+    );
+    assert!(
+        decided
+            .iter()
+            .any(|d| d.starts_with(&format!("{ORDERS_IDX} (\"email\")"))),
+        "{decided:?}"
+    );
 }
 
 #[test]
 fn expression_lower() {
     let mut client = database(ORDERS);
-    let advice = run(&mut client, &query("login", "SELECT id FROM orders WHERE lower(email) = lower($1)", "{ value = 'user5@example.com' }"), false);
+    let advice = run(
+        &mut client,
+        &query(
+            "login",
+            "SELECT id FROM orders WHERE lower(email) = lower($1)",
+            "{ value = 'user5@example.com' }",
+        ),
+        false,
+    );
     let first = decided(&advice).into_iter().next().expect("an index");
-    assert!(first.starts_with(&format!("{ORDERS_IDX} ((lower(email)))")), "{first}");
+    assert!(
+        first.starts_with(&format!("{ORDERS_IDX} ((lower(email)))")),
+        "{first}"
+    );
 }
 
 #[test]
 fn expression_jsonb_key() {
     let mut client = database(ORDERS);
-    let advice = run(&mut client, &query("kind", "SELECT id FROM orders WHERE payload->>'kind' = $1", "{ value = 'k42' }"), false);
+    let advice = run(
+        &mut client,
+        &query(
+            "kind",
+            "SELECT id FROM orders WHERE payload->>'kind' = $1",
+            "{ value = 'k42' }",
+        ),
+        false,
+    );
     let first = decided(&advice).into_iter().next().expect("an index");
-    assert!(first.starts_with(&format!("{ORDERS_IDX} ((payload ->> 'kind'))")), "{first}");
+    assert!(
+        first.starts_with(&format!("{ORDERS_IDX} ((payload ->> 'kind'))")),
+        "{first}"
+    );
 }
 
 #[test]
 fn partial_index_on_skewed_value() {
     let mut client = database(ORDERS);
-    let advice = run(&mut client, &query("pending", "SELECT id, created_at FROM orders WHERE status = 'pending'", ""), true);
+    let advice = run(
+        &mut client,
+        &query(
+            "pending",
+            "SELECT id, created_at FROM orders WHERE status = 'pending'",
+            "",
+        ),
+        true,
+    );
     let decided = decided(&advice);
     assert_eq!(decided.len(), 1, "{:#?}", advice.rejected);
-    assert!(decided[0].ends_with("WHERE \"status\" = 'pending'"), "{decided:?}");
+    assert!(
+        decided[0].ends_with("WHERE \"status\" = 'pending'"),
+        "{decided:?}"
+    );
 }
 
 #[test]
 fn skewed_parameter_rare_value_gets_an_index() {
     let mut client = database(ORDERS);
-    let advice = run(&mut client, &query("by_status", "SELECT id FROM orders WHERE status = $1", "{ value = 'pending' }"), false);
+    let advice = run(
+        &mut client,
+        &query(
+            "by_status",
+            "SELECT id FROM orders WHERE status = $1",
+            "{ value = 'pending' }",
+        ),
+        false,
+    );
     assert_eq!(decided(&advice).len(), 1, "{:#?}", advice.rejected);
     let spec = &advice.recommendations[0].spec;
-    assert!(spec.predicate.as_deref() == Some("\"status\" = 'pending'") || spec.keys[0].sql == "\"status\"");
+    assert!(
+        spec.predicate.as_deref() == Some("\"status\" = 'pending'")
+            || spec.keys[0].sql == "\"status\""
+    );
 }
 
 #[test]
 fn skewed_parameter_common_value_gets_nothing() {
     let mut client = database(ORDERS);
-    let advice = run(&mut client, &query("by_status", "SELECT id FROM orders WHERE status = $1", "{ value = 'done' }"), false);
+    let advice = run(
+        &mut client,
+        &query(
+            "by_status",
+            "SELECT id FROM orders WHERE status = $1",
+            "{ value = 'done' }",
+        ),
+        false,
+    );
     assert!(advice.recommendations.is_empty(), "{:?}", decided(&advice));
-    assert!(rejected_reasons(&advice).iter().all(|r| matches!(r, RejectReason::NoPlanImprovement { .. })));
+    assert!(
+        rejected_reasons(&advice)
+            .iter()
+            .all(|r| matches!(r, RejectReason::NoPlanImprovement { .. }))
+    );
 }
 
 #[test]
 fn low_selectivity_gets_nothing() {
     let mut client = database(ORDERS);
-    let advice = run(&mut client, &query("flagged", "SELECT * FROM orders WHERE flag", ""), false);
-    let advice2 = run(&mut client, &query("eu", "SELECT * FROM orders WHERE region = 'eu'", ""), false);
-    assert!(advice.recommendations.is_empty() && advice2.recommendations.is_empty(), "{:?}", decided(&advice2));
+    let advice = run(
+        &mut client,
+        &query("flagged", "SELECT * FROM orders WHERE flag", ""),
+        false,
+    );
+    let advice2 = run(
+        &mut client,
+        &query("eu", "SELECT * FROM orders WHERE region = 'eu'", ""),
+        false,
+    );
+    assert!(
+        advice.recommendations.is_empty() && advice2.recommendations.is_empty(),
+        "{:?}",
+        decided(&advice2)
+    );
     assert!(!advice2.rejected.is_empty());
-    assert!(rejected_reasons(&advice2).iter().all(|r| matches!(r, RejectReason::NoPlanImprovement { .. })));
+    assert!(
+        rejected_reasons(&advice2)
+            .iter()
+            .all(|r| matches!(r, RejectReason::NoPlanImprovement { .. }))
+    );
 }
 
 #[test]
 fn already_covered_by_existing_index() {
-    let mut client = database(&format!("{ORDERS}\nCREATE INDEX orders_customer_created ON orders (customer_id, created_at);"));
-    let advice = run(&mut client, &query("by_customer", "SELECT * FROM orders WHERE customer_id = $1", "{ value = 3 }"), false);
+    let mut client = database(&format!(
+        "{ORDERS}\nCREATE INDEX orders_customer_created ON orders (customer_id, created_at);"
+    ));
+    let advice = run(
+        &mut client,
+        &query(
+            "by_customer",
+            "SELECT * FROM orders WHERE customer_id = $1",
+            "{ value = 3 }",
+        ),
+        false,
+    );
     assert!(advice.recommendations.is_empty(), "{:?}", decided(&advice));
     assert!(
-        rejected_reasons(&advice).contains(&RejectReason::AlreadyCovered { index: "orders_customer_created".into() }),
+        rejected_reasons(&advice).contains(&RejectReason::AlreadyCovered {
+            index: "orders_customer_created".into()
+        }),
         "{:#?}",
         advice.rejected
     );
@@ -296,10 +471,23 @@ fn already_covered_by_existing_index() {
 
 #[test]
 fn through_a_view() {
-    let mut client = database(&format!("{ORDERS}\nCREATE VIEW eu_orders AS SELECT id, customer_id, total FROM orders WHERE region = 'eu';"));
-    let advice = run(&mut client, &query("eu_customer", "SELECT * FROM eu_orders WHERE customer_id = $1", "{ value = 4 }"), false);
+    let mut client = database(&format!(
+        "{ORDERS}\nCREATE VIEW eu_orders AS SELECT id, customer_id, total FROM orders WHERE region = 'eu';"
+    ));
+    let advice = run(
+        &mut client,
+        &query(
+            "eu_customer",
+            "SELECT * FROM eu_orders WHERE customer_id = $1",
+            "{ value = 4 }",
+        ),
+        false,
+    );
     let first = decided(&advice).into_iter().next().expect("an index");
-    assert!(first.starts_with(&format!("{ORDERS_IDX} (\"customer_id\"")), "{first}");
+    assert!(
+        first.starts_with(&format!("{ORDERS_IDX} (\"customer_id\"")),
+        "{first}"
+    );
 }
 
 #[test]
@@ -307,11 +495,18 @@ fn through_a_cte() {
     let mut client = database(ORDERS);
     let advice = run(
         &mut client,
-        &query("cte", "WITH mine AS (SELECT * FROM orders WHERE customer_id = $1) SELECT count(*), sum(total) FROM mine", "{ value = 4 }"),
+        &query(
+            "cte",
+            "WITH mine AS (SELECT * FROM orders WHERE customer_id = $1) SELECT count(*), sum(total) FROM mine",
+            "{ value = 4 }",
+        ),
         false,
     );
     let first = decided(&advice).into_iter().next().expect("an index");
-    assert!(first.starts_with(&format!("{ORDERS_IDX} (\"customer_id\"")), "{first}");
+    assert!(
+        first.starts_with(&format!("{ORDERS_IDX} (\"customer_id\"")),
+        "{first}"
+    );
 }
 
 #[test]
@@ -319,11 +514,18 @@ fn through_a_subquery_alias() {
     let mut client = database(ORDERS);
     let advice = run(
         &mut client,
-        &query("sub", "SELECT s.cid FROM (SELECT customer_id AS cid, total FROM orders) s WHERE s.cid = $1", "{ value = 4 }"),
+        &query(
+            "sub",
+            "SELECT s.cid FROM (SELECT customer_id AS cid, total FROM orders) s WHERE s.cid = $1",
+            "{ value = 4 }",
+        ),
         false,
     );
     let first = decided(&advice).into_iter().next().expect("an index");
-    assert!(first.starts_with(&format!("{ORDERS_IDX} (\"customer_id\"")), "{first}");
+    assert!(
+        first.starts_with(&format!("{ORDERS_IDX} (\"customer_id\"")),
+        "{first}"
+    );
 }
 
 #[test]
@@ -334,9 +536,20 @@ fn materialized_view() {
          REFRESH MATERIALIZED VIEW customer_totals;"
     ));
     client.batch_execute("CREATE MATERIALIZED VIEW big_totals AS SELECT id, customer_id, total FROM orders; ANALYZE big_totals").expect("matview");
-    let advice = run(&mut client, &query("mv", "SELECT total FROM big_totals WHERE customer_id = $1", "{ value = 11 }"), false);
+    let advice = run(
+        &mut client,
+        &query(
+            "mv",
+            "SELECT total FROM big_totals WHERE customer_id = $1",
+            "{ value = 11 }",
+        ),
+        false,
+    );
     let first = decided(&advice).into_iter().next().expect("an index");
-    assert!(first.starts_with("ON \"public\".\"big_totals\" USING btree (\"customer_id\""), "{first}");
+    assert!(
+        first.starts_with("ON \"public\".\"big_totals\" USING btree (\"customer_id\""),
+        "{first}"
+    );
 }
 
 #[test]
@@ -344,9 +557,16 @@ fn inside_a_sql_function() {
     let mut client = database(&format!(
         "{ORDERS}\nCREATE FUNCTION orders_of(p_customer int) RETURNS SETOF orders LANGUAGE sql STABLE AS $$ SELECT * FROM orders WHERE customer_id = p_customer $$;"
     ));
-    let advice = run(&mut client, &query("fn", "SELECT id FROM orders_of($1)", "{ value = 4 }"), false);
+    let advice = run(
+        &mut client,
+        &query("fn", "SELECT id FROM orders_of($1)", "{ value = 4 }"),
+        false,
+    );
     let first = decided(&advice).into_iter().next().expect("an index");
-    assert!(first.starts_with(&format!("{ORDERS_IDX} (\"customer_id\"")), "{first}");
+    assert!(
+        first.starts_with(&format!("{ORDERS_IDX} (\"customer_id\"")),
+        "{first}"
+    );
 }
 
 #[test]
@@ -357,10 +577,26 @@ fn inside_a_plpgsql_function() {
            RETURN QUERY SELECT * FROM orders o WHERE o.email = p_email;
          END $$;"
     ));
-    let advice = run(&mut client, &query("plpgsql", "SELECT * FROM find_by_email($1)", "{ value = 'User8@Example.com' }"), false);
+    let advice = run(
+        &mut client,
+        &query(
+            "plpgsql",
+            "SELECT * FROM find_by_email($1)",
+            "{ value = 'User8@Example.com' }",
+        ),
+        false,
+    );
     let first = decided(&advice).into_iter().next().expect("an index");
-    assert!(first.starts_with(&format!("{ORDERS_IDX} (\"email\"")), "{first}");
-    assert!(advice.recommendations[0].serves.iter().any(|s| s.contains("(fn find_by_email)")));
+    assert!(
+        first.starts_with(&format!("{ORDERS_IDX} (\"email\"")),
+        "{first}"
+    );
+    assert!(
+        advice.recommendations[0]
+            .serves
+            .iter()
+            .any(|s| s.contains("(fn find_by_email)"))
+    );
 }
 
 #[test]
@@ -381,7 +617,10 @@ fn rls_policy_column_under_app_role() {
         true,
     );
     let first = decided(&advice).into_iter().next().expect("an index");
-    assert!(first.starts_with("ON \"public\".\"docs\" USING btree (\"owner_id\""), "{first}");
+    assert!(
+        first.starts_with("ON \"public\".\"docs\" USING btree (\"owner_id\""),
+        "{first}"
+    );
 }
 
 #[test]
@@ -398,7 +637,10 @@ fn foreign_key_hit_by_cascading_delete() {
         false,
     );
     let first = decided(&advice).into_iter().next().expect("an index");
-    assert!(first.starts_with("ON \"public\".\"children\" USING btree (\"parent_id\")"), "{first}");
+    assert!(
+        first.starts_with("ON \"public\".\"children\" USING btree (\"parent_id\")"),
+        "{first}"
+    );
 }
 
 #[test]
@@ -409,9 +651,21 @@ fn partitioned_table() {
          CREATE TABLE readings_new PARTITION OF readings FOR VALUES FROM ('2026-01-01') TO ('2100-01-01');
          INSERT INTO readings SELECT g % 3000, timestamptz '2025-06-01' + (g || ' minutes')::interval, g FROM generate_series(1, 300000) g;",
     );
-    let advice = run(&mut client, &query("sensor", "SELECT at, value FROM readings WHERE sensor_id = $1", "{ value = 12 }"), false);
+    let advice = run(
+        &mut client,
+        &query(
+            "sensor",
+            "SELECT at, value FROM readings WHERE sensor_id = $1",
+            "{ value = 12 }",
+        ),
+        false,
+    );
     let first = decided(&advice).into_iter().next().expect("an index");
-    assert!(first.starts_with("ON \"public\".\"readings\" USING btree (\"sensor_id\""), "{first} {:#?}", advice.rejected);
+    assert!(
+        first.starts_with("ON \"public\".\"readings\" USING btree (\"sensor_id\""),
+        "{first} {:#?}",
+        advice.rejected
+    );
 }
 
 #[test]
@@ -423,30 +677,62 @@ fn mixed_case_quoted_schema_and_table() {
     );
     let advice = run(
         &mut client,
-        &query("mixed", "SELECT \"Id\", \"select\" FROM \"Sales Data\".\"Order Lines\" l WHERE l.\"Customer Id\" = $1", "{ value = 5 }"),
+        &query(
+            "mixed",
+            "SELECT \"Id\", \"select\" FROM \"Sales Data\".\"Order Lines\" l WHERE l.\"Customer Id\" = $1",
+            "{ value = 5 }",
+        ),
         true,
     );
     let first = decided(&advice).into_iter().next().expect("an index");
-    assert!(first.starts_with("ON \"Sales Data\".\"Order Lines\" USING btree (\"Customer Id\""), "{first}");
+    assert!(
+        first.starts_with("ON \"Sales Data\".\"Order Lines\" USING btree (\"Customer Id\""),
+        "{first}"
+    );
 }
 
 #[test]
 fn comments_and_literals_with_semicolons_and_dashes() {
     let mut client = database(ORDERS);
     let sql = "SELECT id /* ; not the end */ FROM orders -- a comment; with a semicolon\n WHERE email = 'a;b -- not a comment' OR email = $1";
-    let advice = run(&mut client, &query("tricky", sql, "{ value = 'User9@Example.com' }"), false);
+    let advice = run(
+        &mut client,
+        &query("tricky", sql, "{ value = 'User9@Example.com' }"),
+        false,
+    );
     let first = decided(&advice).into_iter().next().expect("an index");
-    assert!(first.starts_with(&format!("{ORDERS_IDX} (\"email\"")), "{first}");
+    assert!(
+        first.starts_with(&format!("{ORDERS_IDX} (\"email\"")),
+        "{first}"
+    );
 }
 
 #[test]
 fn unknown_parameter_values_use_a_generic_plan_and_say_so() {
     let mut client = database(ORDERS);
-    let advice = run(&mut client, &query("no_values", "SELECT id FROM orders WHERE customer_id = $1", ""), false);
-    assert_eq!(advice.queries[0].plan_mode, pgperf::model::advice::PlanMode::Generic);
-    assert!(advice.notes.iter().any(|n| n.contains("generic plan")), "{:?}", advice.notes);
+    let advice = run(
+        &mut client,
+        &query(
+            "no_values",
+            "SELECT id FROM orders WHERE customer_id = $1",
+            "",
+        ),
+        false,
+    );
+    assert_eq!(
+        advice.queries[0].plan_mode,
+        pgperf::model::advice::PlanMode::Generic
+    );
+    assert!(
+        advice.notes.iter().any(|n| n.contains("generic plan")),
+        "{:?}",
+        advice.notes
+    );
     let first = decided(&advice).into_iter().next().expect("an index");
-    assert!(first.starts_with(&format!("{ORDERS_IDX} (\"customer_id\"")), "{first}");
+    assert!(
+        first.starts_with(&format!("{ORDERS_IDX} (\"customer_id\"")),
+        "{first}"
+    );
 }
 
 #[test]
@@ -457,27 +743,65 @@ fn one_multi_column_index_serves_two_queries() {
     );
     let workload = format!(
         "{}{}",
-        query("by_team", "SELECT id, subject FROM tickets WHERE team = $1", "{ value = 3 }"),
-        query("latest", "SELECT id, subject FROM tickets WHERE team = $1 ORDER BY created_at DESC LIMIT 10", "{ value = 3 }")
+        query(
+            "by_team",
+            "SELECT id, subject FROM tickets WHERE team = $1",
+            "{ value = 3 }"
+        ),
+        query(
+            "latest",
+            "SELECT id, subject FROM tickets WHERE team = $1 ORDER BY created_at DESC LIMIT 10",
+            "{ value = 3 }"
+        )
     );
     let advice = run(&mut client, &workload, false);
     assert_eq!(advice.recommendations.len(), 1, "{:?}", decided(&advice));
-    let keys: Vec<&str> = advice.recommendations[0].spec.keys.iter().map(|k| k.sql.as_str()).collect();
+    let keys: Vec<&str> = advice.recommendations[0]
+        .spec
+        .keys
+        .iter()
+        .map(|k| k.sql.as_str())
+        .collect();
     assert_eq!(keys[0], "\"team\"");
-    assert!(rejected_reasons(&advice).iter().any(|r| matches!(r, RejectReason::Superseded { .. })));
+    assert!(
+        rejected_reasons(&advice)
+            .iter()
+            .any(|r| matches!(r, RejectReason::Superseded { .. }))
+    );
 }
 
 #[test]
 fn budget_and_max_columns() {
     let mut client = database(ORDERS);
-    let workload = query("recent", "SELECT id FROM orders WHERE customer_id = $1 AND created_at > now() - interval '1 day'", "{ value = 3 }");
-    let tight = AdviseOptions { budget_bytes: Some(64 * 1024), verify: None, ..AdviseOptions::default() };
+    let workload = query(
+        "recent",
+        "SELECT id FROM orders WHERE customer_id = $1 AND created_at > now() - interval '1 day'",
+        "{ value = 3 }",
+    );
+    let tight = AdviseOptions {
+        budget_bytes: Some(64 * 1024),
+        verify: None,
+        ..AdviseOptions::default()
+    };
     let advice = advise(&mut client, &workload_of(&workload), &tight).expect("advise");
     assert!(advice.recommendations.is_empty());
-    assert!(rejected_reasons(&advice).iter().any(|r| matches!(r, RejectReason::OverBudget { .. })));
-    let narrow = AdviseOptions { max_columns: 1, verify: None, ..AdviseOptions::default() };
+    assert!(
+        rejected_reasons(&advice)
+            .iter()
+            .any(|r| matches!(r, RejectReason::OverBudget { .. }))
+    );
+    let narrow = AdviseOptions {
+        max_columns: 1,
+        verify: None,
+        ..AdviseOptions::default()
+    };
     let advice = advise(&mut client, &workload_of(&workload), &narrow).expect("advise");
-    assert!(advice.recommendations.iter().all(|r| r.spec.keys.len() == 1));
+    assert!(
+        advice
+            .recommendations
+            .iter()
+            .all(|r| r.spec.keys.len() == 1)
+    );
 }
 
 fn workload_of(text: &str) -> WorkloadFile {
@@ -491,17 +815,42 @@ fn existing_unused_and_duplicate_indexes_are_reported_not_dropped() {
          CREATE INDEX orders_cust ON orders (customer_id);
          CREATE INDEX orders_cust_created ON orders (customer_id, created_at);"
     ));
-    let advice = run(&mut client, &query("by_customer", "SELECT * FROM orders WHERE customer_id = $1", "{ value = 3 }"), false);
+    let advice = run(
+        &mut client,
+        &query(
+            "by_customer",
+            "SELECT * FROM orders WHERE customer_id = $1",
+            "{ value = 3 }",
+        ),
+        false,
+    );
     let findings: Vec<(String, String)> = advice
         .existing_indexes
         .iter()
         .map(|f| (f.index.clone(), format!("{:?}", f.issue)))
         .collect();
-    assert!(findings.contains(&("orders_cust".into(), "Duplicate { of: \"orders_cust_created\" }".into())), "{findings:?}");
-    assert!(findings.iter().any(|(i, issue)| i == "orders_region" && issue == "Unused"), "{findings:?}");
+    assert!(
+        findings.contains(&(
+            "orders_cust".into(),
+            "Duplicate { of: \"orders_cust_created\" }".into()
+        )),
+        "{findings:?}"
+    );
+    assert!(
+        findings
+            .iter()
+            .any(|(i, issue)| i == "orders_region" && issue == "Unused"),
+        "{findings:?}"
+    );
     let count: i64 = client
-        .query_one("SELECT count(*) FROM pg_indexes WHERE tablename = 'orders'", &[])
+        .query_one(
+            "SELECT count(*) FROM pg_indexes WHERE tablename = 'orders'",
+            &[],
+        )
         .expect("count")
         .get(0);
-    assert_eq!(count, 4, "pgperf never drops indexes and leaves nothing behind");
+    assert_eq!(
+        count, 4,
+        "pgperf never drops indexes and leaves nothing behind"
+    );
 }

@@ -27,7 +27,7 @@ fn incomparable_runs() -> (pgperf::model::RunResult, pgperf::model::RunResult) {
         "run-b",
         vec![query("approvals_list", latencies_us(300, 4.0, 2))],
     );
-    current.environment.scale = Some(10);
+    current.environment.scale = Some(10.0);
     current
         .environment
         .server_settings

@@ -143,7 +143,7 @@ fn incomparable_runs_are_refused_with_every_difference() {
     let baseline = run("a", vec![query("q", latencies_us(300, 5.0, 1))]);
     let mut current = run("b", vec![query("q", latencies_us(300, 5.0, 2))]);
     current.environment.workload_hash = "beef".to_owned();
-    current.environment.scale = Some(2);
+    current.environment.scale = Some(2.0);
     current.environment.server_version_num = 160_002;
     current
         .environment

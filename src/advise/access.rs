@@ -25,7 +25,9 @@ impl RelName {
 pub enum KeyExpr {
     Column(String),
     /// Deparsed expression with unqualified column names (`lower(email)`).
-    Expression { sql: String },
+    Expression {
+        sql: String,
+    },
 }
 
 impl KeyExpr {

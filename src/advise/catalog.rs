@@ -164,7 +164,11 @@ pub fn table_facts(client: &mut Client, relation: &Relation) -> Result<TableFact
 }
 
 /// Rows written and read since statistics were reset (summed over partitions).
-pub fn table_load(client: &mut Client, relation: &Relation, rows: f64) -> Result<TableLoad, AdviseError> {
+pub fn table_load(
+    client: &mut Client,
+    relation: &Relation,
+    rows: f64,
+) -> Result<TableLoad, AdviseError> {
     let row = client.query_one(
         "SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0)::int8, \
                 coalesce(sum(seq_tup_read + coalesce(idx_tup_fetch, 0)), 0)::int8 \

@@ -140,12 +140,9 @@ fn evidence(recommendation: &Recommendation) -> Vec<String> {
 pub fn format_p95(estimate: &QuantileEstimate) -> String {
     let ms = |us: f64| format!("{:.2}", us / 1000.0);
     match (estimate.ci_low_us, estimate.ci_high_us) {
-        (Some(low), Some(high)) => format!(
-            "{} ms [{}, {}]",
-            ms(estimate.value_us),
-            ms(low),
-            ms(high)
-        ),
+        (Some(low), Some(high)) => {
+            format!("{} ms [{}, {}]", ms(estimate.value_us), ms(low), ms(high))
+        }
         _ => format!("{} ms", ms(estimate.value_us)),
     }
 }
@@ -212,11 +209,18 @@ mod tests {
         assert_eq!(index_name(&a), index_name(&a.clone()));
         let long = spec(
             "a_really_long_table_name_for_testing_truncation",
-            &[("\"another_long_column_name\"", false), ("(lower(email))", true)],
+            &[
+                ("\"another_long_column_name\"", false),
+                ("(lower(email))", true),
+            ],
             None,
         );
         assert!(index_name(&long).len() <= 63, "{}", index_name(&long));
-        let partial = spec("Orders", &[("\"customer_id\"", false)], Some("\"status\" = 'x'"));
+        let partial = spec(
+            "Orders",
+            &[("\"customer_id\"", false)],
+            Some("\"status\" = 'x'"),
+        );
         assert_ne!(index_name(&a), index_name(&partial));
     }
 
@@ -232,7 +236,11 @@ mod tests {
                 true,
             ),
             recommendation(
-                spec("select", &[("(lower(email))", false)], Some("\"status\" = 'pending'")),
+                spec(
+                    "select",
+                    &[("(lower(email))", false)],
+                    Some("\"status\" = 'pending'"),
+                ),
                 false,
             ),
         ];

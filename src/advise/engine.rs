@@ -114,7 +114,13 @@ pub fn advise(
                 .filter(|a| a.top_level && a.baseline.is_ok())
                 .map(|a| (&a.statement, a.writes))
                 .collect();
-            let outcome = verify::verify(client, &mut recommendations, &statements, verify_options, options.lock_timeout_ms)?;
+            let outcome = verify::verify(
+                client,
+                &mut recommendations,
+                &statements,
+                verify_options,
+                options.lock_timeout_ms,
+            )?;
             rejected.extend(outcome.rejected);
             Verification::Measured {
                 executions: verify_options.executions,
@@ -147,10 +153,11 @@ fn analyze(
     options: &AdviseOptions,
 ) -> Result<Vec<(Analyzed, Vec<Bundle>)>, AdviseError> {
     catalog.preload(client, &statement.sql)?;
-    let extraction = extract(&statement.sql, &catalog.lookup()).map_err(|e| AdviseError::Parse {
-        query: statement.name.clone(),
-        message: e.to_string(),
-    })?;
+    let extraction =
+        extract(&statement.sql, &catalog.lookup()).map_err(|e| AdviseError::Parse {
+            query: statement.name.clone(),
+            message: e.to_string(),
+        })?;
     let derived = derived_statements(client, catalog, &statement, &extraction)?;
     let baseline_plan = explain(client, &statement);
     let mut accesses = extraction.accesses.clone();
@@ -201,8 +208,12 @@ fn merge_by_relation(
 ) -> Result<Vec<(Relation, TableAccess)>, AdviseError> {
     let mut merged: Vec<(Relation, TableAccess)> = Vec::new();
     for access in accesses {
-        let Some(name) = &access.relation else { continue };
-        let Some(relation) = catalog.relation(client, name)? else { continue };
+        let Some(name) = &access.relation else {
+            continue;
+        };
+        let Some(relation) = catalog.relation(client, name)? else {
+            continue;
+        };
         if !matches!(relation.kind, 'r' | 'p' | 'm') {
             continue;
         }
@@ -215,13 +226,18 @@ fn merge_by_relation(
 }
 
 impl Tables {
-    fn facts(&mut self, client: &mut Client, relation: &Relation) -> Result<TableFacts, AdviseError> {
+    fn facts(
+        &mut self,
+        client: &mut Client,
+        relation: &Relation,
+    ) -> Result<TableFacts, AdviseError> {
         let key = (relation.schema.clone(), relation.name.clone());
         if let Some((_, facts)) = self.relations.get(&key) {
             return Ok(facts.clone());
         }
         let facts = catalog::table_facts(client, relation)?;
-        self.relations.insert(key, (relation.clone(), facts.clone()));
+        self.relations
+            .insert(key, (relation.clone(), facts.clone()));
         Ok(facts)
     }
 }
@@ -256,7 +272,11 @@ fn cost_candidates(
         let mut costs = BTreeMap::new();
         for (entry, costing) in affected.iter().zip(&result.costings) {
             if let (Ok(costing), Ok(baseline)) = (costing, &entry.baseline) {
-                let cost = if costing.uses.is_empty() { *baseline } else { costing.cost };
+                let cost = if costing.uses.is_empty() {
+                    *baseline
+                } else {
+                    costing.cost
+                };
                 costs.insert(entry.statement.name.clone(), cost);
             }
         }
@@ -306,7 +326,9 @@ fn selection_input(
         let load = catalog::table_load(client, relation, facts.rows)?;
         input.tables.insert(key.clone(), load);
         let existing = catalog::existing_indexes(client, relation)?;
-        input.existing.extend(existing.into_iter().map(|e| e.existing));
+        input
+            .existing
+            .extend(existing.into_iter().map(|e| e.existing));
     }
     Ok(input)
 }
@@ -337,22 +359,28 @@ fn select_in_rounds(
             });
         }
         let (open, closed): (Vec<_>, Vec<_>) = selection.rejected.into_iter().partition(|r| {
-            !last && matches!(r.reason, RejectReason::Superseded { .. } | RejectReason::NoPlanImprovement { .. })
+            !last
+                && matches!(
+                    r.reason,
+                    RejectReason::Superseded { .. } | RejectReason::NoPlanImprovement { .. }
+                )
         });
         let chosen_names: Vec<String> = result
             .chosen
             .iter()
             .map(|c| index_name(&input.candidates[c.candidate].spec))
             .collect();
-        result.rejected.extend(closed.into_iter().map(|r| select::Rejected {
-            candidate: ids[r.candidate],
-            reason: match r.reason {
-                RejectReason::AlreadyCovered { index } if chosen_names.contains(&index) => {
-                    RejectReason::Superseded { by: index }
-                }
-                other => other,
-            },
-        }));
+        result
+            .rejected
+            .extend(closed.into_iter().map(|r| select::Rejected {
+                candidate: ids[r.candidate],
+                reason: match r.reason {
+                    RejectReason::AlreadyCovered { index } if chosen_names.contains(&index) => {
+                        RejectReason::Superseded { by: index }
+                    }
+                    other => other,
+                },
+            }));
         if open.is_empty() {
             break;
         }
@@ -362,15 +390,19 @@ fn select_in_rounds(
             .flat_map(|c| input.candidates[c.candidate].specs())
             .collect();
         rebase(client, whatif, analyzed, &chosen, &mut round)?;
-        round.existing.extend(chosen.iter().map(|spec| select::Existing {
-            name: index_name(spec),
-            spec: spec.clone(),
-        }));
+        round
+            .existing
+            .extend(chosen.iter().map(|spec| select::Existing {
+                name: index_name(spec),
+                spec: spec.clone(),
+            }));
         let mut next = Vec::new();
         let mut next_ids = Vec::new();
         for rejected in open {
             let candidate = &round.candidates[rejected.candidate];
-            next.push(recost(client, whatif, analyzed, &chosen, candidate, &round)?);
+            next.push(recost(
+                client, whatif, analyzed, &chosen, candidate, &round,
+            )?);
             next_ids.push(ids[rejected.candidate]);
         }
         round.candidates = next;
@@ -392,7 +424,8 @@ fn rebase(
     let statements: Vec<&Statement> = entries.iter().map(|a| &a.statement).collect();
     let result = whatif.evaluate(client, chosen, &statements)?;
     for (entry, costing) in entries.iter().zip(&result.costings) {
-        if let (Ok(costing), Some(query)) = (costing, round.queries.get_mut(&entry.statement.name)) {
+        if let (Ok(costing), Some(query)) = (costing, round.queries.get_mut(&entry.statement.name))
+        {
             query.cost = query.cost.min(costing.cost);
         }
     }
@@ -416,9 +449,14 @@ fn recost(
     let mut costs = BTreeMap::new();
     for (entry, costing) in affected.iter().zip(&result.costings) {
         let name = &entry.statement.name;
-        let (Ok(costing), Some(query)) = (costing, round.queries.get(name)) else { continue };
+        let (Ok(costing), Some(query)) = (costing, round.queries.get(name)) else {
+            continue;
+        };
         let uses_it = costing.uses.iter().any(|u| *u >= chosen.len());
-        costs.insert(name.clone(), if uses_it { costing.cost } else { query.cost });
+        costs.insert(
+            name.clone(),
+            if uses_it { costing.cost } else { query.cost },
+        );
     }
     Ok(Costed {
         costs,
@@ -437,7 +475,12 @@ fn recommend(
     let bundles: Vec<(&select::Chosen, IndexSpec)> = selection
         .chosen
         .iter()
-        .flat_map(|c| input.candidates[c.candidate].specs().into_iter().map(move |s| (c, s)))
+        .flat_map(|c| {
+            input.candidates[c.candidate]
+                .specs()
+                .into_iter()
+                .map(move |s| (c, s))
+        })
         .collect();
     let specs: Vec<IndexSpec> = bundles.iter().map(|(_, s)| s.clone()).collect();
     if specs.is_empty() {
@@ -451,7 +494,9 @@ fn recommend(
         let name = index_name(spec);
         let mut effects = Vec::new();
         for (entry, costing) in entries.iter().zip(&together.costings) {
-            let (Ok(costing), Ok(before)) = (costing, &entry.baseline) else { continue };
+            let (Ok(costing), Ok(before)) = (costing, &entry.baseline) else {
+                continue;
+            };
             if costing.uses.contains(&position) {
                 effects.push(QueryEffect {
                     query: entry.statement.name.clone(),
@@ -467,7 +512,11 @@ fn recommend(
             ddl: create_concurrently(spec, &name),
             name,
             spec: spec.clone(),
-            serves: if serves.is_empty() { chosen.serves.clone() } else { serves },
+            serves: if serves.is_empty() {
+                chosen.serves.clone()
+            } else {
+                serves
+            },
             estimated_size_bytes: together.sizes_bytes[position],
             size_bytes: None,
             benefit: chosen.benefit,
@@ -477,7 +526,11 @@ fn recommend(
     Ok(out)
 }
 
-fn rejected_candidate(candidate: &Costed, reason: RejectReason, input: &SelectionInput) -> RejectedCandidate {
+fn rejected_candidate(
+    candidate: &Costed,
+    reason: RejectReason,
+    input: &SelectionInput,
+) -> RejectedCandidate {
     let explanation = explain_rejection(&reason, candidate, input);
     RejectedCandidate {
         spec: candidate.spec.clone(),
@@ -488,7 +541,11 @@ fn rejected_candidate(candidate: &Costed, reason: RejectReason, input: &Selectio
 }
 
 /// The reason as a sentence a reviewer can check.
-pub fn explain_rejection(reason: &RejectReason, candidate: &Costed, input: &SelectionInput) -> String {
+pub fn explain_rejection(
+    reason: &RejectReason,
+    candidate: &Costed,
+    input: &SelectionInput,
+) -> String {
     let size = super::ddl::format_bytes(candidate.estimated_size_bytes);
     match reason {
         RejectReason::AlreadyCovered { index } => {
@@ -548,19 +605,32 @@ fn query_advice(analyzed: &[Analyzed], recommendations: &[Recommendation]) -> Ve
             QueryAdvice {
                 name: name.clone(),
                 weight: entry.statement.weight,
-                plan_mode: if entry.statement.generic() { PlanMode::Generic } else { PlanMode::Custom },
+                plan_mode: if entry.statement.generic() {
+                    PlanMode::Generic
+                } else {
+                    PlanMode::Custom
+                },
                 cost_before: entry.baseline.as_ref().ok().copied(),
-                cost_after: first.map(|e| e.cost_after).or(entry.baseline.as_ref().ok().copied()),
+                cost_after: first
+                    .map(|e| e.cost_after)
+                    .or(entry.baseline.as_ref().ok().copied()),
                 p95_before: first.and_then(|e| e.p95_before),
                 p95_after: first.and_then(|e| e.p95_after),
                 uses: effects.iter().map(|(r, _)| r.name.clone()).collect(),
-                note: entry.baseline.as_ref().err().map(|e| format!("the server rejected the query: {e}")),
+                note: entry
+                    .baseline
+                    .as_ref()
+                    .err()
+                    .map(|e| format!("the server rejected the query: {e}")),
             }
         })
         .collect()
 }
 
-fn existing_findings(client: &mut Client, tables: &Tables) -> Result<Vec<ExistingIndexFinding>, AdviseError> {
+fn existing_findings(
+    client: &mut Client,
+    tables: &Tables,
+) -> Result<Vec<ExistingIndexFinding>, AdviseError> {
     let mut out = Vec::new();
     for (relation, _) in tables.relations.values() {
         let indexes = catalog::existing_indexes(client, relation)?;
@@ -590,7 +660,9 @@ fn existing_issue(index: &ExistingIndex, all: &[ExistingIndex]) -> Option<Existi
                 || other.existing.name < index.existing.name)
     });
     match wider {
-        Some(other) => Some(ExistingIndexIssue::Duplicate { of: other.existing.name.clone() }),
+        Some(other) => Some(ExistingIndexIssue::Duplicate {
+            of: other.existing.name.clone(),
+        }),
         None if index.scans == 0 => Some(ExistingIndexIssue::Unused),
         None => None,
     }

@@ -4,12 +4,12 @@
 //! a database; the rest talks to PostgreSQL on one held connection.
 
 pub mod access;
-pub mod parse;
-pub mod shapes;
-pub mod ddl;
-pub mod select;
 pub mod catalog;
+pub mod ddl;
+pub mod parse;
 pub mod plan;
+pub mod select;
+pub mod shapes;
 
 /// Failures of the advise engine. Outcomes (a candidate that did not pay off) are data in the
 /// result, not errors.
@@ -24,12 +24,12 @@ pub enum AdviseError {
     #[error("interrupted: the verification transaction was rolled back")]
     Interrupted,
 }
-pub mod session;
-pub mod whatif;
-pub mod statements;
 pub mod engine;
 pub mod render;
+pub mod session;
+pub mod statements;
 pub mod verify;
+pub mod whatif;
 
 pub use engine::{Advice, AdviseOptions, advise};
 pub use verify::VerifyOptions;

@@ -105,12 +105,20 @@ impl Walker<'_> {
             N::SelectStmt(select) => self.select(select, parent),
             N::DeleteStmt(delete) => {
                 let relation = delete.relation.as_ref();
-                self.modify(relation, &delete.using_clause, delete.where_clause.as_deref());
+                self.modify(
+                    relation,
+                    &delete.using_clause,
+                    delete.where_clause.as_deref(),
+                );
                 Outputs::new()
             }
             N::UpdateStmt(update) => {
                 let relation = update.relation.as_ref();
-                self.modify(relation, &update.from_clause, update.where_clause.as_deref());
+                self.modify(
+                    relation,
+                    &update.from_clause,
+                    update.where_clause.as_deref(),
+                );
                 Outputs::new()
             }
             N::ExplainStmt(explain) => match explain.query.as_deref().and_then(node_of) {
@@ -266,7 +274,9 @@ impl Walker<'_> {
     /// An ANDed condition: predicates, joins, OR branches, subqueries.
     fn condition(&mut self, node: &N, scope: &Scope) {
         match node {
-            N::BoolExpr(bool_expr) if bool_expr.boolop == protobuf::BoolExprType::AndExpr as i32 => {
+            N::BoolExpr(bool_expr)
+                if bool_expr.boolop == protobuf::BoolExprType::AndExpr as i32 =>
+            {
                 for arg in bool_expr.args.iter().filter_map(node_of) {
                     self.condition(arg, scope);
                 }
@@ -341,7 +351,11 @@ impl Walker<'_> {
         }
     }
 
-    fn comparison(&mut self, expr: &protobuf::AExpr, scope: &Scope) -> Option<(RelName, Predicate)> {
+    fn comparison(
+        &mut self,
+        expr: &protobuf::AExpr,
+        scope: &Scope,
+    ) -> Option<(RelName, Predicate)> {
         use protobuf::AExprKind as K;
         let operator = expr
             .name
@@ -368,10 +382,9 @@ impl Walker<'_> {
         };
         match (left, right) {
             (Side::Key(relation, key), Side::Value(operand))
-            | (Side::Value(operand), Side::Key(relation, key)) => Some((
-                relation,
-                Predicate { key, kind, operand },
-            )),
+            | (Side::Value(operand), Side::Key(relation, key)) => {
+                Some((relation, Predicate { key, kind, operand }))
+            }
             (Side::Key(left_rel, left_key), Side::Key(right_rel, right_key))
                 if left_rel != right_rel && kind == PredicateKind::Equality =>
             {
@@ -400,10 +413,12 @@ impl Walker<'_> {
             },
             N::AConst(constant) => Side::Value(literal(constant)),
             N::ParamRef(param) => Side::Value(Operand::Param(param.number)),
-            N::TypeCast(cast) if is_text_cast(cast) => match cast.arg.as_deref().and_then(node_of) {
-                Some(inner) => self.side(inner, scope),
-                None => Side::Mixed,
-            },
+            N::TypeCast(cast) if is_text_cast(cast) => {
+                match cast.arg.as_deref().and_then(node_of) {
+                    Some(inner) => self.side(inner, scope),
+                    None => Side::Mixed,
+                }
+            }
             N::SubLink(link) => {
                 self.sublink(link, scope);
                 Side::Value(Operand::Other)
@@ -463,9 +478,13 @@ impl Walker<'_> {
         let mut order = Vec::new();
         for sort in select.sort_clause.iter().filter_map(node_of) {
             let N::SortBy(sort) = sort else { continue };
-            let Some(node) = sort.node.as_deref().and_then(node_of) else { continue };
+            let Some(node) = sort.node.as_deref().and_then(node_of) else {
+                continue;
+            };
             let descending = sort.sortby_dir == protobuf::SortByDir::SortbyDesc as i32;
-            let Side::Key(relation, key) = self.side(node, scope) else { return };
+            let Side::Key(relation, key) = self.side(node, scope) else {
+                return;
+            };
             order.push((relation, SortKey { key, descending }));
         }
         if let Some((relation, keys)) = single_relation(order) {
@@ -475,7 +494,9 @@ impl Walker<'_> {
         }
         let mut group = Vec::new();
         for node in select.group_clause.iter().filter_map(node_of) {
-            let Side::Key(relation, key) = self.side(node, scope) else { return };
+            let Side::Key(relation, key) = self.side(node, scope) else {
+                return;
+            };
             group.push((relation, key));
         }
         if let Some((relation, keys)) = single_relation(group) {
@@ -486,10 +507,17 @@ impl Walker<'_> {
     fn outputs(&mut self, targets: &[protobuf::Node], scope: &Scope) -> Outputs {
         let mut outputs = Outputs::new();
         for target in targets.iter().filter_map(node_of) {
-            let N::ResTarget(target) = target else { continue };
-            let Some(value) = target.val.as_deref().and_then(node_of) else { continue };
+            let N::ResTarget(target) = target else {
+                continue;
+            };
+            let Some(value) = target.val.as_deref().and_then(node_of) else {
+                continue;
+            };
             if let N::ColumnRef(column) = value
-                && column.fields.iter().any(|f| matches!(node_of(f), Some(N::AStar(_))))
+                && column
+                    .fields
+                    .iter()
+                    .any(|f| matches!(node_of(f), Some(N::AStar(_))))
             {
                 self.star(scope, &mut outputs);
                 continue;
@@ -539,7 +567,11 @@ impl Walker<'_> {
     }
 
     /// Resolves a column reference to the base relation and key it reads.
-    fn resolve(&mut self, column: &protobuf::ColumnRef, scope: &Scope) -> Option<(RelName, KeyExpr)> {
+    fn resolve(
+        &mut self,
+        column: &protobuf::ColumnRef,
+        scope: &Scope,
+    ) -> Option<(RelName, KeyExpr)> {
         let names: Vec<String> = column
             .fields
             .iter()
@@ -632,7 +664,9 @@ fn literal(constant: &protobuf::AConst) -> Operand {
 /// Casts to a text type keep the column usable by a plain index (`email::text` in plans of
 /// varchar columns); other casts make an expression.
 fn is_text_cast(cast: &protobuf::TypeCast) -> bool {
-    let Some(type_name) = &cast.type_name else { return false };
+    let Some(type_name) = &cast.type_name else {
+        return false;
+    };
     let last = type_name
         .names
         .last()
@@ -741,7 +775,9 @@ pub(crate) fn deparse_unqualified(node: &N) -> Option<String> {
 
 fn strip_qualifiers(node: &mut protobuf::Node) {
     // Only the node kinds that appear in index expressions.
-    let Some(inner) = node.node.as_mut() else { return };
+    let Some(inner) = node.node.as_mut() else {
+        return;
+    };
     match inner {
         N::ColumnRef(column) => {
             let last = column.fields.pop();
@@ -765,7 +801,14 @@ mod tests {
 
     fn schema() -> BTreeMap<String, Vec<String>> {
         let mut tables = BTreeMap::new();
-        let orders = ["id", "customer_id", "status", "created_at", "total", "payload"];
+        let orders = [
+            "id",
+            "customer_id",
+            "status",
+            "created_at",
+            "total",
+            "payload",
+        ];
         tables.insert("orders".into(), orders.map(String::from).to_vec());
         let customers = ["id", "email", "region"];
         tables.insert("customers".into(), customers.map(String::from).to_vec());

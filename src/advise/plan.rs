@@ -41,11 +41,23 @@ pub fn scanned_relations(explain: &Value) -> Vec<RelName> {
 pub fn accesses(explain: &Value, lookup: &dyn ColumnLookup) -> Vec<TableAccess> {
     let scans = scans(explain);
     let mut out = Vec::new();
-    let Some(plan) = root(explain) else { return out };
+    let Some(plan) = root(explain) else {
+        return out;
+    };
     walk(plan, &mut |node| {
-        for field in ["Filter", "Hash Cond", "Merge Cond", "Join Filter", "Recheck Cond"] {
-            let Some(condition) = node.get(field).and_then(Value::as_str) else { continue };
-            let Some(sql) = condition_sql(&scans, node, condition) else { continue };
+        for field in [
+            "Filter",
+            "Hash Cond",
+            "Merge Cond",
+            "Join Filter",
+            "Recheck Cond",
+        ] {
+            let Some(condition) = node.get(field).and_then(Value::as_str) else {
+                continue;
+            };
+            let Some(sql) = condition_sql(&scans, node, condition) else {
+                continue;
+            };
             if let Ok(extraction) = extract(&sql, lookup) {
                 out.extend(extraction.accesses);
             }
@@ -77,7 +89,10 @@ fn condition_sql(scans: &[(String, RelName)], node: &Value, condition: &str) -> 
             seen.iter().map(|(a, r)| from_item(a, r)).collect()
         }
     };
-    Some(format!("SELECT 1 FROM {} WHERE {condition}", from.join(", ")))
+    Some(format!(
+        "SELECT 1 FROM {} WHERE {condition}",
+        from.join(", ")
+    ))
 }
 
 fn from_item(alias: &str, rel: &RelName) -> String {
@@ -139,11 +154,17 @@ mod tests {
             ]
         }}]);
         let mut tables = BTreeMap::new();
-        tables.insert("orders".to_string(), vec!["owner_id".into(), "status".into(), "customer_id".into()]);
+        tables.insert(
+            "orders".to_string(),
+            vec!["owner_id".into(), "status".into(), "customer_id".into()],
+        );
         tables.insert("customers".to_string(), vec!["id".into()]);
         assert_eq!(total_cost(&explain), 2500.5);
         assert_eq!(index_names(&explain), vec!["customers_pkey"]);
-        let text: Vec<String> = accesses(&explain, &tables).iter().map(|a| format!("{a:?}")).collect();
+        let text: Vec<String> = accesses(&explain, &tables)
+            .iter()
+            .map(|a| format!("{a:?}"))
+            .collect();
         insta::assert_snapshot!(text.join("\n"));
     }
 }

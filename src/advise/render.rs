@@ -40,9 +40,15 @@ pub fn render(result: &AdviceResult, width: u16) -> String {
             let size = recommendation
                 .size_bytes
                 .map(format_bytes)
-                .unwrap_or_else(|| format!("~{}", format_bytes(recommendation.estimated_size_bytes)));
+                .unwrap_or_else(|| {
+                    format!("~{}", format_bytes(recommendation.estimated_size_bytes))
+                });
             table.add_row(vec![
-                format!("{}\n{}", recommendation.name, definition(&recommendation.spec)),
+                format!(
+                    "{}\n{}",
+                    recommendation.name,
+                    definition(&recommendation.spec)
+                ),
                 recommendation.serves.join("\n"),
                 measured.join("\n"),
                 size,
@@ -106,17 +112,28 @@ mod tests {
         let spec = IndexSpec {
             schema: "public".into(),
             table: "orders".into(),
-            keys: vec![IndexKey { sql: "\"customer_id\"".into(), descending: false }],
+            keys: vec![IndexKey {
+                sql: "\"customer_id\"".into(),
+                descending: false,
+            }],
             include: vec![],
             predicate: None,
         };
-        let estimate = |v: f64| QuantileEstimate { value_us: v, ci_low_us: Some(v * 0.9), ci_high_us: Some(v * 1.1) };
+        let estimate = |v: f64| QuantileEstimate {
+            value_us: v,
+            ci_low_us: Some(v * 0.9),
+            ci_high_us: Some(v * 1.1),
+        };
         let result = AdviceResult {
             schema_version: ADVICE_SCHEMA_VERSION,
             run_id: "r1".into(),
             started_at: chrono::DateTime::UNIX_EPOCH,
             finished_at: chrono::DateTime::UNIX_EPOCH,
-            target: Target { embedded: true, url_redacted: "x".into(), database: "d".into() },
+            target: Target {
+                embedded: true,
+                url_redacted: "x".into(),
+                database: "d".into(),
+            },
             workload_name: "w".into(),
             what_if: WhatIfMethod::Hypopg,
             verification: Verification::Measured { executions: 100 },
@@ -140,7 +157,9 @@ mod tests {
             rejected: vec![RejectedCandidate {
                 spec,
                 queries: vec!["by_status".into()],
-                reason: RejectReason::NoPlanImprovement { best_saving_pct: 0.0 },
+                reason: RejectReason::NoPlanImprovement {
+                    best_saving_pct: 0.0,
+                },
                 explanation: "the planner would not use it".into(),
             }],
             queries: vec![],

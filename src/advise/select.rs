@@ -237,7 +237,11 @@ fn write_share(load: &TableLoad) -> f64 {
 }
 
 /// The queries whose cost `candidate` cuts by at least [`MIN_SAVING_SHARE`] below `current`.
-fn served(input: &SelectionInput, candidate: &Costed, current: &BTreeMap<&str, f64>) -> Vec<String> {
+fn served(
+    input: &SelectionInput,
+    candidate: &Costed,
+    current: &BTreeMap<&str, f64>,
+) -> Vec<String> {
     candidate
         .costs
         .iter()
@@ -306,8 +310,10 @@ fn best(
             Some((best_position, best_benefit)) => {
                 let this = &input.candidates[index];
                 let other = &input.candidates[open[best_position]];
-                let (this_left, other_left) =
-                    (residual(input, this, current), residual(input, other, current));
+                let (this_left, other_left) = (
+                    residual(input, this, current),
+                    residual(input, other, current),
+                );
                 if benefit > best_benefit * 1.02 {
                     true
                 } else if benefit * 1.02 < best_benefit {
@@ -349,8 +355,7 @@ fn leftover_reason(input: &SelectionInput, chosen: &[Chosen], index: usize) -> R
     let candidate = &input.candidates[index];
     let by = chosen.iter().find(|c| {
         let other = &input.candidates[c.candidate].spec;
-        other.table == candidate.spec.table
-            && candidate.costs.keys().any(|q| c.serves.contains(q))
+        other.table == candidate.spec.table && candidate.costs.keys().any(|q| c.serves.contains(q))
     });
     match by {
         Some(chosen) => RejectReason::Superseded {
@@ -395,14 +400,35 @@ mod tests {
 
     fn input(candidates: Vec<Costed>) -> SelectionInput {
         let mut queries = BTreeMap::new();
-        queries.insert("q1".into(), QueryBaseline { weight: 1.0, cost: 1000.0 });
-        queries.insert("q2".into(), QueryBaseline { weight: 2.0, cost: 1000.0 });
+        queries.insert(
+            "q1".into(),
+            QueryBaseline {
+                weight: 1.0,
+                cost: 1000.0,
+            },
+        );
+        queries.insert(
+            "q2".into(),
+            QueryBaseline {
+                weight: 2.0,
+                cost: 1000.0,
+            },
+        );
         let mut tables = BTreeMap::new();
         tables.insert(
             ("public".into(), "t".into()),
-            TableLoad { rows: 100_000.0, writes: 10, reads: 1_000_000 },
+            TableLoad {
+                rows: 100_000.0,
+                writes: 10,
+                reads: 1_000_000,
+            },
         );
-        SelectionInput { candidates, queries, tables, ..SelectionInput::default() }
+        SelectionInput {
+            candidates,
+            queries,
+            tables,
+            ..SelectionInput::default()
+        }
     }
 
     fn decisions(input: &SelectionInput) -> String {
@@ -442,7 +468,10 @@ mod tests {
             costed(&["c"], 2_000_000, &[("q1", 990.0)]),
             costed(&["d"], 9_000_000, &[("q2", 10.0)]),
         ]);
-        input.existing.push(Existing { name: "t_a_b".into(), spec: spec(&["a", "b"]) });
+        input.existing.push(Existing {
+            name: "t_a_b".into(),
+            spec: spec(&["a", "b"]),
+        });
         input.budget_bytes = Some(5_000_000);
         insta::assert_snapshot!(decisions(&input), @r#"
         rejected ["\"a\""]: AlreadyCovered { index: "t_a_b" }
@@ -450,7 +479,10 @@ mod tests {
         rejected ["\"d\""]: OverBudget { size_bytes: 9000000, remaining_bytes: 5000000 }
         "#);
         input.tables.values_mut().for_each(|t| t.rows = 50.0);
-        assert!(matches!(select(&input).rejected[1].reason, RejectReason::TinyTable { .. }));
+        assert!(matches!(
+            select(&input).rejected[1].reason,
+            RejectReason::TinyTable { .. }
+        ));
     }
 
     #[test]

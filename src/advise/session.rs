@@ -31,7 +31,9 @@ impl Statement {
 
 /// Highest `$n` in the statement.
 pub fn param_count(sql: &str) -> i32 {
-    let Ok(parsed) = pg_query::parse(sql, 0) else { return 0 };
+    let Ok(parsed) = pg_query::parse(sql, 0) else {
+        return 0;
+    };
     parsed
         .protobuf
         .nodes()
@@ -81,13 +83,18 @@ fn explain_as_is(client: &mut Client, statement: &Statement) -> Result<Value, Ad
 
 /// Becomes the persona: `SET ROLE` and the JWT claims, as PostgREST does.
 pub fn enter(client: &mut Client, persona: Option<&Persona>) -> Result<(), AdviseError> {
-    let Some(persona) = persona else { return Ok(()) };
+    let Some(persona) = persona else {
+        return Ok(());
+    };
     let claims = persona
         .claims
         .as_ref()
         .map(|c| toml_to_json(&toml::Value::Table(c.clone())).to_string())
         .unwrap_or_else(|| "{}".to_string());
-    client.execute("SELECT set_config('request.jwt.claims', $1, false)", &[&claims])?;
+    client.execute(
+        "SELECT set_config('request.jwt.claims', $1, false)",
+        &[&claims],
+    )?;
     client.batch_execute(&format!("SET ROLE {}", quote_ident(&persona.role)))?;
     Ok(())
 }
@@ -114,16 +121,16 @@ fn representative(client: &mut Client, spec: &ParamSpec) -> Result<Option<String
         ParamSpec::OneOf { one_of, weights } => {
             let best = weights
                 .as_ref()
-                .and_then(|w| {
-                    (0..w.len().min(one_of.len())).max_by(|a, b| w[*a].total_cmp(&w[*b]))
-                })
+                .and_then(|w| (0..w.len().min(one_of.len())).max_by(|a, b| w[*a].total_cmp(&w[*b])))
                 .unwrap_or(0);
             one_of.get(best).map(toml_text)
         }
-        ParamSpec::IntBetween { int_between: [low, high] } => Some(((low + high) / 2).to_string()),
-        ParamSpec::FloatBetween { float_between: [low, high] } => {
-            Some(((low + high) / 2.0).to_string())
-        }
+        ParamSpec::IntBetween {
+            int_between: [low, high],
+        } => Some(((low + high) / 2).to_string()),
+        ParamSpec::FloatBetween {
+            float_between: [low, high],
+        } => Some(((low + high) / 2.0).to_string()),
         ParamSpec::Ago { ago, .. } => client
             .query_one("SELECT (now() - $1::text::interval)::text", &[ago])?
             .get(0),

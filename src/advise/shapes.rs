@@ -98,7 +98,10 @@ pub fn shapes(
         add(sort_keys(&access.order_by), None);
     }
     if !access.group_by.is_empty() {
-        add(access.group_by.iter().map(|k| (k.clone(), false)).collect(), None);
+        add(
+            access.group_by.iter().map(|k| (k.clone(), false)).collect(),
+            None,
+        );
     }
     let single = out.len() == 1;
     let covering: Vec<IndexSpec> = out
@@ -116,7 +119,11 @@ pub fn shapes(
 
 /// One index per OR branch (its equality keys, else its first range key), for a bitmap OR:
 /// none of them helps alone, because the other branch still needs a full scan.
-pub fn or_bundle(access: &TableAccess, facts: &TableFacts, max_columns: usize) -> Option<Vec<IndexSpec>> {
+pub fn or_bundle(
+    access: &TableAccess,
+    facts: &TableFacts,
+    max_columns: usize,
+) -> Option<Vec<IndexSpec>> {
     if access.or_branches.len() < 2 {
         return None;
     }
@@ -127,7 +134,11 @@ pub fn or_bundle(access: &TableAccess, facts: &TableFacts, max_columns: usize) -
             .map(|k| (k, false))
             .collect();
         if keys.is_empty() {
-            keys = branch.iter().take(1).map(|p| (p.key.clone(), false)).collect();
+            keys = branch
+                .iter()
+                .take(1)
+                .map(|p| (p.key.clone(), false))
+                .collect();
         }
         let spec = spec(facts, keys, None, max_columns);
         if spec.keys.is_empty() {
@@ -170,7 +181,10 @@ fn with(
 }
 
 fn sort_keys(order: &[SortKey]) -> Vec<(KeyExpr, bool)> {
-    order.iter().map(|s| (s.key.clone(), s.descending)).collect()
+    order
+        .iter()
+        .map(|s| (s.key.clone(), s.descending))
+        .collect()
 }
 
 fn dedupe(keys: Vec<(KeyExpr, bool)>) -> Vec<(KeyExpr, bool)> {
@@ -213,8 +227,13 @@ fn rare_constants(
     params: &[Option<String>],
 ) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    for predicate in predicates.iter().filter(|p| p.kind == PredicateKind::Equality) {
-        let Some(column) = predicate.key.column() else { continue };
+    for predicate in predicates
+        .iter()
+        .filter(|p| p.kind == PredicateKind::Equality)
+    {
+        let Some(column) = predicate.key.column() else {
+            continue;
+        };
         let value = match &predicate.operand {
             Operand::Literal(value) => Some(value.clone()),
             Operand::Param(n) => usize::try_from(*n - 1)
@@ -222,8 +241,14 @@ fn rare_constants(
                 .and_then(|i| params.get(i).cloned().flatten()),
             Operand::Other => None,
         };
-        let (Some(value), Some(stats)) = (value, facts.stats.get(column)) else { continue };
-        let top = stats.most_common.iter().map(|(_, f)| *f).fold(0.0, f64::max);
+        let (Some(value), Some(stats)) = (value, facts.stats.get(column)) else {
+            continue;
+        };
+        let top = stats
+            .most_common
+            .iter()
+            .map(|(_, f)| *f)
+            .fold(0.0, f64::max);
         let freq = stats
             .most_common
             .iter()
@@ -306,7 +331,14 @@ mod tests {
     #[test]
     fn shapes_per_access() {
         let mut tables = BTreeMap::new();
-        let columns = ["id", "customer_id", "status", "created_at", "total", "email"];
+        let columns = [
+            "id",
+            "customer_id",
+            "status",
+            "created_at",
+            "total",
+            "email",
+        ];
         tables.insert("orders".to_string(), columns.map(String::from).to_vec());
         let cases: [(&str, Vec<Option<String>>); 5] = [
             (
@@ -318,7 +350,10 @@ mod tests {
                 vec![Some("7".into())],
             ),
             ("SELECT id FROM orders WHERE lower(email) = 'a@b.c'", vec![]),
-            ("SELECT status, count(*) FROM orders GROUP BY status", vec![]),
+            (
+                "SELECT status, count(*) FROM orders GROUP BY status",
+                vec![],
+            ),
             (
                 "SELECT total FROM orders WHERE status = 'done' OR customer_id = 3",
                 vec![],

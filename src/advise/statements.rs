@@ -23,7 +23,11 @@ pub fn workload_statements(
 ) -> Result<Vec<(Statement, bool)>, AdviseError> {
     let mut out = Vec::new();
     for query in &workload.queries {
-        let persona = match query.persona.as_ref().or(workload.defaults.persona.as_ref()) {
+        let persona = match query
+            .persona
+            .as_ref()
+            .or(workload.defaults.persona.as_ref())
+        {
             Some(name) => Some(
                 workload
                     .personas
@@ -111,8 +115,16 @@ fn foreign_key_lookups(
             .collect();
         let table = quote_qualified(child.schema.as_deref().unwrap_or("public"), &child.name);
         out.push(Statement {
-            name: format!("{} (fk {}.{})", statement.name, child.name, columns.join(",")),
-            sql: format!("SELECT 1 FROM ONLY {table} WHERE {}", conditions.join(" AND ")),
+            name: format!(
+                "{} (fk {}.{})",
+                statement.name,
+                child.name,
+                columns.join(",")
+            ),
+            sql: format!(
+                "SELECT 1 FROM ONLY {table} WHERE {}",
+                conditions.join(" AND ")
+            ),
             params: None,
             persona: None,
             weight: statement.weight,
@@ -185,11 +197,15 @@ fn parameterize(sql: &str, arg_names: &[String]) -> Option<String> {
 }
 
 fn replace_args(node: &mut protobuf::Node, arg_names: &[String]) {
-    let Some(inner) = node.node.as_mut() else { return };
+    let Some(inner) = node.node.as_mut() else {
+        return;
+    };
     if let N::ColumnRef(column) = inner
         && let [field] = column.fields.as_slice()
         && let Some(N::String(name)) = field.node.as_ref()
-        && let Some(position) = arg_names.iter().position(|a| !a.is_empty() && *a == name.sval)
+        && let Some(position) = arg_names
+            .iter()
+            .position(|a| !a.is_empty() && *a == name.sval)
     {
         *inner = N::ParamRef(protobuf::ParamRef {
             number: position as i32 + 1,
@@ -202,7 +218,8 @@ fn replace_args(node: &mut protobuf::Node, arg_names: &[String]) {
 
 /// Calls `visit` on the direct children of the node kinds that hold expressions or queries.
 fn visit_children(node: &mut N, visit: &mut dyn FnMut(&mut protobuf::Node)) {
-    let boxed = |b: &mut Option<Box<protobuf::Node>>, visit: &mut dyn FnMut(&mut protobuf::Node)| {
+    let boxed = |b: &mut Option<Box<protobuf::Node>>,
+                 visit: &mut dyn FnMut(&mut protobuf::Node)| {
         if let Some(b) = b.as_deref_mut() {
             visit(b)
         }
@@ -262,7 +279,9 @@ mod tests {
         };
         assert_eq!(
             body_statements(&body),
-            vec!["SELECT a.id FROM approvals a WHERE a.status = $1 ORDER BY a.created_at DESC LIMIT $2"]
+            vec![
+                "SELECT a.id FROM approvals a WHERE a.status = $1 ORDER BY a.created_at DESC LIMIT $2"
+            ]
         );
         let sql = FunctionBody {
             language: "sql".into(),

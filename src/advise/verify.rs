@@ -99,7 +99,13 @@ fn measure(
     }
     time_rounds(client, statements, executions, &mut samples, Side::After)?;
     client.batch_execute("ROLLBACK TO SAVEPOINT pgperf_indexes")?;
-    time_rounds(client, statements, executions - first_half, &mut samples, Side::Before)?;
+    time_rounds(
+        client,
+        statements,
+        executions - first_half,
+        &mut samples,
+        Side::Before,
+    )?;
     Ok((failed, samples))
 }
 
@@ -222,7 +228,9 @@ fn decide(
         }
         if reasons[position].is_none() && !improved {
             reasons[position] = Some(match recommendation.serves.first() {
-                Some(query) => RejectReason::NoMeasuredImprovement { query: query.clone() },
+                Some(query) => RejectReason::NoMeasuredImprovement {
+                    query: query.clone(),
+                },
                 None => RejectReason::NotUsed,
             });
         }
@@ -250,13 +258,15 @@ fn record_effect(
             effect.p95_before = Some(before);
             effect.p95_after = Some(after);
         }
-        None => recommendation.effects.push(crate::model::advice::QueryEffect {
-            query: query.to_string(),
-            cost_before: 0.0,
-            cost_after: 0.0,
-            p95_before: Some(before),
-            p95_after: Some(after),
-        }),
+        None => recommendation
+            .effects
+            .push(crate::model::advice::QueryEffect {
+                query: query.to_string(),
+                cost_before: 0.0,
+                cost_after: 0.0,
+                p95_before: Some(before),
+                p95_after: Some(after),
+            }),
     }
 }
 
@@ -326,9 +336,19 @@ mod tests {
 
     #[test]
     fn only_non_overlapping_intervals_count() {
-        assert!(clearly_lower(&estimate(90.0, 100.0, 110.0), &estimate(500.0, 600.0, 700.0)));
-        assert!(!clearly_lower(&estimate(90.0, 100.0, 510.0), &estimate(500.0, 600.0, 700.0)));
-        let unknown = QuantileEstimate { value_us: 1.0, ci_low_us: None, ci_high_us: None };
+        assert!(clearly_lower(
+            &estimate(90.0, 100.0, 110.0),
+            &estimate(500.0, 600.0, 700.0)
+        ));
+        assert!(!clearly_lower(
+            &estimate(90.0, 100.0, 510.0),
+            &estimate(500.0, 600.0, 700.0)
+        ));
+        let unknown = QuantileEstimate {
+            value_us: 1.0,
+            ci_low_us: None,
+            ci_high_us: None,
+        };
         assert!(!clearly_lower(&unknown, &estimate(500.0, 600.0, 700.0)));
     }
 }

@@ -81,7 +81,10 @@ impl WhatIf {
             }
         }
         Ok(WhatIfResult {
-            sizes_bytes: specs.iter().map(|s| self.sizes.get(s).copied().unwrap_or(0)).collect(),
+            sizes_bytes: specs
+                .iter()
+                .map(|s| self.sizes.get(s).copied().unwrap_or(0))
+                .collect(),
             costings: statements
                 .iter()
                 .map(|s| self.cache[&(specs.to_vec(), s.name.clone())].clone())
@@ -112,7 +115,8 @@ impl WhatIf {
                 }
             };
             names.push(row.get::<_, String>(1));
-            self.sizes.insert(spec.clone(), row.get::<_, i64>(2).max(0) as u64);
+            self.sizes
+                .insert(spec.clone(), row.get::<_, i64>(2).max(0) as u64);
         }
         let result = self.cost_all(client, specs, &names, statements);
         client.execute("SELECT hypopg_reset()", &[])?;

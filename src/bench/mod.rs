@@ -40,7 +40,7 @@ pub struct BenchContext {
     /// The database, as results record it (no password).
     pub target: Target,
     /// Seeder scale, when pgperf seeded the database.
-    pub scale: Option<u32>,
+    pub scale: Option<f64>,
     /// Seeder RNG seed, when pgperf seeded the database.
     pub seed_rng_seed: Option<u64>,
     /// Show a progress bar on stderr (only drawn when stderr is a terminal).

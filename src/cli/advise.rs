@@ -114,7 +114,11 @@ fn load_workload(path: &Path) -> anyhow::Result<WorkloadFile> {
         ))
     })?;
     toml::from_str(&text).map_err(|error| {
-        UsageError(format!("the workload file {} is not valid: {error}", path.display())).into()
+        UsageError(format!(
+            "the workload file {} is not valid: {error}",
+            path.display()
+        ))
+        .into()
     })
 }
 

@@ -23,7 +23,7 @@ pub struct ProjectConfig {
     /// Migrations folder.
     pub migrations: Option<PathBuf>,
     /// Seeder scale for the embedded database.
-    pub scale: Option<u32>,
+    pub scale: Option<f64>,
     /// Seeder and parameter RNG seed.
     pub rng_seed: Option<u64>,
     /// Folder for run results and reports.
@@ -82,7 +82,7 @@ mod tests {
         .expect("write");
         let config = ProjectConfig::load(Some(&path)).expect("loads");
         assert_eq!(config.workload, Some(dir.path().join("w.toml")));
-        assert_eq!(config.scale, Some(2));
+        assert_eq!(config.scale, Some(2.0));
         assert_eq!(config.bench.iterations, Some(50));
 
         std::fs::write(&path, "scael = 2\n").expect("write");

@@ -4,8 +4,8 @@
 use anyhow::Context;
 use comfy_table::{CellAlignment, Table};
 
-use super::target::TargetArgs;
-use super::{Outcome, UsageError};
+use super::Outcome;
+use super::target::{Setup, TargetArgs};
 use crate::seed::{SeedOptions, SeedReport};
 
 #[derive(Debug, clap::Args)]
@@ -23,16 +23,13 @@ pub struct SeedArgs {
 }
 
 pub fn run(args: SeedArgs) -> anyhow::Result<Outcome> {
-    let prepared = args.target.prepare()?;
+    let prepared = args.target.prepare_with(Setup::Migrate)?;
     let options = SeedOptions {
-        scale: f64::from(args.target.scale.or(prepared.project.scale).unwrap_or(1)),
+        scale: args.target.scale(&prepared.project)?,
         rng_seed: prepared.rng_seed,
         truncate: args.truncate,
         anchor_date: args.anchor_date,
     };
-    if options.scale == 0.0 {
-        return Err(UsageError("--scale must be at least 1".into()).into());
-    }
     let mut client = prepared.connect()?;
     eprintln!(
         "pgperf: seeding {} at scale {} with rng seed {}",

@@ -13,6 +13,15 @@ use crate::embedded::{Cluster, ClusterOptions};
 use crate::migrate;
 use crate::model;
 
+/// How far to set up an embedded database (a user's database is never changed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Setup {
+    /// Migrations only: for `pgperf seed`, which seeds with its own options.
+    Migrate,
+    /// Migrations and the deterministic seed data: what bench, advise and check measure.
+    MigrateAndSeed,
+}
+
 /// Name of the database pgperf creates in its embedded cluster.
 pub const EMBEDDED_DATABASE: &str = "pgperf";
 
@@ -29,9 +38,10 @@ pub struct TargetArgs {
     /// Migrations folder for the embedded database [default: the bundled control-center schema].
     #[arg(long, value_name = "DIR")]
     pub migrations: Option<PathBuf>,
-    /// Seeder scale for the embedded database (rows grow linearly) [default: 1].
+    /// Seeder scale for the embedded database; rows grow linearly, 1 is about 2.5 million
+    /// rows, fractions such as 0.05 make quick runs [default: 1].
     #[arg(long, value_name = "N")]
-    pub scale: Option<u32>,
+    pub scale: Option<f64>,
     /// Seed of the data generator and of parameter draws [default: 42].
     #[arg(long, value_name = "N")]
     pub rng_seed: Option<u64>,
@@ -47,7 +57,7 @@ pub struct PreparedTarget {
     /// What results record about the target (no password).
     pub target: model::Target,
     /// Scale the embedded database was seeded with.
-    pub scale: Option<u32>,
+    pub scale: Option<f64>,
     /// RNG seed used for seeding and parameters.
     pub rng_seed: u64,
     /// The project config the options were resolved with.
@@ -60,6 +70,11 @@ impl TargetArgs {
     /// Resolves the target: connects to the user's database, or starts, migrates and seeds
     /// the embedded one.
     pub fn prepare(&self) -> anyhow::Result<PreparedTarget> {
+        self.prepare_with(Setup::MigrateAndSeed)
+    }
+
+    /// Like [`TargetArgs::prepare`], choosing how far to set up an embedded database.
+    pub fn prepare_with(&self, setup: Setup) -> anyhow::Result<PreparedTarget> {
         let project = ProjectConfig::load(self.config.as_deref())?;
         let rng_seed = self.rng_seed.or(project.rng_seed).unwrap_or(42);
         match self.db.clone().or_else(|| project.db.clone()) {
@@ -78,12 +93,28 @@ impl TargetArgs {
                     cluster: None,
                 })
             }
-            None => self.embedded(project, rng_seed),
+            None => self.embedded(project, rng_seed, setup),
         }
     }
 
-    fn embedded(&self, project: ProjectConfig, rng_seed: u64) -> anyhow::Result<PreparedTarget> {
-        let scale = self.scale.or(project.scale).unwrap_or(1);
+    /// The seeder scale these options ask for.
+    pub fn scale(&self, project: &ProjectConfig) -> anyhow::Result<f64> {
+        let scale = self.scale.or(project.scale).unwrap_or(1.0);
+        if !(scale.is_finite() && scale > 0.0) {
+            return Err(
+                UsageError(format!("--scale must be a positive number, got {scale}")).into(),
+            );
+        }
+        Ok(scale)
+    }
+
+    fn embedded(
+        &self,
+        project: ProjectConfig,
+        rng_seed: u64,
+        setup: Setup,
+    ) -> anyhow::Result<PreparedTarget> {
+        let scale = self.scale(&project)?;
         let cluster = Cluster::start(&ClusterOptions {
             keep: self.keep,
             ..ClusterOptions::default()
@@ -106,6 +137,10 @@ impl TargetArgs {
             .clone()
             .or_else(|| project.migrations.clone());
         apply_migrations(&mut client, migrations.as_ref())?;
+        let seeded = setup == Setup::MigrateAndSeed;
+        if seeded {
+            seed_embedded(&mut client, scale, rng_seed)?;
+        }
         if self.keep {
             eprintln!(
                 "pgperf: the embedded PostgreSQL keeps running (--keep): {}\n        stop it with: kill $(head -1 {}/data/postmaster.pid) && rm -rf {}",
@@ -121,7 +156,7 @@ impl TargetArgs {
                 url_redacted: cluster.url(EMBEDDED_DATABASE),
                 database: EMBEDDED_DATABASE.to_string(),
             },
-            scale: Some(scale),
+            scale: seeded.then_some(scale),
             rng_seed,
             project,
             cluster: Some(cluster),
@@ -173,6 +208,23 @@ fn apply_migrations(client: &mut postgres::Client, dir: Option<&PathBuf>) -> any
         "pgperf: applied {} migrations ({:.2} s)",
         applied.len(),
         started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// Seeds the embedded database with the bundled generator and reports the time it took.
+fn seed_embedded(client: &mut postgres::Client, scale: f64, rng_seed: u64) -> anyhow::Result<()> {
+    let options = crate::seed::SeedOptions {
+        scale,
+        rng_seed,
+        ..crate::seed::SeedOptions::default()
+    };
+    let report =
+        crate::seed::seed(client, &options).context("seeding the embedded database failed")?;
+    eprintln!(
+        "pgperf: seeded {} rows at scale {scale} ({:.1} s)",
+        report.total_rows(),
+        report.total.as_secs_f64()
     );
     Ok(())
 }

@@ -65,8 +65,8 @@ pub struct Environment {
     pub workload_name: String,
     /// SHA-256 of the workload file's bytes, hex.
     pub workload_hash: String,
-    /// Seeder scale, when pgperf seeded the database.
-    pub scale: Option<u32>,
+    /// Seeder scale, when pgperf seeded the database (rows grow linearly; 1 ≈ 2.5 M rows).
+    pub scale: Option<f64>,
     /// Seeder RNG seed, when pgperf seeded the database.
     pub rng_seed: Option<u64>,
 }

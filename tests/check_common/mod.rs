@@ -160,7 +160,7 @@ fn environment() -> Environment {
         },
         workload_name: "dashboard".to_owned(),
         workload_hash: "3f2a9c".to_owned(),
-        scale: Some(1),
+        scale: Some(1.0),
         rng_seed: Some(42),
     }
 }

@@ -204,7 +204,7 @@ pub fn run(queries: Vec<QueryResult>) -> RunResult {
             workload_name: "dashboard".to_string(),
             workload_hash: "3f1c9a7be2d04a51c8e6f0b7d2a94e6c1b5d8f03a7e29c64b1d0f5e8a3c7b912"
                 .to_string(),
-            scale: Some(1),
+            scale: Some(1.0),
             rng_seed: Some(42),
         },
         settings: BenchSettings {

@@ -38,9 +38,9 @@ FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
 WHERE n.nspname IN ('app', 'approvals', 'inventory', 'cx', 'growth', 'audit', 'api', 'rollup')
   AND NOT coalesce('search_path=""' = ANY (p.proconfig), false);
 SELECT is(array_agg(p.oid::regprocedure::text ORDER BY p.oid::regprocedure::text),
-          ARRAY['app.user_contact(uuid)', 'audit.apply_retention()', 'audit.ensure_partition(date)', 'audit.log_change()',
+          ARRAY['app.user_contact(uuid)', 'app.visible_team_ids()', 'audit.apply_retention()', 'audit.ensure_partition(date)', 'audit.log_change()',
                 'cx.conversation_contact(bigint)', 'rollup.refresh_daily()'],
-          'SECURITY DEFINER only where a caller must not hold the privilege itself (PII, audit, rollups)')
+          'SECURITY DEFINER only where a caller must not hold the privilege itself (PII, audit, rollups, team list)')
 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
 WHERE n.nspname IN ('app', 'approvals', 'inventory', 'cx', 'growth', 'audit', 'api', 'rollup') AND p.prosecdef;
 SELECT is(count(*), 0::bigint, 'every api function is SECURITY INVOKER')
@@ -51,7 +51,7 @@ FROM our_relations r
 WHERE r.nspname = 'api' AND r.relkind = 'v'
   AND NOT ('security_invoker=true' = ANY (coalesce((SELECT reloptions FROM pg_class WHERE oid = r.oid), '{}'))
            OR ('security_barrier=true' = ANY (coalesce((SELECT reloptions FROM pg_class WHERE oid = r.oid), '{}'))
-               AND pg_get_viewdef(r.oid) LIKE '%current_team_id()%' AND pg_get_viewdef(r.oid) LIKE '%FROM rollup.%'));
+               AND pg_get_viewdef(r.oid) LIKE '%visible_team_ids()%' AND pg_get_viewdef(r.oid) LIKE '%FROM rollup.%'));
 
 -- Supabase's RLS performance guidance: claim helpers only inside a scalar subquery.
 SELECT is(array_agg(format('%s.%s %s', schemaname, tablename, policyname) ORDER BY format('%s.%s %s', schemaname, tablename, policyname)), NULL,
