@@ -22,7 +22,7 @@ use crate::model::advice::{
     ExistingIndexFinding, ExistingIndexIssue, IndexSpec, PlanMode, QueryAdvice, QueryEffect,
     Recommendation, RejectReason, RejectedCandidate, Verification, WhatIfMethod,
 };
-use crate::workload::format::WorkloadFile;
+use crate::workload::Workload;
 
 /// Options of an advise run.
 #[derive(Debug, Clone, PartialEq)]
@@ -65,8 +65,9 @@ struct Analyzed {
     statement: Statement,
     /// A workload query (not a function-body or foreign-key statement).
     top_level: bool,
-    writes: bool,
     baseline: Result<f64, String>,
+    /// The sequential scan reading the most rows in the baseline plan: `(relation, rows)`.
+    largest_scan: Option<(String, f64)>,
     /// `(schema, table)` of every base table the statement reads.
     tables: BTreeSet<(String, String)>,
 }
@@ -80,48 +81,49 @@ struct Tables {
 /// Runs the whole pipeline.
 pub fn advise(
     client: &mut Client,
-    workload: &WorkloadFile,
+    workload: &Workload,
     options: &AdviseOptions,
 ) -> Result<Advice, AdviseError> {
     let mut catalog = Catalog::new();
     let mut tables = Tables::default();
     let mut candidates: Vec<(Bundle, Vec<String>)> = Vec::new();
     let mut analyzed = Vec::new();
-    for (statement, writes) in workload_statements(client, workload)? {
+    for statement in workload_statements(client, workload)? {
         let found = analyze(client, &mut catalog, &mut tables, statement, options)?;
         for (entry, specs) in found {
             add_candidates(&mut candidates, &entry.statement.name, specs);
-            analyzed.push(Analyzed {
-                writes: writes && entry.top_level,
-                ..entry
-            });
+            analyzed.push(entry);
         }
     }
     let mut whatif = WhatIf::new(client, options.lock_timeout_ms)?;
-    let costed = cost_candidates(client, &mut whatif, &analyzed, &candidates)?;
+    let (costed, refused) = cost_candidates(client, &mut whatif, &analyzed, &candidates)?;
     let input = selection_input(client, &tables, &analyzed, costed, options)?;
     let selection = select_in_rounds(client, &mut whatif, &analyzed, &input)?;
     let mut rejected: Vec<RejectedCandidate> = selection
         .rejected
         .iter()
         .map(|r| rejected_candidate(&input.candidates[r.candidate], r.reason.clone(), &input))
+        .chain(refused)
         .collect();
     let mut recommendations = recommend(client, &mut whatif, &analyzed, &input, &selection)?;
+    let mut verification_notes = Vec::new();
     let verification = match &options.verify {
         Some(verify_options) => {
-            let statements: Vec<(&Statement, bool)> = analyzed
-                .iter()
-                .filter(|a| a.top_level && a.baseline.is_ok())
-                .map(|a| (&a.statement, a.writes))
-                .collect();
-            let outcome = verify::verify(
-                client,
-                &mut recommendations,
-                &statements,
-                verify_options,
-                options.lock_timeout_ms,
-            )?;
+            let statements = touching(&analyzed, &recommendations);
+            let trial = verify::Trial {
+                workload,
+                statements: &statements,
+                lock_timeout_ms: options.lock_timeout_ms,
+            };
+            let outcome = verify::verify(client, &mut recommendations, &trial, verify_options)?;
             rejected.extend(outcome.rejected);
+            if !outcome.unmeasured.is_empty() {
+                verification_notes.push(format!(
+                    "not timed (a probe execution took longer than {} ms, or failed): {}; the indexes serving them rest on planner estimates for these queries",
+                    verify_options.max_execution_ms,
+                    outcome.unmeasured.join(", ")
+                ));
+            }
             Verification::Measured {
                 executions: verify_options.executions,
             }
@@ -132,7 +134,8 @@ pub fn advise(
     };
     let queries = query_advice(&analyzed, &recommendations);
     let existing_indexes = existing_findings(client, &tables)?;
-    let notes = notes(&analyzed, whatif.method());
+    let mut notes = notes(&analyzed, whatif.method());
+    notes.extend(verification_notes);
     Ok(Advice {
         what_if: whatif.method(),
         verification,
@@ -180,12 +183,12 @@ fn analyze(
     }
     let mut out = vec![(
         Analyzed {
+            largest_scan: baseline_plan.as_ref().ok().and_then(plan::largest_scan),
             baseline: baseline_plan
                 .map(|p| plan::total_cost(&p))
                 .map_err(|e| e.to_string()),
             statement,
             top_level: true,
-            writes: false,
             tables: touched,
         },
         specs,
@@ -263,12 +266,26 @@ fn cost_candidates(
     whatif: &mut WhatIf,
     analyzed: &[Analyzed],
     candidates: &[(Bundle, Vec<String>)],
-) -> Result<Vec<Costed>, AdviseError> {
+) -> Result<(Vec<Costed>, Vec<RejectedCandidate>), AdviseError> {
     let mut out = Vec::new();
+    let mut refused = Vec::new();
     for (bundle, origins) in candidates {
         let affected = affected(analyzed, &bundle[0]);
         let statements: Vec<&Statement> = affected.iter().map(|a| &a.statement).collect();
-        let result = whatif.evaluate(client, bundle, &statements)?;
+        let result = match whatif.evaluate(client, bundle, &statements) {
+            Ok(result) => result,
+            Err(AdviseError::Database(error)) if error.as_db_error().is_some() => {
+                let message = crate::pg::describe(&error);
+                refused.push(RejectedCandidate {
+                    spec: bundle[0].clone(),
+                    queries: origins.clone(),
+                    explanation: format!("the server refused it: {message}"),
+                    reason: RejectReason::BuildFailed { message },
+                });
+                continue;
+            }
+            Err(other) => return Err(other),
+        };
         let mut costs = BTreeMap::new();
         for (entry, costing) in affected.iter().zip(&result.costings) {
             if let (Ok(costing), Ok(baseline)) = (costing, &entry.baseline) {
@@ -288,7 +305,32 @@ fn cost_candidates(
             costs,
         });
     }
-    Ok(out)
+    Ok((out, refused))
+}
+
+/// Workload queries that read a table of the recommendations, themselves or through the
+/// functions and foreign keys they touch (derived statements follow their query).
+fn touching<'a>(
+    analyzed: &'a [Analyzed],
+    recommendations: &[Recommendation],
+) -> Vec<&'a Statement> {
+    let tables: BTreeSet<(String, String)> = recommendations
+        .iter()
+        .map(|r| (r.spec.schema.clone(), r.spec.table.clone()))
+        .collect();
+    let mut out: Vec<&Statement> = Vec::new();
+    let mut current: Option<&Analyzed> = None;
+    for entry in analyzed {
+        if entry.top_level {
+            current = entry.baseline.is_ok().then_some(entry);
+        }
+        let Some(query) = current else { continue };
+        let hits = entry.tables.iter().any(|t| tables.contains(t));
+        if hits && !out.iter().any(|s| s.name == query.statement.name) {
+            out.push(&query.statement);
+        }
+    }
+    out
 }
 
 fn affected<'a>(analyzed: &'a [Analyzed], spec: &IndexSpec) -> Vec<&'a Analyzed> {
@@ -593,8 +635,9 @@ pub fn explain_rejection(
 fn query_advice(analyzed: &[Analyzed], recommendations: &[Recommendation]) -> Vec<QueryAdvice> {
     analyzed
         .iter()
-        .filter(|a| a.top_level)
-        .map(|entry| {
+        .enumerate()
+        .filter(|(_, a)| a.top_level)
+        .map(|(position, entry)| {
             let name = &entry.statement.name;
             let effects: Vec<(&Recommendation, &QueryEffect)> = recommendations
                 .iter()
@@ -617,14 +660,33 @@ fn query_advice(analyzed: &[Analyzed], recommendations: &[Recommendation]) -> Ve
                 p95_before: first.and_then(|e| e.p95_before),
                 p95_after: first.and_then(|e| e.p95_after),
                 uses: effects.iter().map(|(r, _)| r.name.clone()).collect(),
-                note: entry
-                    .baseline
-                    .as_ref()
-                    .err()
-                    .map(|e| format!("the server rejected the query: {e}")),
+                note: match &entry.baseline {
+                    Err(e) => Some(format!("the server rejected the query: {e}")),
+                    Ok(_) if effects.is_empty() => unfixable(&analyzed[position..]),
+                    Ok(_) => None,
+                },
             }
         })
         .collect()
+}
+
+/// Sequential scans above this many rows that no index removes get a written remedy.
+const LARGE_SCAN_ROWS: f64 = 100_000.0;
+
+/// Why no index helps a query that still scans a large table (itself or in the statements
+/// derived from it, which follow it in `group`), and the fix it needs.
+fn unfixable(group: &[Analyzed]) -> Option<String> {
+    let (relation, rows) = group
+        .iter()
+        .enumerate()
+        .take_while(|(i, a)| *i == 0 || !a.top_level)
+        .filter_map(|(_, a)| a.largest_scan.as_ref())
+        .max_by(|a, b| a.1.total_cmp(&b.1))?;
+    (*rows >= LARGE_SCAN_ROWS).then(|| {
+        format!(
+            "no index helps: the plan reads about {rows:.0} rows of {relation} (aggregating most of the table); precompute it in a rollup table or materialized view refreshed by the nightly job, or narrow the query (a time window, a LIMIT)"
+        )
+    })
 }
 
 fn existing_findings(
@@ -675,12 +737,12 @@ fn notes(analyzed: &[Analyzed], method: WhatIfMethod) -> Vec<String> {
     }
     let generic: Vec<&str> = analyzed
         .iter()
-        .filter(|a| a.top_level && a.statement.generic())
+        .filter(|a| a.statement.generic())
         .map(|a| a.statement.name.as_str())
         .collect();
     if !generic.is_empty() {
         notes.push(format!(
-            "no parameter values for {}: costed with a generic plan (PREPARE + plan_cache_mode = force_generic_plan), which can pick the wrong index for skewed values; add params to the workload",
+            "no parameter values for {}: costed with a generic plan (PREPARE + plan_cache_mode = force_generic_plan), which can pick the wrong index for skewed values",
             generic.join(", ")
         ));
     }

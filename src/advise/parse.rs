@@ -143,7 +143,7 @@ impl Walker<'_> {
             self.range_var(range_var, &mut sources);
         }
         for item in from.iter().filter_map(node_of) {
-            self.from_item(item, &mut sources, &mut quals, None);
+            self.add_source(item, &mut sources, &mut quals, None);
         }
         let scope = Scope {
             sources,
@@ -165,7 +165,7 @@ impl Walker<'_> {
         let mut sources = Vec::new();
         let mut quals = Vec::new();
         for item in select.from_clause.iter().filter_map(node_of) {
-            self.from_item(item, &mut sources, &mut quals, parent);
+            self.add_source(item, &mut sources, &mut quals, parent);
         }
         let scope = Scope { sources, parent };
         for qual in quals
@@ -193,7 +193,7 @@ impl Walker<'_> {
         }
     }
 
-    fn from_item(
+    fn add_source(
         &mut self,
         item: &N,
         sources: &mut Vec<Source>,
@@ -205,7 +205,7 @@ impl Walker<'_> {
             N::JoinExpr(join) => {
                 for side in [join.larg.as_deref(), join.rarg.as_deref()] {
                     if let Some(side) = side.and_then(node_of) {
-                        self.from_item(side, sources, quals, parent);
+                        self.add_source(side, sources, quals, parent);
                     }
                 }
                 if let Some(on) = join.quals.as_deref().and_then(node_of) {
@@ -429,6 +429,9 @@ impl Walker<'_> {
 
     /// A function or operator over columns of exactly one relation is an expression key.
     fn expression_side(&mut self, node: &N, scope: &Scope) -> Side {
+        if has_aggregate(node) {
+            return Side::Mixed;
+        }
         let mut columns = Vec::new();
         collect_column_refs(node, &mut columns);
         let mut relation: Option<RelName> = None;
@@ -717,6 +720,47 @@ fn walk_expression(node: &N, visit: &mut dyn FnMut(&N) -> bool) {
     for child in children.into_iter().filter_map(node_of) {
         walk_expression(child, visit);
     }
+}
+
+/// Aggregate and window calls (and subqueries) can never be index expressions.
+fn has_aggregate(node: &N) -> bool {
+    const AGGREGATES: [&str; 14] = [
+        "count",
+        "sum",
+        "avg",
+        "min",
+        "max",
+        "array_agg",
+        "string_agg",
+        "bool_and",
+        "bool_or",
+        "every",
+        "json_agg",
+        "jsonb_agg",
+        "jsonb_object_agg",
+        "percentile_cont",
+    ];
+    let mut found = false;
+    walk_expression(node, &mut |n| {
+        match n {
+            N::FuncCall(call) => {
+                let name = call
+                    .funcname
+                    .last()
+                    .and_then(node_of)
+                    .and_then(string_of)
+                    .unwrap_or_default();
+                found |= call.agg_star
+                    || call.agg_distinct
+                    || call.over.is_some()
+                    || AGGREGATES.contains(&name.as_str());
+            }
+            N::SubLink(_) => found = true,
+            _ => {}
+        }
+        !found
+    });
+    found
 }
 
 fn collect_column_refs(node: &N, out: &mut Vec<protobuf::ColumnRef>) {

@@ -1,0 +1,57 @@
+//! `docs/commands.md` holds every command's `--help` text; this test fails when it is stale.
+//! Regenerate with `PGPERF_UPDATE_DOCS=1 cargo test --test docs_commands`.
+
+use std::process::Command;
+
+const COMMANDS: [&str; 7] = [
+    "bench", "advise", "check", "record", "migrate", "seed", "report",
+];
+
+fn help(args: &[&str]) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_pgperf"))
+        .args(args)
+        .arg("--help")
+        .env("COLUMNS", "100")
+        .env_remove("DATABASE_URL")
+        .output()
+        .expect("pgperf runs");
+    assert!(output.status.success(), "{args:?} --help exits 0");
+    String::from_utf8(output.stdout).expect("utf-8 help")
+}
+
+fn render() -> String {
+    let mut text = String::from(
+        "# Commands\n\n\
+         Generated from `pgperf <command> --help` by `tests/docs_commands.rs`; the test fails when\n\
+         this page is stale. Regenerate with `PGPERF_UPDATE_DOCS=1 cargo test --test docs_commands`.\n\n\
+         Configuration precedence: flags > environment (`DATABASE_URL`) > `pgperf.toml` > defaults.\n\
+         `pgperf.toml` (in the current folder, or `--config FILE`) may set `db`, `workload`,\n\
+         `migrations`, `scale`, `rng_seed`, `out` and, under `[bench]`, `iterations`, `warmup`,\n\
+         `concurrency`; relative paths are relative to the file. Data goes to stdout; progress and\n\
+         diagnostics to stderr. Passwords never appear in any output.\n\n## pgperf\n\n```text\n",
+    );
+    text.push_str(&help(&[]));
+    text.push_str("```\n");
+    for command in COMMANDS {
+        text.push_str(&format!(
+            "\n## pgperf {command}\n\n```text\n{}```\n",
+            help(&[command])
+        ));
+    }
+    text
+}
+
+#[test]
+fn commands_page_matches_the_help_text() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/commands.md");
+    let expected = render();
+    if std::env::var_os("PGPERF_UPDATE_DOCS").is_some() {
+        std::fs::write(path, &expected).expect("write docs/commands.md");
+        return;
+    }
+    let actual = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        actual == expected,
+        "docs/commands.md is stale: run PGPERF_UPDATE_DOCS=1 cargo test --test docs_commands"
+    );
+}
