@@ -49,6 +49,13 @@ fn run_application(cluster: &Cluster) {
         )
         .expect("runs");
     }
+    for id in 1..=4_i64 {
+        app.query(
+            "SELECT jsonb_build_object('id', id, 'total', total) FROM orders WHERE id = $1",
+            &[&id],
+        )
+        .expect("runs");
+    }
     for _ in 0..10 {
         app.query(
             "SELECT relname FROM pg_class WHERE relname = $1",
@@ -84,7 +91,7 @@ fn top_statements_are_recorded_with_sampled_values() {
         .collect();
     assert_eq!(
         recording.drafts.len(),
-        2,
+        3,
         "only the application's statements: {sqls:#?}"
     );
 
@@ -137,7 +144,26 @@ fn top_statements_are_recorded_with_sampled_values() {
         "{:?}",
         window.params
     );
-    assert_eq!(recording.placeholders().len(), window.params.len());
+
+    let object = recording
+        .drafts
+        .iter()
+        .find(|d| d.statement.sql.contains("jsonb_build_object"))
+        .expect("the jsonb query");
+    assert!(
+        object
+            .statement
+            .sql
+            .contains("jsonb_build_object($2::text, id, $3::text, total)"),
+        "keys the server cannot type are cast to text: {}",
+        object.statement.sql
+    );
+    admin
+        .prepare(&object.statement.sql)
+        .expect("the recorded statement prepares");
+    assert!(!object.params[0].placeholder, "id sampled from pg_stats");
+    assert!(object.params[1].placeholder && object.params[2].placeholder);
+    assert_eq!(recording.placeholders().len(), window.params.len() + 2);
 
     let rendered =
         pgperf::record::write::render("shop", &recording.report, &recording.drafts, None);

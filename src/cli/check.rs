@@ -20,8 +20,8 @@ Exit codes:
   0  pass: nothing fails the gate
   1  a finding fails the gate (regression, plan change, budget breached, ...)
   2  usage error: bad flags, unreadable or invalid results file
-  3  the runs are not comparable (see --allow-incomparable), or timing gates and a query has
-     too few samples to judge";
+  3  the runs are not comparable (see --allow-incomparable), the current run stopped early or
+     failed, or timing gates and a query has too few samples to judge";
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = CHECK_HELP)]
@@ -64,8 +64,8 @@ pub struct CheckArgs {
     /// Relative rise of shared buffers per call that counts.
     #[arg(long, value_name = "FRACTION", default_value_t = CheckOptions::default().buffers_threshold)]
     buffers_threshold: f64,
-    /// Compare runs whose workload, scale, server version or settings differ (printed in
-    /// every output).
+    /// Compare runs whose workload, data, server version, settings or replay options differ
+    /// (printed in every output).
     #[arg(long)]
     allow_incomparable: bool,
     /// Also write the current results to PATH, to serve as the next baseline.

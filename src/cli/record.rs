@@ -10,7 +10,15 @@ use crate::record::log::LogFormat;
 use crate::record::reference::Reference;
 use crate::record::{self, LogOptions, Recording, StatOptions, columns::Catalog};
 
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  the workload file was written (placeholders to check are listed on stderr)
+  2  usage error: no source, --from-stat-statements without a database, a bad URL or reference
+  3  nothing could be read from the log (reasons listed), no application statement found, or a
+     database error";
+
 #[derive(Debug, clap::Args)]
+#[command(after_help = EXIT_CODES)]
 #[command(group(
     clap::ArgGroup::new("source").required(true).args(["from_stat_statements", "from_log"])
 ))]
@@ -59,22 +67,10 @@ pub struct RecordArgs {
 pub fn run(args: RecordArgs) -> anyhow::Result<Outcome> {
     let mut client = args.db.as_deref().map(connect).transpose()?;
     let (recording, origin) = match &args.from_log {
-        Some(path) => {
-            let bytes = std::fs::read(path)
-                .with_context(|| format!("cannot read the log {}", path.display()))?;
-            let options = LogOptions {
-                format: args.format,
-                database: args.database.clone(),
-                keep_literals: args.keep_literals,
-                include_pgperf: args.include_pgperf,
-                top: args.top,
-                min_calls: u64::from(args.min_calls),
-            };
-            let mut catalog = client.as_mut().map(Catalog::new);
-            let recording = record::from_log::record(&bytes, &options, catalog.as_mut())
-                .with_context(|| format!("cannot record from {}", path.display()))?;
-            (recording, path.display().to_string())
-        }
+        Some(path) => (
+            record_log(&args, path, client.as_mut())?,
+            path.display().to_string(),
+        ),
         None => {
             let client = client.as_mut().ok_or_else(|| {
                 UsageError(
@@ -104,15 +100,32 @@ pub fn run(args: RecordArgs) -> anyhow::Result<Outcome> {
         ));
     }
     let reference = args.reference.as_deref().map(load_reference).transpose()?;
-    let rendered = record::write::render(
-        &args.name,
-        &header(&recording, &origin),
-        &recording.drafts,
-        reference.as_ref(),
-    );
+    let header = header(&recording, &origin);
+    let rendered =
+        record::write::render(&args.name, &header, &recording.drafts, reference.as_ref());
     write_out(args.out.as_ref(), &rendered.text)?;
     summarise(&recording, args.out.as_ref());
     Ok(Outcome::Success)
+}
+
+fn record_log(
+    args: &RecordArgs,
+    path: &std::path::Path,
+    client: Option<&mut postgres::Client>,
+) -> anyhow::Result<Recording> {
+    let bytes =
+        std::fs::read(path).with_context(|| format!("cannot read the log {}", path.display()))?;
+    let options = LogOptions {
+        format: args.format,
+        database: args.database.clone(),
+        keep_literals: args.keep_literals,
+        include_pgperf: args.include_pgperf,
+        top: args.top,
+        min_calls: u64::from(args.min_calls),
+    };
+    let mut catalog = client.map(Catalog::new);
+    record::from_log::record(&bytes, &options, catalog.as_mut())
+        .with_context(|| format!("cannot record from {}", path.display()))
 }
 
 fn load_reference(path: &std::path::Path) -> anyhow::Result<Reference> {

@@ -176,16 +176,14 @@ impl<'a> Catalog<'a> {
         Ok(stats)
     }
 
-    /// Types the server infers for the statement's parameters; `None` when it cannot prepare it.
-    pub fn param_types(&mut self, sql: &str) -> Option<Vec<String>> {
-        let prepared = self.client.prepare(sql).ok()?;
-        Some(
-            prepared
-                .params()
-                .iter()
-                .map(|t| t.name().to_string())
-                .collect(),
-        )
+    /// Types the server infers for the statement's parameters (it prepares the statement).
+    pub fn param_types(&mut self, sql: &str) -> Result<Vec<String>, postgres::Error> {
+        let prepared = self.client.prepare(sql)?;
+        Ok(prepared
+            .params()
+            .iter()
+            .map(|t| t.name().to_string())
+            .collect())
     }
 }
 

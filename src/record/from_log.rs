@@ -154,63 +154,79 @@ fn nothing_read(reading: &LogReading) -> RecordError {
     RecordError::NothingRead(why.join("; "))
 }
 
+type GroupKey = (String, usize, Option<String>);
+
 fn group_calls(
     calls: &[LoggedCall],
     options: &LogOptions,
     skipped: &mut BTreeMap<String, u64>,
-) -> HashMap<(String, usize, Option<String>), Group> {
+) -> HashMap<GroupKey, Group> {
     let mut analysed: HashMap<&str, Result<Statement, Skip>> = HashMap::new();
-    let mut groups = HashMap::new();
+    let mut groups: HashMap<GroupKey, Group> = HashMap::new();
     for call in calls {
-        let mut skip = |why: String| *skipped.entry(why).or_default() += 1;
-        if call.application.as_deref() == Some("pgperf") && !options.include_pgperf {
-            skip("pgperf's own traffic (application_name pgperf)".into());
-            continue;
-        }
-        if options.database.is_some()
-            && call.database.is_some()
-            && call.database != options.database
-        {
-            skip("another database".into());
-            continue;
-        }
-        let statement = match analysed
-            .entry(call.sql.as_str())
-            .or_insert_with(|| sql::analyse(&call.sql))
-        {
-            Ok(statement) => statement,
-            Err(why) => {
-                skip(why.to_string());
-                continue;
+        let admitted = admit(call, options).and_then(|()| {
+            let statement = analysed
+                .entry(call.sql.as_str())
+                .or_insert_with(|| sql::analyse(&call.sql))
+                .as_ref()
+                .map_err(ToString::to_string)?;
+            let values = call_values(statement, call)
+                .ok_or_else(|| "parameter values missing from the log".to_string())?;
+            Ok((statement, values))
+        });
+        match admitted {
+            Ok((statement, values)) => {
+                let key = (
+                    statement.fingerprint.clone(),
+                    statement.param_count,
+                    call.user.clone(),
+                );
+                groups
+                    .entry(key)
+                    .or_insert_with(|| Group::new(statement, call.user.clone()))
+                    .add(call.duration_ms, values);
             }
-        };
-        let Some(values) = call_values(statement, call) else {
-            skip("parameter values missing from the log".into());
-            continue;
-        };
-        let key = (
-            statement.fingerprint.clone(),
-            statement.param_count,
-            call.user.clone(),
-        );
-        let group = groups.entry(key).or_insert_with(|| Group {
+            Err(why) => *skipped.entry(why).or_default() += 1,
+        }
+    }
+    groups
+}
+
+/// Why a call is not part of the recorded workload, before looking at its statement.
+fn admit(call: &LoggedCall, options: &LogOptions) -> Result<(), String> {
+    if call.application.as_deref() == Some("pgperf") && !options.include_pgperf {
+        return Err("pgperf's own traffic (application_name pgperf)".into());
+    }
+    let other_database =
+        options.database.is_some() && call.database.is_some() && call.database != options.database;
+    if other_database {
+        return Err("another database".into());
+    }
+    Ok(())
+}
+
+impl Group {
+    fn new(statement: &Statement, role: Option<String>) -> Self {
+        Group {
             statement: statement.clone(),
-            role: call.user.clone(),
+            role,
             calls: 0,
             total_ms: None,
             values: (0..statement.param_count)
                 .map(|_| Collector::default())
                 .collect(),
-        });
-        group.calls += 1;
-        if let Some(duration_ms) = call.duration_ms {
-            group.total_ms = Some(group.total_ms.unwrap_or(0.0) + duration_ms);
         }
-        for (collector, value) in group.values.iter_mut().zip(values) {
+    }
+
+    fn add(&mut self, duration_ms: Option<f64>, values: Vec<Option<String>>) {
+        self.calls += 1;
+        if let Some(duration_ms) = duration_ms {
+            self.total_ms = Some(self.total_ms.unwrap_or(0.0) + duration_ms);
+        }
+        for (collector, value) in self.values.iter_mut().zip(values) {
             collector.push(value);
         }
     }
-    groups
 }
 
 /// `$1..$n` of one call: logged parameters first, then the literals the normaliser replaced.

@@ -45,8 +45,8 @@ pub fn record(
     }
     let mut catalog = Catalog::new(client);
     let mut drafts = Vec::new();
-    for (row, statement) in kept {
-        let types = catalog.param_types(&statement.sql);
+    for (row, mut statement) in kept {
+        let types = typed(&mut catalog, &mut statement);
         let mut params = Vec::new();
         for number in 1..=statement.param_count {
             let param_type = types
@@ -86,6 +86,30 @@ pub fn record(
         report,
         source: "pg_stat_statements".to_string(),
     })
+}
+
+/// The parameter types the server infers, after casting to text each parameter it cannot type
+/// (pg_stat_statements replaced every constant, also `'id'` in `jsonb_build_object('id', …)`,
+/// where an unknown literal would have been text). `None` when the statement does not prepare.
+fn typed(catalog: &mut Catalog, statement: &mut Statement) -> Option<Vec<String>> {
+    for _ in 0..=statement.param_count {
+        match catalog.param_types(&statement.sql) {
+            Ok(types) => return Some(types),
+            Err(error) => {
+                let number = untyped_parameter(&error)?;
+                statement.sql = sql::cast_param(&statement.sql, number, "text")?;
+            }
+        }
+    }
+    None
+}
+
+/// `n` of "could not determine data type of parameter $n" (SQLSTATE 42P18).
+fn untyped_parameter(error: &postgres::Error) -> Option<usize> {
+    let db = error
+        .as_db_error()
+        .filter(|db| db.code().code() == "42P18")?;
+    db.message().rsplit('$').next()?.trim().parse().ok()
 }
 
 fn top_rows(client: &mut postgres::Client, min_calls: i64) -> Result<Vec<Row>, RecordError> {

@@ -385,6 +385,43 @@ mod tests {
     }
 
     #[test]
+    fn a_reference_gives_names_tiles_budgets_and_personas_with_claims() {
+        let reference: WorkloadFile = toml::from_str(
+            r#"
+            name = "dashboard"
+            [personas.viewer]
+            role = "authenticated"
+            claims = { sub = "7b0c1f8e-3a1d-4c55-9d2e-0f6b1a2c3d4e", app_role = "viewer" }
+            [[query]]
+            name = "orders_of_customer"
+            sql = "SELECT * FROM orders WHERE customer_id = 42 AND region = 'eu'"
+            tile = "orders"
+            persona = "viewer"
+            budget_p95_ms = 50.0
+            "#,
+        )
+        .expect("reference parses");
+        let reference = Reference::new(&reference);
+        let rendered = render("recorded", &[], &sample(), Some(&reference));
+        let query = &rendered.workload.queries[1];
+        assert_eq!(query.name, "orders_of_customer");
+        assert_eq!(query.tile.as_deref(), Some("orders"));
+        assert_eq!(query.budget_p95_ms, Some(50.0));
+        assert_eq!(query.persona.as_deref(), Some("viewer"));
+        let viewer = &rendered.workload.personas["viewer"];
+        assert_eq!(
+            viewer.claims.as_ref().map(|c| c["app_role"].as_str()),
+            Some(Some("viewer"))
+        );
+        assert_eq!(
+            rendered.workload.queries[0].name,
+            "select_orders_by_customer_id_and_status"
+        );
+        let parsed: WorkloadFile = toml::from_str(&rendered.text).expect("the file parses");
+        assert_eq!(parsed, rendered.workload);
+    }
+
+    #[test]
     fn placeholders_are_written_with_their_todo() {
         let mut drafts = sample();
         drafts[0].params[0] = DraftParam {

@@ -41,50 +41,58 @@ pub(super) fn has_severity(line: &[u8]) -> bool {
 }
 
 pub(super) fn parse(bytes: &[u8], problems: &mut Problems) -> Vec<LogRecord> {
-    let mut records: Vec<LogRecord> = Vec::new();
-    // Index in `records` of the entry a continuation line extends (DETAIL lines included).
-    let mut current: Option<(usize, bool)> = None;
-    let ends_cleanly = bytes.ends_with(b"\n");
-    let lines: Vec<&[u8]> = bytes.split(|b| *b == b'\n').collect();
-    let last = lines.len().saturating_sub(1);
-    for (number, raw) in lines.into_iter().enumerate() {
-        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-        if raw.is_empty() {
-            continue;
-        }
-        let line = super::decode(raw, problems);
-        if number == last && !ends_cleanly {
-            problems.add(super::TRUNCATED);
-            let continues_current = line.starts_with('\t')
-                || split_severity(&line).is_some_and(|(_, severity, _)| severity == "DETAIL");
-            if continues_current && let Some((index, _)) = current {
-                records.truncate(index);
-            }
-            break;
-        }
-        if let Some(continuation) = line.strip_prefix('\t') {
-            match current {
-                Some((index, in_detail)) => extend(&mut records[index], continuation, in_detail),
-                None => problems.add(super::UNREADABLE),
-            }
-            continue;
-        }
-        match split_severity(&line) {
-            Some((prefix, severity, message)) => {
-                current = Some(push(&mut records, prefix, severity, message));
-            }
-            None => {
-                current = None;
-                problems.add(match super::line_format(raw) {
-                    Some(super::LogFormat::Csvlog | super::LogFormat::Jsonlog) => {
-                        super::OTHER_FORMAT
-                    }
-                    _ => super::UNREADABLE,
-                });
-            }
+    // PostgreSQL ends every line with a newline: text after the last one was cut off.
+    let (complete, tail) = match bytes.iter().rposition(|b| *b == b'\n') {
+        Some(end) => bytes.split_at(end + 1),
+        None => (&bytes[..0], bytes),
+    };
+    let mut reader = Reader::default();
+    for raw in complete.split(|b| *b == b'\n') {
+        reader.line(raw.strip_suffix(b"\r").unwrap_or(raw), problems);
+    }
+    if !tail.trim_ascii().is_empty() {
+        problems.add(super::TRUNCATED);
+        let line = String::from_utf8_lossy(tail);
+        let continues_current = line.starts_with('\t')
+            || split_severity(&line).is_some_and(|(_, severity, _)| severity == "DETAIL");
+        if continues_current && let Some((index, _)) = reader.current {
+            reader.records.truncate(index);
         }
     }
-    records
+    reader.records
+}
+
+#[derive(Default)]
+struct Reader {
+    records: Vec<LogRecord>,
+    /// Index of the entry a continuation line extends, and whether it extends its detail.
+    current: Option<(usize, bool)>,
+}
+
+impl Reader {
+    fn line(&mut self, raw: &[u8], problems: &mut Problems) {
+        if raw.is_empty() {
+            return;
+        }
+        let line = super::decode(raw, problems);
+        if let Some(continuation) = line.strip_prefix('\t') {
+            match self.current {
+                Some((index, in_detail)) => {
+                    extend(&mut self.records[index], continuation, in_detail)
+                }
+                None => problems.add(super::UNREADABLE),
+            }
+            return;
+        }
+        self.current = split_severity(&line)
+            .map(|(prefix, severity, message)| push(&mut self.records, prefix, severity, message));
+        if self.current.is_none() {
+            problems.add(match super::line_format(raw) {
+                Some(super::LogFormat::Csvlog | super::LogFormat::Jsonlog) => super::OTHER_FORMAT,
+                _ => super::UNREADABLE,
+            });
+        }
+    }
 }
 
 fn extend(record: &mut LogRecord, continuation: &str, in_detail: bool) {

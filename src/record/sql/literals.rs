@@ -22,9 +22,16 @@ pub fn literal_value(literal: &Literal) -> Option<String> {
     }
 }
 
+/// A constant of the original text and where it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Found {
+    pub literal: Literal,
+    pub span: std::ops::Range<usize>,
+}
+
 /// The literals of `original` for the placeholders `normalized` added (numbers above
 /// `existing`), in order; empty when the two texts do not line up.
-pub(super) fn extract(original: &str, normalized: &str, existing: usize) -> Vec<Literal> {
+pub(super) fn extract(original: &str, normalized: &str, existing: usize) -> Vec<Found> {
     let (o, n) = (original.as_bytes(), normalized.as_bytes());
     let (mut i, mut j) = (0, 0);
     let mut found = Vec::new();
@@ -35,7 +42,10 @@ pub(super) fn extract(original: &str, normalized: &str, existing: usize) -> Vec<
             let Some(length) = literal_length(&original[i..]) else {
                 return Vec::new();
             };
-            found.push(parse_literal(&original[i..i + length]));
+            found.push(Found {
+                literal: parse_literal(&original[i..i + length]),
+                span: i..i + length,
+            });
             i += length;
             j += digits + 1;
             continue;
@@ -180,6 +190,9 @@ mod tests {
     fn literals(sql: &str) -> Vec<Literal> {
         let normalized = pg_query::normalize(sql).expect("normalises");
         extract(sql, &normalized, 0)
+            .into_iter()
+            .map(|f| f.literal)
+            .collect()
     }
 
     #[test]
@@ -206,9 +219,8 @@ mod tests {
     fn multi_line_text_and_existing_parameters_line_up() {
         let sql = "SELECT *\n  FROM t\n WHERE a = $1\n   AND b = 'x'\n LIMIT 5";
         let normalized = pg_query::normalize(sql).expect("normalises");
-        assert_eq!(
-            extract(sql, &normalized, 1),
-            vec![Literal::Text("x".into()), Literal::Number("5".into())]
-        );
+        let found = extract(sql, &normalized, 1);
+        assert_eq!(found[0].literal, Literal::Text("x".into()));
+        assert_eq!(&sql[found[1].span.clone()], "5");
     }
 }

@@ -71,11 +71,24 @@ pub struct Statement {
 }
 
 /// Normalises and analyses `sql`, or says why it does not belong in a workload.
+///
+/// A literal becomes a `$n` only where its type follows from its place: compared to or
+/// stored in a column, `LIMIT`/`OFFSET` (the server infers the type from there). Others stay
+/// in the text (`date_trunc('day', …)`, `jsonb_build_object('id', …)`: a parameter there has
+/// no type the server can determine), unless they look sensitive (see [`super::privacy`]).
 pub fn analyse(sql: &str) -> Result<Statement, Skip> {
     pg_query::parse(sql, 0).map_err(|_| Skip::Unparseable)?;
     let existing_params = max_param(sql);
-    let normalized = pg_query::normalize(sql).map_err(|_| Skip::Unparseable)?;
-    let parsed = pg_query::parse(&normalized, 0).map_err(|_| Skip::Unparseable)?;
+    let fully = pg_query::normalize(sql).map_err(|_| Skip::Unparseable)?;
+    let contexts = params::targets(&pg_query::parse(&fully, 0).map_err(|_| Skip::Unparseable)?);
+    let found = literals::extract(sql, &fully, existing_params);
+    let (text, literals) = if found.len() + existing_params == max_param(&fully) {
+        parametrise(sql, found, existing_params, &contexts)
+    } else {
+        // The texts did not line up: keep the normaliser's text, values unknown.
+        (fully.clone(), Vec::new())
+    };
+    let parsed = pg_query::parse(&text, 0).map_err(|_| Skip::Unparseable)?;
     if parsed.protobuf.stmts.len() != 1 {
         return Err(Skip::MultiStatement);
     }
@@ -88,14 +101,13 @@ pub fn analyse(sql: &str) -> Result<Statement, Skip> {
     if !tables.is_empty() && tables.iter().all(is_catalog) {
         return Err(Skip::CatalogOnly);
     }
-    let fingerprint = pg_query::fingerprint(&normalized, 0, 0)
+    let fingerprint = pg_query::fingerprint(&fully, 0, 0)
         .map_err(|_| Skip::Unparseable)?
         .hex;
-    let literals = literals::extract(sql, &normalized, existing_params);
     Ok(Statement {
-        param_count: max_param(&normalized),
+        param_count: max_param(&text),
         targets: params::targets(&parsed),
-        sql: normalized,
+        sql: text,
         fingerprint,
         kind,
         verb,
@@ -104,6 +116,56 @@ pub fn analyse(sql: &str) -> Result<Statement, Skip> {
         tables,
         functions,
     })
+}
+
+/// `sql` with the chosen literals replaced by `$n` (numbered after the existing parameters),
+/// and their values in order.
+fn parametrise(
+    sql: &str,
+    found: Vec<literals::Found>,
+    existing: usize,
+    contexts: &std::collections::BTreeMap<usize, ParamTarget>,
+) -> (String, Vec<Literal>) {
+    let mut text = String::new();
+    let mut copied = 0;
+    let mut chosen = Vec::new();
+    for (index, item) in found.into_iter().enumerate() {
+        let sensitive = literal_value(&item.literal)
+            .is_some_and(|value| super::privacy::classify(&value).is_some());
+        if !contexts.contains_key(&(existing + index + 1)) && !sensitive {
+            continue;
+        }
+        text.push_str(&sql[copied..item.span.start]);
+        text.push_str(&format!("${}", existing + chosen.len() + 1));
+        copied = item.span.end;
+        chosen.push(item.literal);
+    }
+    text.push_str(&sql[copied..]);
+    (text, chosen)
+}
+
+/// `sql` with `$number` cast to `type_name` wherever it appears (for a parameter whose type
+/// the server cannot determine, such as `$2` in `jsonb_build_object($2, …)`); `None` when the
+/// text has no such parameter.
+pub fn cast_param(sql: &str, number: usize, type_name: &str) -> Option<String> {
+    let scanned = pg_query::scan(sql).ok()?;
+    let wanted = format!("${number}");
+    let mut text = String::new();
+    let mut copied = 0;
+    for token in &scanned.tokens {
+        let (start, end) = (
+            usize::try_from(token.start).ok()?,
+            usize::try_from(token.end).ok()?,
+        );
+        if token.token == pg_query::protobuf::Token::Param as i32
+            && sql.get(start..end) == Some(wanted.as_str())
+        {
+            text.push_str(&sql[copied..end]);
+            text.push_str(&format!("::{type_name}"));
+            copied = end;
+        }
+    }
+    (copied > 0).then(|| text + &sql[copied..])
 }
 
 fn statement_kind(parsed: &pg_query::ParseResult) -> Option<(&'static str, QueryKind)> {
@@ -182,6 +244,21 @@ fn is_catalog(table: &TableRef) -> bool {
 
 /// Functions that are not PostgreSQL's own helpers, by position in the text.
 fn application_functions(parsed: &pg_query::ParseResult) -> Vec<String> {
+    let mut found: Vec<(i32, String)> = parsed
+        .protobuf
+        .nodes()
+        .into_iter()
+        .filter_map(|(node, ..)| match node {
+            NodeRef::FuncCall(call) => application_function(call).map(|name| (call.location, name)),
+            _ => None,
+        })
+        .collect();
+    found.sort_by_key(|(location, _)| *location);
+    found.into_iter().map(|(_, name)| name).collect()
+}
+
+/// `schema.name` of a called function, unless it is one of PostgreSQL's own helpers.
+fn application_function(call: &pg_query::protobuf::FuncCall) -> Option<String> {
     const HELPERS: [&str; 12] = [
         "set_config",
         "current_setting",
@@ -196,35 +273,22 @@ fn application_functions(parsed: &pg_query::ParseResult) -> Vec<String> {
         "setval",
         "currval",
     ];
-    let mut found: Vec<(i32, String)> = parsed
-        .protobuf
-        .nodes()
-        .into_iter()
-        .filter_map(|(node, ..)| match node {
-            NodeRef::FuncCall(call) => {
-                let names: Vec<&str> = call
-                    .funcname
-                    .iter()
-                    .filter_map(|n| match n.node.as_ref() {
-                        Some(pg_query::NodeEnum::String(s)) => Some(s.sval.as_str()),
-                        _ => None,
-                    })
-                    .collect();
-                let (schema, name) = match names.as_slice() {
-                    [schema, name] => (Some(*schema), *name),
-                    [name] => (None, *name),
-                    _ => return None,
-                };
-                let builtin = schema == Some("pg_catalog")
-                    || name.starts_with("pg_")
-                    || HELPERS.contains(&name);
-                (!builtin).then(|| (call.location, names.join(".")))
-            }
+    let names: Vec<&str> = call
+        .funcname
+        .iter()
+        .filter_map(|n| match n.node.as_ref() {
+            Some(pg_query::NodeEnum::String(s)) => Some(s.sval.as_str()),
             _ => None,
         })
         .collect();
-    found.sort_by_key(|(location, _)| *location);
-    found.into_iter().map(|(_, name)| name).collect()
+    let (schema, name) = match names.as_slice() {
+        [schema, name] => (Some(*schema), *name),
+        [name] => (None, *name),
+        _ => return None,
+    };
+    let builtin =
+        schema == Some("pg_catalog") || name.starts_with("pg_") || HELPERS.contains(&name);
+    (!builtin).then(|| names.join("."))
 }
 
 #[cfg(test)]
@@ -274,6 +338,38 @@ mod tests {
         );
         assert_eq!(statement.kind, QueryKind::Read);
         assert_eq!(statement.tables[0].alias.as_deref(), Some("o"));
+    }
+
+    #[test]
+    fn literals_without_a_typed_place_stay_in_the_text() {
+        let statement = analyse(
+            "SELECT date_trunc('day', created_at), count(*) FROM audit.log \
+             WHERE table_name = 'approvals' AND row_key = jsonb_build_object('id', $1::bigint) \
+             AND note = 'x' || 'jane@corp.example' GROUP BY 1",
+        )
+        .expect("kept");
+        assert_eq!(
+            statement.sql,
+            "SELECT date_trunc('day', created_at), count(*) FROM audit.log \
+             WHERE table_name = $2 AND row_key = jsonb_build_object('id', $1::bigint) \
+             AND note = 'x' || $3 GROUP BY 1"
+        );
+        assert_eq!(
+            statement.literals,
+            vec![
+                Literal::Text("approvals".into()),
+                Literal::Text("jane@corp.example".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn an_untyped_parameter_can_be_cast() {
+        assert_eq!(
+            cast_param("SELECT jsonb_build_object($2, $1::int), $2", 2, "text").as_deref(),
+            Some("SELECT jsonb_build_object($2::text, $1::int), $2::text")
+        );
+        assert_eq!(cast_param("SELECT $1", 3, "text"), None);
     }
 
     #[test]
