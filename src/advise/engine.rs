@@ -450,8 +450,43 @@ fn select_in_rounds(
         round.candidates = next;
         ids = next_ids;
     }
+    drop_covered_by_wider(input, &mut result);
     result.rejected.sort_by_key(|r| r.candidate);
     Ok(result)
+}
+
+/// A later round can choose a wider index whose leading keys are an earlier choice: the
+/// narrower one then adds nothing but writes and space (prefix rule) and is superseded.
+fn drop_covered_by_wider(input: &SelectionInput, result: &mut select::Selection) {
+    let specs: Vec<&IndexSpec> = result
+        .chosen
+        .iter()
+        .map(|c| &input.candidates[c.candidate].spec)
+        .collect();
+    let mut superseded = Vec::new();
+    for (position, chosen) in result.chosen.iter().enumerate() {
+        let wider = specs.iter().enumerate().find(|(other, spec)| {
+            *other != position
+                && spec.keys.len() > specs[position].keys.len()
+                && select::covers(spec, specs[position])
+        });
+        if let Some((_, spec)) = wider {
+            superseded.push((chosen.candidate, index_name(spec)));
+        }
+    }
+    result.chosen.retain(|c| {
+        !superseded
+            .iter()
+            .any(|(candidate, _)| *candidate == c.candidate)
+    });
+    result.rejected.extend(
+        superseded
+            .into_iter()
+            .map(|(candidate, by)| select::Rejected {
+                candidate,
+                reason: RejectReason::Superseded { by },
+            }),
+    );
 }
 
 /// Query costs with the chosen indexes become the new baseline.
@@ -747,4 +782,55 @@ fn notes(analyzed: &[Analyzed], method: WhatIfMethod) -> Vec<String> {
         ));
     }
     notes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::advice::IndexKey;
+
+    fn costed(keys: &[&str]) -> Costed {
+        Costed {
+            spec: IndexSpec {
+                schema: "s".into(),
+                table: "t".into(),
+                keys: keys
+                    .iter()
+                    .map(|k| IndexKey {
+                        sql: format!("\"{k}\""),
+                        descending: false,
+                    })
+                    .collect(),
+                include: vec![],
+                predicate: None,
+            },
+            companions: vec![],
+            origins: vec![],
+            estimated_size_bytes: 1,
+            costs: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn a_later_wider_choice_supersedes_its_prefix() {
+        let input = SelectionInput {
+            candidates: vec![costed(&["team_id"]), costed(&["team_id", "created_at"])],
+            ..SelectionInput::default()
+        };
+        let chosen = |candidate| select::Chosen {
+            candidate,
+            benefit: 1.0,
+            serves: vec![],
+        };
+        let mut selection = select::Selection {
+            chosen: vec![chosen(0), chosen(1)],
+            rejected: vec![],
+        };
+        drop_covered_by_wider(&input, &mut selection);
+        assert_eq!(selection.chosen, vec![chosen(1)]);
+        assert!(matches!(
+            &selection.rejected[0].reason,
+            RejectReason::Superseded { by } if by.starts_with("t_team_id_created_at")
+        ));
+    }
 }
