@@ -106,32 +106,14 @@ pub fn advise(
         .chain(refused)
         .collect();
     let mut recommendations = recommend(client, &mut whatif, &analyzed, &input, &selection)?;
-    let mut verification_notes = Vec::new();
-    let verification = match &options.verify {
-        Some(verify_options) => {
-            let statements = touching(&analyzed, &recommendations);
-            let trial = verify::Trial {
-                workload,
-                statements: &statements,
-                lock_timeout_ms: options.lock_timeout_ms,
-            };
-            let outcome = verify::verify(client, &mut recommendations, &trial, verify_options)?;
-            rejected.extend(outcome.rejected);
-            if !outcome.unmeasured.is_empty() {
-                verification_notes.push(format!(
-                    "not timed (a probe execution took longer than {} ms, or failed): {}; the indexes serving them rest on planner estimates for these queries",
-                    verify_options.max_execution_ms,
-                    outcome.unmeasured.join(", ")
-                ));
-            }
-            Verification::Measured {
-                executions: verify_options.executions,
-            }
-        }
-        None => Verification::Skipped {
-            reason: "--no-verify: recommendations rest on planner estimates only".into(),
-        },
-    };
+    let (verification, verification_notes) = verify_selected(
+        client,
+        workload,
+        &analyzed,
+        &mut recommendations,
+        &mut rejected,
+        options,
+    )?;
     let queries = query_advice(&analyzed, &recommendations);
     let existing_indexes = existing_findings(client, &tables)?;
     let mut notes = notes(&analyzed, whatif.method());
@@ -145,6 +127,40 @@ pub fn advise(
         existing_indexes,
         notes,
     })
+}
+
+/// Verification of the recommendations (unless `--no-verify`): drops the ones that do not pay
+/// off into `rejected`, and returns what was done with the notes it produced.
+fn verify_selected(
+    client: &mut Client,
+    workload: &Workload,
+    analyzed: &[Analyzed],
+    recommendations: &mut Vec<Recommendation>,
+    rejected: &mut Vec<RejectedCandidate>,
+    options: &AdviseOptions,
+) -> Result<(Verification, Vec<String>), AdviseError> {
+    let Some(verify_options) = &options.verify else {
+        let reason = "--no-verify: recommendations rest on planner estimates only".into();
+        return Ok((Verification::Skipped { reason }, Vec::new()));
+    };
+    let statements = touching(analyzed, recommendations);
+    let trial = verify::Trial {
+        workload,
+        statements: &statements,
+        lock_timeout_ms: options.lock_timeout_ms,
+    };
+    let outcome = verify::verify(client, recommendations, &trial, verify_options)?;
+    rejected.extend(outcome.rejected);
+    let mut notes = Vec::new();
+    if !outcome.unmeasured.is_empty() {
+        notes.push(format!(
+            "not timed (a probe execution took longer than {} ms, or failed): {}; the indexes serving them rest on planner estimates for these queries",
+            verify_options.max_execution_ms,
+            outcome.unmeasured.join(", ")
+        ));
+    }
+    let executions = verify_options.executions;
+    Ok((Verification::Measured { executions }, notes))
 }
 
 /// Baseline plan, accesses and candidate specs of a statement and of the statements it implies.
