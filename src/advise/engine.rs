@@ -423,22 +423,7 @@ fn select_in_rounds(
                     RejectReason::Superseded { .. } | RejectReason::NoPlanImprovement { .. }
                 )
         });
-        let chosen_names: Vec<String> = result
-            .chosen
-            .iter()
-            .map(|c| index_name(&input.candidates[c.candidate].spec))
-            .collect();
-        result
-            .rejected
-            .extend(closed.into_iter().map(|r| select::Rejected {
-                candidate: ids[r.candidate],
-                reason: match r.reason {
-                    RejectReason::AlreadyCovered { index } if chosen_names.contains(&index) => {
-                        RejectReason::Superseded { by: index }
-                    }
-                    other => other,
-                },
-            }));
+        record_final(input, &mut result, &ids, closed);
         if open.is_empty() {
             break;
         }
@@ -448,6 +433,7 @@ fn select_in_rounds(
             .flat_map(|c| input.candidates[c.candidate].specs())
             .collect();
         rebase(client, whatif, analyzed, &chosen, &mut round)?;
+        round.existing = input.existing.clone();
         round
             .existing
             .extend(chosen.iter().map(|spec| select::Existing {
@@ -469,6 +455,32 @@ fn select_in_rounds(
     drop_covered_by_wider(input, &mut result);
     result.rejected.sort_by_key(|r| r.candidate);
     Ok(result)
+}
+
+/// Records final rejections of a round under their original candidate numbers; "covered" by
+/// an index chosen in an earlier round reads as superseded by it.
+fn record_final(
+    input: &SelectionInput,
+    result: &mut select::Selection,
+    ids: &[usize],
+    closed: Vec<select::Rejected>,
+) {
+    let chosen_names: Vec<String> = result
+        .chosen
+        .iter()
+        .map(|c| index_name(&input.candidates[c.candidate].spec))
+        .collect();
+    result
+        .rejected
+        .extend(closed.into_iter().map(|r| select::Rejected {
+            candidate: ids[r.candidate],
+            reason: match r.reason {
+                RejectReason::AlreadyCovered { index } if chosen_names.contains(&index) => {
+                    RejectReason::Superseded { by: index }
+                }
+                other => other,
+            },
+        }));
 }
 
 /// A later round can choose a wider index whose leading keys are an earlier choice: the
