@@ -88,6 +88,8 @@ pub fn run(args: BenchArgs) -> anyhow::Result<Outcome> {
     };
     print!("{}", table::render(&result, options));
     eprintln!("pgperf: results written to {}", path.display());
+    let report = super::report::write_beside(&path, &crate::report::render_run(&result))?;
+    eprintln!("pgperf: report written to {}", report.display());
     conclude(&result)
 }
 

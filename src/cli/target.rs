@@ -174,15 +174,27 @@ impl PreparedTarget {
 /// Parses and checks the user's URL, so a bad URL or a refused connection fails before any
 /// work starts, with the password removed from the message.
 fn user_database(url: &str) -> anyhow::Result<postgres::Config> {
-    let redacted = crate::pg::redact_url(url);
+    let config = parse_url(url)?;
+    connect(&config, &crate::pg::redact_url(url))?;
+    Ok(config)
+}
+
+/// Parses a user's connection string (a bad one is a usage error, shown without password),
+/// tagging pgperf's sessions with `application_name = pgperf`.
+pub fn parse_url(url: &str) -> anyhow::Result<postgres::Config> {
     let mut config: postgres::Config = url.parse().map_err(|error| {
         UsageError(format!(
-            "the database URL {redacted} is not valid ({error}); use postgresql://user:password@host:port/dbname"
+            "the database URL {} is not valid ({error}); use postgresql://user:password@host:port/dbname",
+            crate::pg::redact_url(url)
         ))
     })?;
     config.application_name("pgperf");
-    connect(&config, &redacted)?;
     Ok(config)
+}
+
+/// Parses and connects to a user's connection string.
+pub fn connect_url(url: &str) -> anyhow::Result<postgres::Client> {
+    connect(&parse_url(url)?, &crate::pg::redact_url(url))
 }
 
 /// Connects, turning the driver's terse error into what failed and what to do.

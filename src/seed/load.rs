@@ -312,3 +312,41 @@ fn advance_sequences(client: &mut Client, schema: &str, name: &str) -> Result<()
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn catalog(columns: &[(&str, &str, bool)]) -> Vec<(String, String, bool)> {
+        columns
+            .iter()
+            .map(|(name, ty, is_enum)| (name.to_string(), ty.to_string(), *is_enum))
+            .collect()
+    }
+
+    #[test]
+    fn matching_columns_pass_and_each_mismatch_is_named() {
+        let written = [("id", ColType::Int8), ("status", ColType::Enum)];
+        let table = catalog(&[("id", "int8", false), ("status", "approval_status", true)]);
+        assert_eq!(column_mismatch(&written, &table), None);
+        let retyped = catalog(&[("id", "int4", false), ("status", "approval_status", true)]);
+        assert_eq!(
+            column_mismatch(&written, &retyped).as_deref(),
+            Some("column id is int4 but the seeder writes Int8")
+        );
+        let missing = catalog(&[("id", "int8", false)]);
+        assert_eq!(
+            column_mismatch(&written, &missing).as_deref(),
+            Some("column status does not exist")
+        );
+        let extra = catalog(&[
+            ("id", "int8", false),
+            ("status", "approval_status", true),
+            ("created_at", "timestamptz", false),
+        ]);
+        assert_eq!(
+            column_mismatch(&written, &extra).as_deref(),
+            Some("columns not written: created_at")
+        );
+    }
+}
