@@ -291,12 +291,14 @@ fn cost_candidates(
         let result = match whatif.evaluate(client, bundle, &statements) {
             Ok(result) => result,
             Err(AdviseError::Database(error)) if error.as_db_error().is_some() => {
-                let message = crate::pg::describe(&error);
+                let reason = RejectReason::BuildFailed {
+                    message: crate::pg::describe(&error),
+                };
                 refused.push(RejectedCandidate {
                     spec: bundle[0].clone(),
                     queries: origins.clone(),
-                    explanation: format!("the server refused it: {message}"),
-                    reason: RejectReason::BuildFailed { message },
+                    explanation: reason_sentence(&reason),
+                    reason,
                 });
                 continue;
             }
@@ -651,11 +653,31 @@ pub fn explain_rejection(
     candidate: &Costed,
     input: &SelectionInput,
 ) -> String {
-    let size = super::ddl::format_bytes(candidate.estimated_size_bytes);
+    let RejectReason::Superseded { by } = reason else {
+        return reason_sentence(reason);
+    };
+    let other = input.candidates.iter().find(|c| index_name(&c.spec) == *by);
+    let costs: Vec<String> = candidate
+        .costs
+        .iter()
+        .map(|(query, cost)| {
+            let theirs = other
+                .and_then(|o| o.costs.get(query))
+                .copied()
+                .unwrap_or(f64::NAN);
+            format!("{query}: planner cost {cost:.0} with this, {theirs:.0} with {by}")
+        })
+        .collect();
+    format!("{} ({})", reason_sentence(reason), costs.join("; "))
+}
+
+/// A rejection reason as a sentence a reviewer can check; callers add their evidence.
+pub fn reason_sentence(reason: &RejectReason) -> String {
+    use super::ddl::format_bytes;
     match reason {
-        RejectReason::AlreadyCovered { index } => {
-            format!("existing index {index} already serves this lookup (its leading columns match)")
-        }
+        RejectReason::AlreadyCovered { index } => format!(
+            "existing index {index} already serves this lookup (its leading columns match)"
+        ),
         RejectReason::TinyTable { rows } => {
             format!("the table has about {rows:.0} rows: a sequential scan is as fast")
         }
@@ -663,35 +685,27 @@ pub fn explain_rejection(
             "the planner would not use it or saves too little (best saving {best_saving_pct:.0}% of a query's cost; at least {:.0}% needed): the condition keeps too many rows",
             select::MIN_SAVING_SHARE * 100.0
         ),
-        RejectReason::Superseded { by } => {
-            let other = input.candidates.iter().find(|c| index_name(&c.spec) == *by);
-            let costs: Vec<String> = candidate
-                .costs
-                .iter()
-                .map(|(query, cost)| {
-                    let theirs = other.and_then(|o| o.costs.get(query)).copied().unwrap_or(f64::NAN);
-                    format!("{query}: planner cost {cost:.0} with this, {theirs:.0} with {by}")
-                })
-                .collect();
-            format!("{by} serves the same queries at least as well ({})", costs.join("; "))
-        }
-        RejectReason::OverBudget { size_bytes, remaining_bytes } => format!(
+        RejectReason::Superseded { by } => format!("{by} serves the same queries at least as well"),
+        RejectReason::OverBudget {
+            size_bytes,
+            remaining_bytes,
+        } => format!(
             "its estimated size {} exceeds the remaining --budget-mb ({})",
-            super::ddl::format_bytes(*size_bytes),
-            super::ddl::format_bytes(*remaining_bytes)
+            format_bytes(*size_bytes),
+            format_bytes(*remaining_bytes)
         ),
-        RejectReason::WriteHeavy { writes, .. } => format!(
-            "the table is write-heavy ({writes} rows written): maintaining a {size} index costs more than reads gain"
+        RejectReason::WriteHeavy { writes, benefit } => format!(
+            "the table is write-heavy ({writes} rows written beyond its size): maintaining the index costs more than the reads gain (planner benefit {benefit:.0})"
         ),
-        RejectReason::NotUsed => "built for real, the planner did not use it".into(),
-        RejectReason::CheckXmin => "built for real, indcheckxmin made it unusable in the verification transaction (recent HOT updates); run advise again later".into(),
+        RejectReason::NotUsed => "built for real, no workload query used it".into(),
+        RejectReason::CheckXmin => "built for real, indcheckxmin made it unusable inside the verification transaction (recent HOT updates); run advise again later".into(),
         RejectReason::NoMeasuredImprovement { query } => {
             format!("measured P95 of {query} did not improve beyond noise")
         }
-        RejectReason::SlowsOtherQuery { query } => {
-            format!("it made {query} slower (measured P95)")
+        RejectReason::SlowsOtherQuery { query } => format!("it made {query} slower"),
+        RejectReason::BuildFailed { message } => {
+            format!("the server refused to build it: {message}")
         }
-        RejectReason::BuildFailed { message } => format!("the server refused to build it: {message}"),
     }
 }
 
