@@ -37,7 +37,7 @@ fn bootstrap_replicates() {
     let mut sorted = latencies_us(10_000, 5.0, 2);
     sorted.sort_by(f64::total_cmp);
     let mut rng = ChaCha8Rng::seed_from_u64(3);
-    let resampler = QuantileResampler::new(&sorted, 0.95);
+    let mut resampler = QuantileResampler::new(&sorted, 0.95);
     let fast_us = median_ms(11, || {
         for _ in 0..2_000 {
             std::hint::black_box(resampler.draw(&mut rng));

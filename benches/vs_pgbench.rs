@@ -5,7 +5,9 @@
 //! least 0.9× pgbench's; pgperf's memory (max RSS) flat from 1e4 to 1e6 executions.
 //!
 //! Run: `cargo bench --bench vs_pgbench` (release). Optional env: `ROUNDS` (default 5),
-//! `EXECUTIONS` per client per round (default 10000), `MEMORY_MAX` (default 1000000).
+//! `EXECUTIONS` per side per round (default 10000; split over the clients at 2 clients, so
+//! pgperf keeps every sample and its measured phase is timed from them), `MEMORY_MAX`
+//! (default 1000000).
 //! Prints a Markdown table for docs/benchmarks.md.
 
 use std::path::Path;
@@ -26,20 +28,25 @@ fn main() {
     let cluster = Cluster::start(&ClusterOptions::default()).expect("embedded cluster starts");
     cluster.create_database(DB).expect("database");
     let work = tempfile::tempdir().expect("temp dir");
-    pgbench(&cluster, &["-i", "-q", "-s", "1"], work.path());
+    let _ = pgbench(&cluster, &["-i", "-q", "-s", "1"], work.path());
     let workload = write_workload(work.path());
 
     let mut p50 = (Vec::new(), Vec::new());
     let mut tps = (Vec::new(), Vec::new());
+    let mut cpu = (Vec::new(), Vec::new());
     for round in 0..rounds {
         p50.0
             .push(pgbench_p50(&cluster, executions, work.path(), round));
         p50.1.push(pgperf_run(&cluster, &workload, executions, 1).0);
-        tps.0.push(pgbench_tps(&cluster, executions, work.path()));
-        tps.1.push(pgperf_run(&cluster, &workload, executions, 2).1);
+        let (pgbench_tps, pgbench_cpu) = pgbench_tps(&cluster, executions, work.path());
+        let (_, pgperf_tps, pgperf_cpu) = pgperf_run(&cluster, &workload, executions, 2);
+        tps.0.push(pgbench_tps);
+        tps.1.push(pgperf_tps);
+        cpu.0.push(pgbench_cpu);
+        cpu.1.push(pgperf_cpu);
         eprintln!(
-            "round {round}: P50 pgbench {:.1} µs pgperf {:.1} µs; 2-client tps pgbench {:.0} pgperf {:.0}",
-            p50.0[round], p50.1[round], tps.0[round], tps.1[round]
+            "round {round}: P50 pgbench {:.1} µs pgperf {:.1} µs; 2-client tps pgbench {:.0} pgperf {:.0}; client CPU/execution pgbench {:.1} µs pgperf {:.1} µs",
+            p50.0[round], p50.1[round], tps.0[round], tps.1[round], cpu.0[round], cpu.1[round]
         );
     }
     let (small, large) = (10_000.min(memory_max), memory_max);
@@ -55,8 +62,14 @@ fn main() {
         p50_pgperf - p50_pgbench
     );
     println!(
-        "| throughput, 2 clients, median of {rounds} rounds × 2×{executions} | {tps_pgbench:.0} q/s | {tps_pgperf:.0} q/s | {:.2}× | ≥ 0.9× |",
+        "| throughput, 2 clients, median of {rounds} rounds × {executions} | {tps_pgbench:.0} q/s | {tps_pgperf:.0} q/s | {:.2}× | ≥ 0.9× |",
         tps_pgperf / tps_pgbench
+    );
+    println!(
+        "| client CPU per execution, 2 clients (median) | {:.1} µs | {:.1} µs (incl. setup, EXPLAIN, warm-up) | {:.2}× | |",
+        median(&cpu.0),
+        median(&cpu.1),
+        median(&cpu.1) / median(&cpu.0)
     );
     println!(
         "| pgperf max RSS, {small} vs {large} executions | | {} KiB vs {} KiB | {:.2}× | flat |",
@@ -82,8 +95,8 @@ fn write_workload(dir: &Path) -> std::path::PathBuf {
     path
 }
 
-/// Runs pgbench against the cluster's socket and returns its stdout.
-fn pgbench(cluster: &Cluster, args: &[&str], cwd: &Path) -> String {
+/// Runs pgbench against the cluster's socket and returns its stdout and CPU seconds.
+fn pgbench(cluster: &Cluster, args: &[&str], cwd: &Path) -> (String, f64) {
     let config = cluster.config(DB);
     let port = config
         .get_ports()
@@ -91,7 +104,7 @@ fn pgbench(cluster: &Cluster, args: &[&str], cwd: &Path) -> String {
         .copied()
         .unwrap_or(5432)
         .to_string();
-    let output = Command::new(cluster.bin_dir().join("pgbench"))
+    let mut child = Command::new(cluster.bin_dir().join("pgbench"))
         .args([
             "-h",
             &cluster.dir().to_string_lossy(),
@@ -103,14 +116,43 @@ fn pgbench(cluster: &Cluster, args: &[&str], cwd: &Path) -> String {
         .args(args)
         .arg(DB)
         .current_dir(cwd)
-        .output()
+        .stdout(std::process::Stdio::piped())
+        .spawn()
         .expect("pgbench runs");
-    assert!(
-        output.status.success(),
-        "pgbench failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
+    let mut stdout = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take().expect("piped"), &mut stdout)
+        .expect("pgbench output");
+    let (status, usage) = wait_with_rusage(child);
+    assert_eq!(status, 0, "pgbench failed");
+    (stdout, cpu_seconds(&usage))
+}
+
+/// Waits for `child` and returns its exit status and its own resource usage.
+// The child is reaped by `wait4`, which also reports its rusage (`Child::wait` cannot).
+#[allow(clippy::zombie_processes)]
+fn wait_with_rusage(child: std::process::Child) -> (i32, libc::rusage) {
+    let pid = i32::try_from(child.id()).expect("pid fits");
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value for wait4 to fill.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: waiting for our own child with valid pointers.
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(waited, pid, "waited for the child");
+    (status, usage)
+}
+
+fn cpu_seconds(usage: &libc::rusage) -> f64 {
+    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    seconds(usage.ru_utime) + seconds(usage.ru_stime)
+}
+
+/// CPU seconds this process has used so far.
+fn own_cpu_seconds() -> f64 {
+    // SAFETY: an all-zero rusage is a valid value for getrusage to fill.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: valid pointer to our own rusage.
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    cpu_seconds(&usage)
 }
 
 fn script(dir: &Path) -> String {
@@ -129,7 +171,7 @@ fn pgbench_p50(cluster: &Cluster, executions: usize, dir: &Path, round: usize) -
     let prefix = format!("log{round}");
     let transactions = executions.to_string();
     let script = script(dir);
-    pgbench(
+    let _ = pgbench(
         cluster,
         &[
             "-n",
@@ -167,10 +209,11 @@ fn pgbench_p50(cluster: &Cluster, executions: usize, dir: &Path, round: usize) -
         .value_us
 }
 
-fn pgbench_tps(cluster: &Cluster, executions: usize, dir: &Path) -> f64 {
-    let transactions = executions.to_string();
+/// (throughput q/s, client CPU µs per execution) of pgbench at 2 clients.
+fn pgbench_tps(cluster: &Cluster, executions: usize, dir: &Path) -> (f64, f64) {
+    let transactions = (executions / 2).to_string();
     let script = script(dir);
-    let out = pgbench(
+    let (out, cpu_s) = pgbench(
         cluster,
         &[
             "-n",
@@ -187,7 +230,8 @@ fn pgbench_tps(cluster: &Cluster, executions: usize, dir: &Path) -> f64 {
         ],
         dir,
     );
-    out.lines()
+    let tps = out
+        .lines()
         .find_map(|line| {
             line.strip_prefix("tps = ")?
                 .split_whitespace()
@@ -195,14 +239,21 @@ fn pgbench_tps(cluster: &Cluster, executions: usize, dir: &Path) -> f64 {
                 .parse()
                 .ok()
         })
-        .expect("pgbench printed tps")
+        .expect("pgbench printed tps");
+    (tps, cpu_s * 1e6 / executions as f64)
 }
 
-/// (HD P50 µs, throughput q/s of the measured phase) of one pgperf run.
-fn pgperf_run(cluster: &Cluster, workload: &Path, executions: usize, clients: u32) -> (f64, f64) {
+/// (HD P50 µs, throughput q/s of the measured phase, client CPU µs per execution including
+/// setup, EXPLAIN and warm-up) of one pgperf run.
+fn pgperf_run(
+    cluster: &Cluster,
+    workload: &Path,
+    executions: usize,
+    clients: u32,
+) -> (f64, f64, f64) {
     let workload = pgperf::workload::load_file(workload).expect("workload");
     let settings = BenchSettings {
-        iterations: (executions * clients as usize) as u64,
+        iterations: executions as u64,
         warmup: 200,
         concurrency: clients,
         rate_qps: None,
@@ -219,15 +270,18 @@ fn pgperf_run(cluster: &Cluster, workload: &Path, executions: usize, clients: u3
         scale: None,
         seed_rng_seed: None,
         progress: false,
+        data_now: None,
     };
     let started = Instant::now();
+    let cpu_before = own_cpu_seconds();
     let result =
         bench::run(&cluster.config(DB), &workload, &settings, &context).expect("pgperf run");
     let wall_s = started.elapsed().as_secs_f64();
+    let cpu_us = (own_cpu_seconds() - cpu_before) * 1e6 / executions as f64;
     let query = &result.queries[0];
     assert_eq!(query.errors, 0);
-    // With ≤ 10,000 executions per query the reservoir holds every sample, so the measured
-    // phase ends with the last sample; otherwise fall back to wall time (setup included).
+    // With ≤ 10,000 executions the reservoir holds every sample, so the measured phase ends
+    // with the last sample; otherwise fall back to wall time (setup included: pessimistic).
     let phase_s = if query.raw_samples.len() as u64 == query.samples {
         query
             .raw_samples
@@ -240,12 +294,11 @@ fn pgperf_run(cluster: &Cluster, workload: &Path, executions: usize, clients: u3
     (
         query.latency.expect("latency").p50.value_us,
         query.samples as f64 / phase_s,
+        cpu_us,
     )
 }
 
 /// Max RSS of the release `pgperf bench` CLI for `executions` of the lookup.
-// The child is reaped by `wait4`, which also reports its own rusage (`Child::wait` cannot).
-#[allow(clippy::zombie_processes)]
 fn cli_max_rss_kib(cluster: &Cluster, dir: &Path, executions: usize) -> i64 {
     let workload = dir.join("pk.toml");
     let out = dir.join("reports");
@@ -268,13 +321,8 @@ fn cli_max_rss_kib(cluster: &Cluster, dir: &Path, executions: usize) -> i64 {
         .stdout(std::process::Stdio::null())
         .spawn()
         .expect("pgperf runs");
-    let pid = i32::try_from(child.id()).expect("pid fits");
-    let mut status = 0;
-    // SAFETY: an all-zero rusage is a valid value for wait4 to fill.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: waiting for our own child with valid pointers.
-    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(waited, pid, "waited for pgperf");
+    let (status, usage) = wait_with_rusage(child);
+    assert_eq!(status, 0, "pgperf bench failed");
     usage.ru_maxrss
 }
 

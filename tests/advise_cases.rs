@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use pgperf::advise::{Advice, AdviseOptions, VerifyOptions, advise};
 use pgperf::embedded::{Cluster, ClusterOptions};
 use pgperf::model::advice::{RejectReason, Verification};
-use pgperf::workload::format::WorkloadFile;
+use pgperf::workload::Workload;
 
 fn cluster() -> &'static Cluster {
     static CLUSTER: OnceLock<Cluster> = OnceLock::new();
@@ -49,8 +49,9 @@ fn options(verify: bool) -> AdviseOptions {
     }
 }
 
-fn workload(toml_text: &str) -> WorkloadFile {
-    toml::from_str(&format!("name = \"case\"\n{toml_text}")).expect("valid workload")
+fn workload(toml_text: &str) -> Workload {
+    pgperf::workload::load_str(&format!("name = \"case\"\n{toml_text}"), "case")
+        .expect("valid workload")
 }
 
 fn run(client: &mut postgres::Client, toml_text: &str, verify: bool) -> Advice {
@@ -616,7 +617,10 @@ fn rls_policy_column_under_app_role() {
         "[personas.app]\nrole = \"app_user\"\nclaims = { sub = \"42\" }\n\n[[query]]\nname = \"my_docs\"\npersona = \"app\"\nsql = \"SELECT id, title FROM docs\"",
         true,
     );
-    let first = decided(&advice).into_iter().next().expect("an index");
+    let first = decided(&advice)
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| panic!("{:#?} {:#?}", advice.rejected, advice.queries));
     assert!(
         first.starts_with("ON \"public\".\"docs\" USING btree (\"owner_id\""),
         "{first}"
@@ -658,7 +662,11 @@ fn partitioned_table() {
             "SELECT at, value FROM readings WHERE sensor_id = $1",
             "{ value = 12 }",
         ),
-        false,
+        true,
+    );
+    assert!(
+        advice.recommendations[0].size_bytes.unwrap_or(0) > 0,
+        "the size sums the partitions' indexes"
     );
     let first = decided(&advice).into_iter().next().expect("an index");
     assert!(
@@ -708,26 +716,28 @@ fn comments_and_literals_with_semicolons_and_dashes() {
 }
 
 #[test]
-fn unknown_parameter_values_use_a_generic_plan_and_say_so() {
-    let mut client = database(ORDERS);
+fn statements_without_values_use_a_generic_plan_and_say_so() {
+    let mut client = database(&format!(
+        "{ORDERS}\nCREATE FUNCTION count_for(p_customer int) RETURNS SETOF bigint LANGUAGE plpgsql STABLE AS $$
+         BEGIN
+           RETURN QUERY SELECT count(*) FROM orders WHERE customer_id = p_customer;
+         END $$;"
+    ));
     let advice = run(
         &mut client,
-        &query(
-            "no_values",
-            "SELECT id FROM orders WHERE customer_id = $1",
-            "",
-        ),
+        &query("counted", "SELECT * FROM count_for($1)", "{ value = 4 }"),
         false,
     );
     assert_eq!(
         advice.queries[0].plan_mode,
-        pgperf::model::advice::PlanMode::Generic
+        pgperf::model::advice::PlanMode::Custom
     );
-    assert!(
-        advice.notes.iter().any(|n| n.contains("generic plan")),
-        "{:?}",
-        advice.notes
-    );
+    let note = advice
+        .notes
+        .iter()
+        .find(|n| n.contains("generic plan"))
+        .expect("a note");
+    assert!(note.contains("counted (fn count_for)"), "{note}");
     let first = decided(&advice).into_iter().next().expect("an index");
     assert!(
         first.starts_with(&format!("{ORDERS_IDX} (\"customer_id\"")),
@@ -804,7 +814,7 @@ fn budget_and_max_columns() {
     );
 }
 
-fn workload_of(text: &str) -> WorkloadFile {
+fn workload_of(text: &str) -> Workload {
     workload(text)
 }
 
@@ -853,4 +863,58 @@ fn existing_unused_and_duplicate_indexes_are_reported_not_dropped() {
         count, 4,
         "pgperf never drops indexes and leaves nothing behind"
     );
+}
+
+#[test]
+fn without_hypopg_real_builds_in_rolled_back_transactions() {
+    let mut client = database(&format!("{ORDERS}\nDROP EXTENSION IF EXISTS hypopg;"));
+    let advice = run(
+        &mut client,
+        &query(
+            "by_customer",
+            "SELECT id FROM orders WHERE customer_id = $1",
+            "{ value = 3 }",
+        ),
+        false,
+    );
+    assert_eq!(
+        advice.what_if,
+        pgperf::model::advice::WhatIfMethod::RealBuild
+    );
+    assert!(
+        advice
+            .notes
+            .iter()
+            .any(|n| n.contains("HypoPG is not installed"))
+    );
+    let first = decided(&advice).into_iter().next().expect("an index");
+    assert!(
+        first.starts_with(&format!("{ORDERS_IDX} (\"customer_id\"")),
+        "{first}"
+    );
+    let count: i64 = client
+        .query_one(
+            "SELECT count(*) FROM pg_indexes WHERE tablename = 'orders'",
+            &[],
+        )
+        .expect("count")
+        .get(0);
+    assert_eq!(count, 1, "every trial build was rolled back");
+}
+
+#[test]
+fn whole_table_aggregate_gets_a_written_remedy_instead_of_an_index() {
+    let mut client = database(ORDERS);
+    let advice = run(
+        &mut client,
+        &query(
+            "revenue_by_region",
+            "SELECT region, sum(total) FROM orders GROUP BY region",
+            "",
+        ),
+        false,
+    );
+    assert!(advice.recommendations.is_empty(), "{:?}", decided(&advice));
+    let note = advice.queries[0].note.as_deref().expect("a remedy");
+    assert!(note.contains("rollup"), "{note}");
 }

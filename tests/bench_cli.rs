@@ -137,3 +137,58 @@ fn invalid_workload_bad_url_and_refused_connection_have_their_exit_codes() {
     assert_eq!(code, 2, "{stderr}");
     assert!(!stderr.contains("s3cret"), "{stderr}");
 }
+
+#[test]
+fn ctrl_c_writes_partial_results_and_exits_130() {
+    let cluster = Cluster::start(&ClusterOptions::default()).expect("cluster");
+    cluster.create_database("slow").expect("db");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let workload = dir.path().join("slow.toml");
+    std::fs::write(
+        &workload,
+        "name = \"slow\"\n[[query]]\nname = \"nap\"\nsql = \"SELECT pg_sleep(0.005)\"\n",
+    )
+    .expect("write");
+    let out = dir.path().join("reports");
+    let child = Command::new(env!("CARGO_BIN_EXE_pgperf"))
+        .args([
+            "bench",
+            "--db",
+            &cluster.url("slow"),
+            "--workload",
+            workload.to_str().expect("utf-8"),
+        ])
+        .args([
+            "--iterations",
+            "100000",
+            "--warmup",
+            "1",
+            "--out",
+            out.to_str().expect("utf-8"),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("pgperf runs");
+    std::thread::sleep(std::time::Duration::from_millis(3000));
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let output = child.wait_with_output().expect("pgperf exits");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    let run_dir = std::fs::read_dir(&out)
+        .expect("out")
+        .next()
+        .expect("one run")
+        .expect("entry");
+    let text = std::fs::read_to_string(run_dir.path().join("results.json")).expect("results.json");
+    let result: RunResult = serde_json::from_str(&text).expect("parses");
+    assert!(!result.complete);
+    assert!(
+        result
+            .abort_reason
+            .as_deref()
+            .is_some_and(|r| r.contains("interrupted"))
+    );
+    assert!(result.queries[0].samples > 0);
+}

@@ -44,6 +44,7 @@ fn context(cluster: &Cluster, db: &str) -> BenchContext {
         scale: None,
         seed_rng_seed: None,
         progress: false,
+        data_now: None,
     }
 }
 
@@ -390,4 +391,28 @@ sql = "SELECT pg_sleep(0.01)"
     let result =
         bench::run(&config, &workload, &feasible, &context(&cluster, "rate")).expect("run");
     assert!(result.warnings.is_empty(), "{:?}", result.warnings);
+}
+
+#[test]
+fn environment_records_settings_as_the_server_shows_them() {
+    let (cluster, config) = shop("environment");
+    let workload = workload("name = \"e\"\n[[query]]\nname = \"one\"\nsql = \"SELECT 1\"\n");
+    let result = bench::run(
+        &config,
+        &workload,
+        &settings(5, Protocol::Prepared),
+        &context(&cluster, "environment"),
+    )
+    .expect("run");
+    let settings = &result.environment.server_settings;
+    let shared_buffers = settings.get("shared_buffers").expect("recorded");
+    assert!(
+        shared_buffers.ends_with("MB")
+            || shared_buffers.ends_with("GB")
+            || shared_buffers.ends_with("kB"),
+        "{shared_buffers}"
+    );
+    assert_eq!(settings.get("fsync").map(String::as_str), Some("off"));
+    assert_eq!(result.environment.workload_hash, workload.hash);
+    assert!(result.environment.machine.cpus >= 1);
 }

@@ -91,6 +91,7 @@ fn result() -> RunResult {
             workload_hash: String::new(),
             scale: None,
             rng_seed: None,
+            data_now: None,
         },
         settings: BenchSettings {
             iterations: 200,
@@ -112,6 +113,28 @@ fn result() -> RunResult {
 }
 
 #[test]
+fn a_warning_many_queries_share_is_printed_once() {
+    let mut result = result();
+    let outliers = Warning::Outliers {
+        count: 3,
+        threshold_us: 2500.0,
+    };
+    for index in 0..5 {
+        let mut extra = query(&format!("q{index}"), 200, 850.0, 100.0);
+        extra.warnings = vec![outliers.clone()];
+        result.queries.push(extra);
+    }
+    let text = table::render(&result, table::RenderOptions::default());
+    let lines: Vec<&str> = text.lines().filter(|l| l.contains("outliers")).collect();
+    assert_eq!(
+        lines,
+        vec![
+            "warning: 5 queries (q0, q1, q2, q3, q4): e.g. q0: 3 outliers above 2.5 ms dominate the tail; check for background load or raise --warmup"
+        ]
+    );
+}
+
+#[test]
 fn summary_table_shows_intervals_verdicts_and_warnings() {
     let result = result();
     let verdicts: Vec<Verdict> = result.queries.iter().map(table::verdict).collect();
@@ -124,7 +147,7 @@ fn summary_table_shows_intervals_verdicts_and_warnings() {
             Verdict::Unjudged
         ]
     );
-    insta::assert_snapshot!(table::render(&result, false));
+    insta::assert_snapshot!(table::render(&result, table::RenderOptions::default()));
 }
 
 #[test]

@@ -152,6 +152,8 @@ fn incomparable_runs_are_refused_with_every_difference() {
     current.environment.server_settings.remove("jit");
     current.environment.machine.hostname = "elsewhere".to_owned();
     current.settings.concurrency = 8;
+    current.settings.rng_seed = 7;
+    current.environment.rng_seed = None;
     let report = check(&baseline, &current, &options());
     let found: Vec<String> = report
         .comparability
@@ -164,10 +166,12 @@ fn incomparable_runs_are_refused_with_every_difference() {
         [
             "workload hash: 3f2a9c -> beef",
             "scale: 1 -> 2",
+            "seeder seed: 42 -> (none)",
             "server major version: 15 -> 16",
             "setting jit: off -> (none)",
             "setting work_mem: 4MB -> 64MB",
             "concurrency: 1 -> 8",
+            "parameter seed: 42 -> 7",
         ]
     );
     assert_eq!(report.outcome, GateOutcome::NotComparable);

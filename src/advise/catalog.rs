@@ -163,14 +163,16 @@ pub fn table_facts(client: &mut Client, relation: &Relation) -> Result<TableFact
     })
 }
 
-/// Rows written and read since statistics were reset (summed over partitions).
+/// Rows written and read since statistics were reset (summed over partitions). Writes count
+/// the churn beyond the rows the table holds (`n_tup_ins + n_tup_upd + n_tup_del - n_live_tup`),
+/// so the load that filled a table does not make it look write-heavy.
 pub fn table_load(
     client: &mut Client,
     relation: &Relation,
     rows: f64,
 ) -> Result<TableLoad, AdviseError> {
     let row = client.query_one(
-        "SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0)::int8, \
+        "SELECT greatest(coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del - n_live_tup), 0), 0)::int8, \
                 coalesce(sum(seq_tup_read + coalesce(idx_tup_fetch, 0)), 0)::int8 \
          FROM pg_stat_user_tables WHERE relid = $1 \
             OR relid IN (SELECT relid FROM pg_partition_tree($1))",

@@ -22,7 +22,7 @@ use crate::model::advice::{
     ExistingIndexFinding, ExistingIndexIssue, IndexSpec, PlanMode, QueryAdvice, QueryEffect,
     Recommendation, RejectReason, RejectedCandidate, Verification, WhatIfMethod,
 };
-use crate::workload::format::WorkloadFile;
+use crate::workload::Workload;
 
 /// Options of an advise run.
 #[derive(Debug, Clone, PartialEq)]
@@ -65,8 +65,9 @@ struct Analyzed {
     statement: Statement,
     /// A workload query (not a function-body or foreign-key statement).
     top_level: bool,
-    writes: bool,
     baseline: Result<f64, String>,
+    /// The sequential scan reading the most rows in the baseline plan: `(relation, rows)`.
+    largest_scan: Option<(String, f64)>,
     /// `(schema, table)` of every base table the statement reads.
     tables: BTreeSet<(String, String)>,
 }
@@ -80,59 +81,43 @@ struct Tables {
 /// Runs the whole pipeline.
 pub fn advise(
     client: &mut Client,
-    workload: &WorkloadFile,
+    workload: &Workload,
     options: &AdviseOptions,
 ) -> Result<Advice, AdviseError> {
     let mut catalog = Catalog::new();
     let mut tables = Tables::default();
     let mut candidates: Vec<(Bundle, Vec<String>)> = Vec::new();
     let mut analyzed = Vec::new();
-    for (statement, writes) in workload_statements(client, workload)? {
+    for statement in workload_statements(client, workload)? {
         let found = analyze(client, &mut catalog, &mut tables, statement, options)?;
         for (entry, specs) in found {
             add_candidates(&mut candidates, &entry.statement.name, specs);
-            analyzed.push(Analyzed {
-                writes: writes && entry.top_level,
-                ..entry
-            });
+            analyzed.push(entry);
         }
     }
     let mut whatif = WhatIf::new(client, options.lock_timeout_ms)?;
-    let costed = cost_candidates(client, &mut whatif, &analyzed, &candidates)?;
+    let (costed, refused) = cost_candidates(client, &mut whatif, &analyzed, &candidates)?;
     let input = selection_input(client, &tables, &analyzed, costed, options)?;
     let selection = select_in_rounds(client, &mut whatif, &analyzed, &input)?;
     let mut rejected: Vec<RejectedCandidate> = selection
         .rejected
         .iter()
         .map(|r| rejected_candidate(&input.candidates[r.candidate], r.reason.clone(), &input))
+        .chain(refused)
         .collect();
     let mut recommendations = recommend(client, &mut whatif, &analyzed, &input, &selection)?;
-    let verification = match &options.verify {
-        Some(verify_options) => {
-            let statements: Vec<(&Statement, bool)> = analyzed
-                .iter()
-                .filter(|a| a.top_level && a.baseline.is_ok())
-                .map(|a| (&a.statement, a.writes))
-                .collect();
-            let outcome = verify::verify(
-                client,
-                &mut recommendations,
-                &statements,
-                verify_options,
-                options.lock_timeout_ms,
-            )?;
-            rejected.extend(outcome.rejected);
-            Verification::Measured {
-                executions: verify_options.executions,
-            }
-        }
-        None => Verification::Skipped {
-            reason: "--no-verify: recommendations rest on planner estimates only".into(),
-        },
-    };
+    let (verification, verification_notes) = verify_selected(
+        client,
+        workload,
+        &analyzed,
+        &mut recommendations,
+        &mut rejected,
+        options,
+    )?;
     let queries = query_advice(&analyzed, &recommendations);
     let existing_indexes = existing_findings(client, &tables)?;
-    let notes = notes(&analyzed, whatif.method());
+    let mut notes = notes(&analyzed, whatif.method());
+    notes.extend(verification_notes);
     Ok(Advice {
         what_if: whatif.method(),
         verification,
@@ -142,6 +127,40 @@ pub fn advise(
         existing_indexes,
         notes,
     })
+}
+
+/// Verification of the recommendations (unless `--no-verify`): drops the ones that do not pay
+/// off into `rejected`, and returns what was done with the notes it produced.
+fn verify_selected(
+    client: &mut Client,
+    workload: &Workload,
+    analyzed: &[Analyzed],
+    recommendations: &mut Vec<Recommendation>,
+    rejected: &mut Vec<RejectedCandidate>,
+    options: &AdviseOptions,
+) -> Result<(Verification, Vec<String>), AdviseError> {
+    let Some(verify_options) = &options.verify else {
+        let reason = "--no-verify: recommendations rest on planner estimates only".into();
+        return Ok((Verification::Skipped { reason }, Vec::new()));
+    };
+    let statements = touching(analyzed, recommendations);
+    let trial = verify::Trial {
+        workload,
+        statements: &statements,
+        lock_timeout_ms: options.lock_timeout_ms,
+    };
+    let outcome = verify::verify(client, recommendations, &trial, verify_options)?;
+    rejected.extend(outcome.rejected);
+    let mut notes = Vec::new();
+    if !outcome.unmeasured.is_empty() {
+        notes.push(format!(
+            "not timed (a probe execution took longer than {} ms, or failed): {}; the indexes serving them rest on planner estimates for these queries",
+            verify_options.max_execution_ms,
+            outcome.unmeasured.join(", ")
+        ));
+    }
+    let executions = verify_options.executions;
+    Ok((Verification::Measured { executions }, notes))
 }
 
 /// Baseline plan, accesses and candidate specs of a statement and of the statements it implies.
@@ -180,12 +199,12 @@ fn analyze(
     }
     let mut out = vec![(
         Analyzed {
+            largest_scan: baseline_plan.as_ref().ok().and_then(plan::largest_scan),
             baseline: baseline_plan
                 .map(|p| plan::total_cost(&p))
                 .map_err(|e| e.to_string()),
             statement,
             top_level: true,
-            writes: false,
             tables: touched,
         },
         specs,
@@ -263,12 +282,28 @@ fn cost_candidates(
     whatif: &mut WhatIf,
     analyzed: &[Analyzed],
     candidates: &[(Bundle, Vec<String>)],
-) -> Result<Vec<Costed>, AdviseError> {
+) -> Result<(Vec<Costed>, Vec<RejectedCandidate>), AdviseError> {
     let mut out = Vec::new();
+    let mut refused = Vec::new();
     for (bundle, origins) in candidates {
         let affected = affected(analyzed, &bundle[0]);
         let statements: Vec<&Statement> = affected.iter().map(|a| &a.statement).collect();
-        let result = whatif.evaluate(client, bundle, &statements)?;
+        let result = match whatif.evaluate(client, bundle, &statements) {
+            Ok(result) => result,
+            Err(AdviseError::Database(error)) if error.as_db_error().is_some() => {
+                let reason = RejectReason::BuildFailed {
+                    message: crate::pg::describe(&error),
+                };
+                refused.push(RejectedCandidate {
+                    spec: bundle[0].clone(),
+                    queries: origins.clone(),
+                    explanation: reason_sentence(&reason),
+                    reason,
+                });
+                continue;
+            }
+            Err(other) => return Err(other),
+        };
         let mut costs = BTreeMap::new();
         for (entry, costing) in affected.iter().zip(&result.costings) {
             if let (Ok(costing), Ok(baseline)) = (costing, &entry.baseline) {
@@ -288,7 +323,32 @@ fn cost_candidates(
             costs,
         });
     }
-    Ok(out)
+    Ok((out, refused))
+}
+
+/// Workload queries that read a table of the recommendations, themselves or through the
+/// functions and foreign keys they touch (derived statements follow their query).
+fn touching<'a>(
+    analyzed: &'a [Analyzed],
+    recommendations: &[Recommendation],
+) -> Vec<&'a Statement> {
+    let tables: BTreeSet<(String, String)> = recommendations
+        .iter()
+        .map(|r| (r.spec.schema.clone(), r.spec.table.clone()))
+        .collect();
+    let mut out: Vec<&Statement> = Vec::new();
+    let mut current: Option<&Analyzed> = None;
+    for entry in analyzed {
+        if entry.top_level {
+            current = entry.baseline.is_ok().then_some(entry);
+        }
+        let Some(query) = current else { continue };
+        let hits = entry.tables.iter().any(|t| tables.contains(t));
+        if hits && !out.iter().any(|s| s.name == query.statement.name) {
+            out.push(&query.statement);
+        }
+    }
+    out
 }
 
 fn affected<'a>(analyzed: &'a [Analyzed], spec: &IndexSpec) -> Vec<&'a Analyzed> {
@@ -365,22 +425,7 @@ fn select_in_rounds(
                     RejectReason::Superseded { .. } | RejectReason::NoPlanImprovement { .. }
                 )
         });
-        let chosen_names: Vec<String> = result
-            .chosen
-            .iter()
-            .map(|c| index_name(&input.candidates[c.candidate].spec))
-            .collect();
-        result
-            .rejected
-            .extend(closed.into_iter().map(|r| select::Rejected {
-                candidate: ids[r.candidate],
-                reason: match r.reason {
-                    RejectReason::AlreadyCovered { index } if chosen_names.contains(&index) => {
-                        RejectReason::Superseded { by: index }
-                    }
-                    other => other,
-                },
-            }));
+        record_final(input, &mut result, &ids, closed);
         if open.is_empty() {
             break;
         }
@@ -390,6 +435,7 @@ fn select_in_rounds(
             .flat_map(|c| input.candidates[c.candidate].specs())
             .collect();
         rebase(client, whatif, analyzed, &chosen, &mut round)?;
+        round.existing = input.existing.clone();
         round
             .existing
             .extend(chosen.iter().map(|spec| select::Existing {
@@ -408,8 +454,69 @@ fn select_in_rounds(
         round.candidates = next;
         ids = next_ids;
     }
+    drop_covered_by_wider(input, &mut result);
     result.rejected.sort_by_key(|r| r.candidate);
     Ok(result)
+}
+
+/// Records final rejections of a round under their original candidate numbers; "covered" by
+/// an index chosen in an earlier round reads as superseded by it.
+fn record_final(
+    input: &SelectionInput,
+    result: &mut select::Selection,
+    ids: &[usize],
+    closed: Vec<select::Rejected>,
+) {
+    let chosen_names: Vec<String> = result
+        .chosen
+        .iter()
+        .map(|c| index_name(&input.candidates[c.candidate].spec))
+        .collect();
+    result
+        .rejected
+        .extend(closed.into_iter().map(|r| select::Rejected {
+            candidate: ids[r.candidate],
+            reason: match r.reason {
+                RejectReason::AlreadyCovered { index } if chosen_names.contains(&index) => {
+                    RejectReason::Superseded { by: index }
+                }
+                other => other,
+            },
+        }));
+}
+
+/// A later round can choose a wider index whose leading keys are an earlier choice: the
+/// narrower one then adds nothing but writes and space (prefix rule) and is superseded.
+fn drop_covered_by_wider(input: &SelectionInput, result: &mut select::Selection) {
+    let specs: Vec<&IndexSpec> = result
+        .chosen
+        .iter()
+        .map(|c| &input.candidates[c.candidate].spec)
+        .collect();
+    let mut superseded = Vec::new();
+    for (position, chosen) in result.chosen.iter().enumerate() {
+        let wider = specs.iter().enumerate().find(|(other, spec)| {
+            *other != position
+                && spec.keys.len() > specs[position].keys.len()
+                && select::covers(spec, specs[position])
+        });
+        if let Some((_, spec)) = wider {
+            superseded.push((chosen.candidate, index_name(spec)));
+        }
+    }
+    result.chosen.retain(|c| {
+        !superseded
+            .iter()
+            .any(|(candidate, _)| *candidate == c.candidate)
+    });
+    result.rejected.extend(
+        superseded
+            .into_iter()
+            .map(|(candidate, by)| select::Rejected {
+                candidate,
+                reason: RejectReason::Superseded { by },
+            }),
+    );
 }
 
 /// Query costs with the chosen indexes become the new baseline.
@@ -546,11 +653,31 @@ pub fn explain_rejection(
     candidate: &Costed,
     input: &SelectionInput,
 ) -> String {
-    let size = super::ddl::format_bytes(candidate.estimated_size_bytes);
+    let RejectReason::Superseded { by } = reason else {
+        return reason_sentence(reason);
+    };
+    let other = input.candidates.iter().find(|c| index_name(&c.spec) == *by);
+    let costs: Vec<String> = candidate
+        .costs
+        .iter()
+        .map(|(query, cost)| {
+            let theirs = other
+                .and_then(|o| o.costs.get(query))
+                .copied()
+                .unwrap_or(f64::NAN);
+            format!("{query}: planner cost {cost:.0} with this, {theirs:.0} with {by}")
+        })
+        .collect();
+    format!("{} ({})", reason_sentence(reason), costs.join("; "))
+}
+
+/// A rejection reason as a sentence a reviewer can check; callers add their evidence.
+pub fn reason_sentence(reason: &RejectReason) -> String {
+    use super::ddl::format_bytes;
     match reason {
-        RejectReason::AlreadyCovered { index } => {
-            format!("existing index {index} already serves this lookup (its leading columns match)")
-        }
+        RejectReason::AlreadyCovered { index } => format!(
+            "existing index {index} already serves this lookup (its leading columns match)"
+        ),
         RejectReason::TinyTable { rows } => {
             format!("the table has about {rows:.0} rows: a sequential scan is as fast")
         }
@@ -558,43 +685,36 @@ pub fn explain_rejection(
             "the planner would not use it or saves too little (best saving {best_saving_pct:.0}% of a query's cost; at least {:.0}% needed): the condition keeps too many rows",
             select::MIN_SAVING_SHARE * 100.0
         ),
-        RejectReason::Superseded { by } => {
-            let other = input.candidates.iter().find(|c| index_name(&c.spec) == *by);
-            let costs: Vec<String> = candidate
-                .costs
-                .iter()
-                .map(|(query, cost)| {
-                    let theirs = other.and_then(|o| o.costs.get(query)).copied().unwrap_or(f64::NAN);
-                    format!("{query}: planner cost {cost:.0} with this, {theirs:.0} with {by}")
-                })
-                .collect();
-            format!("{by} serves the same queries at least as well ({})", costs.join("; "))
-        }
-        RejectReason::OverBudget { size_bytes, remaining_bytes } => format!(
+        RejectReason::Superseded { by } => format!("{by} serves the same queries at least as well"),
+        RejectReason::OverBudget {
+            size_bytes,
+            remaining_bytes,
+        } => format!(
             "its estimated size {} exceeds the remaining --budget-mb ({})",
-            super::ddl::format_bytes(*size_bytes),
-            super::ddl::format_bytes(*remaining_bytes)
+            format_bytes(*size_bytes),
+            format_bytes(*remaining_bytes)
         ),
-        RejectReason::WriteHeavy { writes, .. } => format!(
-            "the table is write-heavy ({writes} rows written): maintaining a {size} index costs more than reads gain"
+        RejectReason::WriteHeavy { writes, benefit } => format!(
+            "the table is write-heavy ({writes} rows written beyond its size): maintaining the index costs more than the reads gain (planner benefit {benefit:.0})"
         ),
-        RejectReason::NotUsed => "built for real, the planner did not use it".into(),
-        RejectReason::CheckXmin => "built for real, indcheckxmin made it unusable in the verification transaction (recent HOT updates); run advise again later".into(),
+        RejectReason::NotUsed => "built for real, no workload query used it".into(),
+        RejectReason::CheckXmin => "built for real, indcheckxmin made it unusable inside the verification transaction (recent HOT updates); run advise again later".into(),
         RejectReason::NoMeasuredImprovement { query } => {
             format!("measured P95 of {query} did not improve beyond noise")
         }
-        RejectReason::SlowsOtherQuery { query } => {
-            format!("it made {query} slower (measured P95)")
+        RejectReason::SlowsOtherQuery { query } => format!("it made {query} slower"),
+        RejectReason::BuildFailed { message } => {
+            format!("the server refused to build it: {message}")
         }
-        RejectReason::BuildFailed { message } => format!("the server refused to build it: {message}"),
     }
 }
 
 fn query_advice(analyzed: &[Analyzed], recommendations: &[Recommendation]) -> Vec<QueryAdvice> {
     analyzed
         .iter()
-        .filter(|a| a.top_level)
-        .map(|entry| {
+        .enumerate()
+        .filter(|(_, a)| a.top_level)
+        .map(|(position, entry)| {
             let name = &entry.statement.name;
             let effects: Vec<(&Recommendation, &QueryEffect)> = recommendations
                 .iter()
@@ -617,14 +737,33 @@ fn query_advice(analyzed: &[Analyzed], recommendations: &[Recommendation]) -> Ve
                 p95_before: first.and_then(|e| e.p95_before),
                 p95_after: first.and_then(|e| e.p95_after),
                 uses: effects.iter().map(|(r, _)| r.name.clone()).collect(),
-                note: entry
-                    .baseline
-                    .as_ref()
-                    .err()
-                    .map(|e| format!("the server rejected the query: {e}")),
+                note: match &entry.baseline {
+                    Err(e) => Some(format!("the server rejected the query: {e}")),
+                    Ok(_) if effects.is_empty() => unfixable(&analyzed[position..]),
+                    Ok(_) => None,
+                },
             }
         })
         .collect()
+}
+
+/// Sequential scans above this many rows that no index removes get a written remedy.
+const LARGE_SCAN_ROWS: f64 = 100_000.0;
+
+/// Why no index helps a query that still scans a large table (itself or in the statements
+/// derived from it, which follow it in `group`), and the fix it needs.
+fn unfixable(group: &[Analyzed]) -> Option<String> {
+    let (relation, rows) = group
+        .iter()
+        .enumerate()
+        .take_while(|(i, a)| *i == 0 || !a.top_level)
+        .filter_map(|(_, a)| a.largest_scan.as_ref())
+        .max_by(|a, b| a.1.total_cmp(&b.1))?;
+    (*rows >= LARGE_SCAN_ROWS).then(|| {
+        format!(
+            "no index helps: the plan reads about {rows:.0} rows of {relation} (aggregating most of the table); precompute it in a rollup table or materialized view refreshed by the nightly job, or narrow the query (a time window, a LIMIT)"
+        )
+    })
 }
 
 fn existing_findings(
@@ -675,14 +814,65 @@ fn notes(analyzed: &[Analyzed], method: WhatIfMethod) -> Vec<String> {
     }
     let generic: Vec<&str> = analyzed
         .iter()
-        .filter(|a| a.top_level && a.statement.generic())
+        .filter(|a| a.statement.generic())
         .map(|a| a.statement.name.as_str())
         .collect();
     if !generic.is_empty() {
         notes.push(format!(
-            "no parameter values for {}: costed with a generic plan (PREPARE + plan_cache_mode = force_generic_plan), which can pick the wrong index for skewed values; add params to the workload",
+            "no parameter values for {}: costed with a generic plan (PREPARE + plan_cache_mode = force_generic_plan), which can pick the wrong index for skewed values",
             generic.join(", ")
         ));
     }
     notes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::advice::IndexKey;
+
+    fn costed(keys: &[&str]) -> Costed {
+        Costed {
+            spec: IndexSpec {
+                schema: "s".into(),
+                table: "t".into(),
+                keys: keys
+                    .iter()
+                    .map(|k| IndexKey {
+                        sql: format!("\"{k}\""),
+                        descending: false,
+                    })
+                    .collect(),
+                include: vec![],
+                predicate: None,
+            },
+            companions: vec![],
+            origins: vec![],
+            estimated_size_bytes: 1,
+            costs: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn a_later_wider_choice_supersedes_its_prefix() {
+        let input = SelectionInput {
+            candidates: vec![costed(&["team_id"]), costed(&["team_id", "created_at"])],
+            ..SelectionInput::default()
+        };
+        let chosen = |candidate| select::Chosen {
+            candidate,
+            benefit: 1.0,
+            serves: vec![],
+        };
+        let mut selection = select::Selection {
+            chosen: vec![chosen(0), chosen(1)],
+            rejected: vec![],
+        };
+        drop_covered_by_wider(&input, &mut selection);
+        assert_eq!(selection.chosen, vec![chosen(1)]);
+        assert!(matches!(
+            &selection.rejected[0].reason,
+            RejectReason::Superseded { by } if by.starts_with("t_team_id_created_at")
+        ));
+    }
 }

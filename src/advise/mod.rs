@@ -21,6 +21,8 @@ pub enum AdviseError {
     Parse { query: String, message: String },
     #[error("the workload references persona {0:?}, which is not defined under [personas]")]
     UnknownPersona(String),
+    #[error("timing the workload failed: {0}")]
+    Measure(String),
     #[error("interrupted: the verification transaction was rolled back")]
     Interrupted,
 }

@@ -143,7 +143,7 @@ impl Walker<'_> {
             self.range_var(range_var, &mut sources);
         }
         for item in from.iter().filter_map(node_of) {
-            self.from_item(item, &mut sources, &mut quals, None);
+            self.add_source(item, &mut sources, &mut quals, None);
         }
         let scope = Scope {
             sources,
@@ -165,7 +165,7 @@ impl Walker<'_> {
         let mut sources = Vec::new();
         let mut quals = Vec::new();
         for item in select.from_clause.iter().filter_map(node_of) {
-            self.from_item(item, &mut sources, &mut quals, parent);
+            self.add_source(item, &mut sources, &mut quals, parent);
         }
         let scope = Scope { sources, parent };
         for qual in quals
@@ -193,7 +193,7 @@ impl Walker<'_> {
         }
     }
 
-    fn from_item(
+    fn add_source(
         &mut self,
         item: &N,
         sources: &mut Vec<Source>,
@@ -205,7 +205,7 @@ impl Walker<'_> {
             N::JoinExpr(join) => {
                 for side in [join.larg.as_deref(), join.rarg.as_deref()] {
                     if let Some(side) = side.and_then(node_of) {
-                        self.from_item(side, sources, quals, parent);
+                        self.add_source(side, sources, quals, parent);
                     }
                 }
                 if let Some(on) = join.quals.as_deref().and_then(node_of) {
@@ -431,6 +431,17 @@ impl Walker<'_> {
     fn expression_side(&mut self, node: &N, scope: &Scope) -> Side {
         let mut columns = Vec::new();
         collect_column_refs(node, &mut columns);
+        if has_aggregate(node) {
+            // Not an index key, but the columns are still read (INCLUDE candidates).
+            for column in &columns {
+                self.resolve(column, scope);
+            }
+            return Side::Mixed;
+        }
+        if distinct_qualifiers(&columns) > 1 {
+            // Columns of two range entries (a self-join through a CTE): no index expression.
+            return Side::Mixed;
+        }
         let mut relation: Option<RelName> = None;
         for column in &columns {
             match self.resolve(column, scope) {
@@ -719,6 +730,66 @@ fn walk_expression(node: &N, visit: &mut dyn FnMut(&N) -> bool) {
     }
 }
 
+/// How many different qualifiers (`t.` in `t.col`) the column references use.
+fn distinct_qualifiers(columns: &[protobuf::ColumnRef]) -> usize {
+    let mut qualifiers: Vec<String> = columns
+        .iter()
+        .filter_map(|c| {
+            let names: Vec<String> = c
+                .fields
+                .iter()
+                .filter_map(node_of)
+                .filter_map(string_of)
+                .collect();
+            (names.len() >= 2).then(|| names[names.len() - 2].clone())
+        })
+        .collect();
+    qualifiers.sort();
+    qualifiers.dedup();
+    qualifiers.len()
+}
+
+/// Aggregate and window calls (and subqueries) can never be index expressions.
+fn has_aggregate(node: &N) -> bool {
+    const AGGREGATES: [&str; 14] = [
+        "count",
+        "sum",
+        "avg",
+        "min",
+        "max",
+        "array_agg",
+        "string_agg",
+        "bool_and",
+        "bool_or",
+        "every",
+        "json_agg",
+        "jsonb_agg",
+        "jsonb_object_agg",
+        "percentile_cont",
+    ];
+    let mut found = false;
+    walk_expression(node, &mut |n| {
+        match n {
+            N::FuncCall(call) => {
+                let name = call
+                    .funcname
+                    .last()
+                    .and_then(node_of)
+                    .and_then(string_of)
+                    .unwrap_or_default();
+                found |= call.agg_star
+                    || call.agg_distinct
+                    || call.over.is_some()
+                    || AGGREGATES.contains(&name.as_str());
+            }
+            N::SubLink(_) => found = true,
+            _ => {}
+        }
+        !found
+    });
+    found
+}
+
 fn collect_column_refs(node: &N, out: &mut Vec<protobuf::ColumnRef>) {
     walk_expression(node, &mut |n| {
         if let N::ColumnRef(c) = n {
@@ -791,6 +862,17 @@ fn strip_qualifiers(node: &mut protobuf::Node) {
         N::TypeCast(c) => c.arg.iter_mut().for_each(|b| strip_qualifiers(b)),
         N::CoalesceExpr(c) => c.args.iter_mut().for_each(strip_qualifiers),
         N::CollateClause(c) => c.arg.iter_mut().for_each(|b| strip_qualifiers(b)),
+        N::CaseExpr(c) => {
+            c.arg.iter_mut().for_each(|b| strip_qualifiers(b));
+            c.args.iter_mut().for_each(strip_qualifiers);
+            c.defresult.iter_mut().for_each(|b| strip_qualifiers(b));
+        }
+        N::CaseWhen(w) => {
+            w.expr.iter_mut().for_each(|b| strip_qualifiers(b));
+            w.result.iter_mut().for_each(|b| strip_qualifiers(b));
+        }
+        N::NullTest(t) => t.arg.iter_mut().for_each(|b| strip_qualifiers(b)),
+        N::BoolExpr(b) => b.args.iter_mut().for_each(strip_qualifiers),
         _ => {}
     }
 }

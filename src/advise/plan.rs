@@ -32,6 +32,29 @@ pub fn index_names(explain: &Value) -> Vec<String> {
     names
 }
 
+/// The sequential scan with the most estimated rows read (before its filter): `(relation,
+/// rows)`; what no index can remove when a query aggregates a whole table.
+pub fn largest_scan(explain: &Value) -> Option<(String, f64)> {
+    let mut best: Option<(String, f64)> = None;
+    walk(root(explain)?, &mut |node| {
+        if node.get("Node Type").and_then(Value::as_str) != Some("Seq Scan") {
+            return;
+        }
+        let rows = node.get("Plan Rows").and_then(Value::as_f64).unwrap_or(0.0)
+            + node
+                .get("Rows Removed by Filter")
+                .and_then(Value::as_f64)
+                .unwrap_or(0.0);
+        let relation = node.get("Relation Name").and_then(Value::as_str);
+        if let Some(relation) = relation
+            && best.as_ref().is_none_or(|(_, r)| rows > *r)
+        {
+            best = Some((relation.to_string(), rows));
+        }
+    });
+    best
+}
+
 /// Relations the plan scans, as `(schema, name)`.
 pub fn scanned_relations(explain: &Value) -> Vec<RelName> {
     scans(explain).into_iter().map(|(_, rel)| rel).collect()

@@ -79,6 +79,11 @@ pub fn render(result: &AdviceResult, width: u16) -> String {
             format_bytes(finding.size_bytes)
         ));
     }
+    for query in &result.queries {
+        if let Some(note) = &query.note {
+            out.push_str(&format!("query {}: {note}\n", query.name));
+        }
+    }
     for note in &result.notes {
         out.push_str(&format!("note: {note}\n"));
     }
@@ -162,7 +167,17 @@ mod tests {
                 },
                 explanation: "the planner would not use it".into(),
             }],
-            queries: vec![],
+            queries: vec![QueryAdvice {
+                name: "tile.totals".into(),
+                weight: 1.0,
+                plan_mode: PlanMode::Custom,
+                cost_before: Some(90_000.0),
+                cost_after: Some(90_000.0),
+                p95_before: None,
+                p95_after: None,
+                uses: vec![],
+                note: Some("no index helps: precompute it".into()),
+            }],
             existing_indexes: vec![ExistingIndexFinding {
                 schema: "public".into(),
                 table: "orders".into(),

@@ -6,9 +6,14 @@
 use postgres::Client;
 use serde_json::Value;
 
+use chrono::Utc;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
 use super::AdviseError;
-use crate::pg::{TextParam, quote_ident};
-use crate::workload::format::{ParamSpec, Persona};
+use crate::pg::TextParam;
+use crate::pg::session::{Caller, Session};
+use crate::workload::ParamPlan;
 
 /// A statement to cost and time, with everything needed to run it as the workload does.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,8 +23,12 @@ pub struct Statement {
     pub sql: String,
     /// Real parameter values; `None` = unknown, costed as a generic plan.
     pub params: Option<Vec<Option<String>>>,
-    pub persona: Option<Persona>,
+    /// Role and claims; `None` = the connecting user.
+    pub caller: Option<Caller>,
+    pub statement_timeout_ms: u64,
     pub weight: f64,
+    /// Position of the workload query this statement is (`None` for derived statements).
+    pub query_index: Option<usize>,
 }
 
 impl Statement {
@@ -29,28 +38,27 @@ impl Statement {
     }
 }
 
-/// Highest `$n` in the statement.
+/// Highest `$n` in the statement, from the scanner's tokens (a parse-tree walk misses some
+/// node kinds, e.g. named function arguments).
 pub fn param_count(sql: &str) -> i32 {
-    let Ok(parsed) = pg_query::parse(sql, 0) else {
+    let Ok(scanned) = pg_query::scan(sql) else {
         return 0;
     };
-    parsed
-        .protobuf
-        .nodes()
+    scanned
+        .tokens
         .iter()
-        .filter_map(|(node, ..)| match node {
-            pg_query::NodeRef::ParamRef(param) => Some(param.number),
-            _ => None,
-        })
+        .filter(|t| t.token == pg_query::protobuf::Token::Param as i32)
+        .filter_map(|t| sql.get(t.start as usize + 1..t.end as usize)?.parse().ok())
         .max()
         .unwrap_or(0)
 }
 
 /// `EXPLAIN (FORMAT JSON, VERBOSE)` of the statement under its persona.
 pub fn explain(client: &mut Client, statement: &Statement) -> Result<Value, AdviseError> {
-    enter(client, statement.persona.as_ref())?;
+    enter(client, statement)?;
     let result = explain_as_is(client, statement);
-    let reset = client.batch_execute("RESET ROLE; RESET plan_cache_mode; DEALLOCATE ALL");
+    // Only our own statement: DEALLOCATE ALL would also drop the driver's cached type lookups.
+    let reset = client.batch_execute("RESET ROLE; RESET plan_cache_mode");
     let plan = result?;
     reset?;
     Ok(plan)
@@ -73,74 +81,56 @@ fn explain_as_is(client: &mut Client, statement: &Statement) -> Result<Value, Ad
         }
         (None, _) => {
             client.batch_execute("SET plan_cache_mode = force_generic_plan")?;
+            // A failure in a rolled-back transaction can leave it behind: prepared statements
+            // are not transactional.
+            let left = "SELECT 1 FROM pg_prepared_statements WHERE name = 'pgperf_generic'";
+            if client.query_opt(left, &[])?.is_some() {
+                client.batch_execute("DEALLOCATE pgperf_generic")?;
+            }
             client.batch_execute(&format!("PREPARE pgperf_generic AS {}", statement.sql))?;
             let nulls = vec!["NULL"; count as usize].join(", ");
-            client.query_one(&format!("{EXPLAIN} EXECUTE pgperf_generic({nulls})"), &[])?
+            let explained =
+                client.query_one(&format!("{EXPLAIN} EXECUTE pgperf_generic({nulls})"), &[]);
+            let deallocated = client.batch_execute("DEALLOCATE pgperf_generic");
+            let row = explained?;
+            deallocated?;
+            row
         }
     };
     Ok(row.get(0))
 }
 
-/// Becomes the persona: `SET ROLE` and the JWT claims, as PostgREST does.
-pub fn enter(client: &mut Client, persona: Option<&Persona>) -> Result<(), AdviseError> {
-    let Some(persona) = persona else {
-        return Ok(());
-    };
-    let claims = persona
-        .claims
-        .as_ref()
-        .map(|c| toml_to_json(&toml::Value::Table(c.clone())).to_string())
-        .unwrap_or_else(|| "{}".to_string());
-    client.execute(
-        "SELECT set_config('request.jwt.claims', $1, false)",
-        &[&claims],
+/// Becomes the statement's caller (`SET ROLE` and the JWT claims, as PostgREST does) with its
+/// `statement_timeout`.
+pub fn enter(client: &mut Client, statement: &Statement) -> Result<(), AdviseError> {
+    Session::new().apply(
+        client,
+        statement.caller.as_ref(),
+        statement.statement_timeout_ms,
     )?;
-    client.batch_execute(&format!("SET ROLE {}", quote_ident(&persona.role)))?;
     Ok(())
 }
 
-fn toml_to_json(value: &toml::Value) -> Value {
-    serde_json::to_value(value).unwrap_or(Value::Null)
-}
-
-/// One representative value per parameter: the fixed value, the most likely choice, the middle
-/// of a range, a time `ago` before now, the first sampled row, the first recorded value.
+/// One representative value per parameter: a draw from the workload's generator with a fixed
+/// seed (a fixed value stays itself), or the first row of a `sample` query.
 pub fn representative_params(
     client: &mut Client,
-    specs: &[ParamSpec],
+    plans: &[ParamPlan],
 ) -> Result<Vec<Option<String>>, AdviseError> {
-    specs
+    let mut rng = ChaCha8Rng::seed_from_u64(REPRESENTATIVE_SEED);
+    plans
         .iter()
-        .map(|spec| representative(client, spec))
+        .map(|plan| match plan {
+            ParamPlan::Ready(generator) => Ok(generator.draw(&mut rng, Utc::now())),
+            ParamPlan::Sample { sql, .. } => Ok(client
+                .query_opt(&format!("SELECT s::text FROM ({sql}) s LIMIT 1"), &[])?
+                .and_then(|row| row.get::<_, Option<String>>(0))
+                .map(|text| strip_row_parens(&text))),
+        })
         .collect()
 }
 
-fn representative(client: &mut Client, spec: &ParamSpec) -> Result<Option<String>, AdviseError> {
-    Ok(match spec {
-        ParamSpec::Value { value } => Some(toml_text(value)),
-        ParamSpec::OneOf { one_of, weights } => {
-            let best = weights
-                .as_ref()
-                .and_then(|w| (0..w.len().min(one_of.len())).max_by(|a, b| w[*a].total_cmp(&w[*b])))
-                .unwrap_or(0);
-            one_of.get(best).map(toml_text)
-        }
-        ParamSpec::IntBetween {
-            int_between: [low, high],
-        } => Some(((low + high) / 2).to_string()),
-        ParamSpec::FloatBetween {
-            float_between: [low, high],
-        } => Some(((low + high) / 2.0).to_string()),
-        ParamSpec::Ago { ago, .. } => client
-            .query_one("SELECT (now() - $1::text::interval)::text", &[ago])?
-            .get(0),
-        ParamSpec::Sample { sample, .. } => client
-            .query_opt(&format!("SELECT s::text FROM ({sample}) s LIMIT 1"), &[])?
-            .and_then(|row| row.get::<_, Option<String>>(0))
-            .map(|text| strip_row_parens(&text)),
-        ParamSpec::Recorded { recorded, .. } => recorded.first().map(toml_text),
-    })
-}
+const REPRESENTATIVE_SEED: u64 = 42;
 
 /// `SELECT s::text` of a one-column row gives `(value)`; keep the value.
 fn strip_row_parens(text: &str) -> String {
@@ -151,20 +141,17 @@ fn strip_row_parens(text: &str) -> String {
     inner.trim_matches('"').to_string()
 }
 
-/// A TOML value as PostgreSQL text input (arrays as `{a,b}`).
-pub fn toml_text(value: &toml::Value) -> String {
-    match value {
-        toml::Value::String(s) => s.clone(),
-        toml::Value::Array(items) => {
-            let inner: Vec<String> = items
-                .iter()
-                .map(|item| {
-                    let text = toml_text(item);
-                    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
-                })
-                .collect();
-            format!("{{{}}}", inner.join(","))
-        }
-        other => other.to_string(),
+#[cfg(test)]
+mod tests {
+    use super::param_count;
+
+    #[test]
+    fn parameters_counted_everywhere_but_in_literals_and_comments() {
+        assert_eq!(
+            param_count("SELECT * FROM api.list(p_status => $1, p_team => $3) -- $9"),
+            3
+        );
+        assert_eq!(param_count("SELECT '$5', $2 /* $7 */"), 2);
+        assert_eq!(param_count("SELECT 1"), 0);
     }
 }

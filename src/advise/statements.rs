@@ -13,43 +13,34 @@ use super::access::RelName;
 use super::catalog::{Catalog, FunctionBody, function_bodies, referencing_keys};
 use super::parse::Extraction;
 use super::session::{Statement, param_count, representative_params};
+use crate::pg::session::Caller;
 use crate::pg::{quote_ident, quote_qualified};
-use crate::workload::format::{QueryKind, WorkloadFile};
+use crate::workload::Workload;
 
-/// The workload's queries as statements (in workload order) and whether each writes.
+/// The workload's queries as statements, in workload order.
 pub fn workload_statements(
     client: &mut Client,
-    workload: &WorkloadFile,
-) -> Result<Vec<(Statement, bool)>, AdviseError> {
+    workload: &Workload,
+) -> Result<Vec<Statement>, AdviseError> {
     let mut out = Vec::new();
-    for query in &workload.queries {
-        let persona = match query
-            .persona
-            .as_ref()
-            .or(workload.defaults.persona.as_ref())
-        {
-            Some(name) => Some(
-                workload
-                    .personas
-                    .get(name)
-                    .cloned()
-                    .ok_or_else(|| AdviseError::UnknownPersona(name.clone()))?,
-            ),
-            None => None,
-        };
+    for (index, query) in workload.queries.iter().enumerate() {
         let params = if query.params.is_empty() && param_count(&query.sql) > 0 {
             None
         } else {
             Some(representative_params(client, &query.params)?)
         };
-        let statement = Statement {
+        out.push(Statement {
             name: query.name.clone(),
             sql: query.sql.clone(),
             params,
-            persona,
+            caller: query.persona.as_ref().map(|persona| Caller {
+                role: persona.role.clone(),
+                claims: persona.claims.clone(),
+            }),
+            statement_timeout_ms: query.statement_timeout_ms,
             weight: query.weight,
-        };
-        out.push((statement, query.kind == QueryKind::Write));
+            query_index: Some(index),
+        });
     }
     Ok(out)
 }
@@ -71,6 +62,7 @@ pub fn derived_statements(
                         name: format!("{} (fn {function})", statement.name),
                         sql,
                         params: None,
+                        query_index: None,
                         ..statement.clone()
                     });
                 }
@@ -126,8 +118,10 @@ fn foreign_key_lookups(
                 conditions.join(" AND ")
             ),
             params: None,
-            persona: None,
+            caller: None,
+            statement_timeout_ms: statement.statement_timeout_ms,
             weight: statement.weight,
+            query_index: None,
         });
     }
     Ok(out)

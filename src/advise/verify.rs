@@ -7,17 +7,17 @@
 //! execution sees the same data. An index is kept only when a query it serves got a lower P95
 //! with non-overlapping 95% intervals, and no query that uses it got slower the same way.
 
-use std::time::Instant;
-
 use postgres::Client;
 
 use super::AdviseError;
 use super::ddl::create_in_transaction;
 use super::plan;
-use super::session::{Statement, enter, explain, param_count};
-use crate::model::QuantileEstimate;
+use super::session::{Statement, explain};
+use crate::bench::{MeasureOptions, Wrapping, measure_queries};
 use crate::model::advice::{Recommendation, RejectReason, RejectedCandidate};
-use crate::pg::{TextParam, quote_qualified};
+use crate::model::{Protocol, QuantileEstimate};
+use crate::pg::quote_qualified;
+use crate::workload::{Query, Workload};
 
 /// How verification measures.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,6 +26,9 @@ pub struct VerifyOptions {
     pub executions: u64,
     /// `statement_timeout` inside the verification transaction.
     pub statement_timeout_ms: u64,
+    /// Queries slower than this on a probe execution are not timed (2 × `executions` of them
+    /// would not fit in an advise run); their indexes rest on the planner and say so.
+    pub max_execution_ms: u64,
 }
 
 impl Default for VerifyOptions {
@@ -33,6 +36,7 @@ impl Default for VerifyOptions {
         VerifyOptions {
             executions: 100,
             statement_timeout_ms: 30_000,
+            max_execution_ms: 100,
         }
     }
 }
@@ -41,38 +45,52 @@ impl Default for VerifyOptions {
 #[derive(Debug, Default)]
 pub struct VerifyOutcome {
     pub rejected: Vec<RejectedCandidate>,
+    /// Queries served by a kept index that were too slow (or failed) to be timed.
+    pub unmeasured: Vec<String>,
 }
 
 /// Samples of one statement.
 #[derive(Debug, Default, Clone)]
 struct Samples {
+    /// One execution before anything else; `None` when it failed.
+    probe_us: Option<f64>,
+    /// Why the probe failed, when it did.
+    probe_error: Option<String>,
     before_us: Vec<f64>,
     after_us: Vec<f64>,
     /// Positions of the recommendations its "after" plan uses.
     uses: Vec<usize>,
 }
 
+/// What verification runs: the workload's queries (for the bench's timing loop) and the
+/// statements advise costed for them.
+pub struct Trial<'a> {
+    pub workload: &'a Workload,
+    /// Top-level statements whose baseline plan succeeded.
+    pub statements: &'a [&'a Statement],
+    pub lock_timeout_ms: u64,
+}
+
 /// Builds, confirms and measures `recommendations`, removing the ones that do not pay off and
-/// filling real sizes and measured P95 into the rest. `statements` are `(statement, writes)`.
+/// filling real sizes and measured P95 into the rest.
 pub fn verify(
     client: &mut Client,
     recommendations: &mut Vec<Recommendation>,
-    statements: &[(&Statement, bool)],
+    trial: &Trial,
     options: &VerifyOptions,
-    lock_timeout_ms: u64,
 ) -> Result<VerifyOutcome, AdviseError> {
     if recommendations.is_empty() {
         return Ok(VerifyOutcome::default());
     }
     client.batch_execute(&format!(
-        "BEGIN; SET LOCAL lock_timeout = '{lock_timeout_ms}ms'; SET LOCAL statement_timeout = '{}ms'",
-        options.statement_timeout_ms
+        "BEGIN; SET LOCAL lock_timeout = '{}ms'; SET LOCAL statement_timeout = '{}ms'",
+        trial.lock_timeout_ms, options.statement_timeout_ms
     ))?;
-    let measured = measure(client, recommendations, statements, options);
+    let measured = measure(client, recommendations, trial, options);
     let rollback = client.batch_execute("ROLLBACK");
     let (failed, samples) = measured?;
     rollback?;
-    Ok(decide(recommendations, statements, failed, &samples))
+    Ok(decide(recommendations, trial.statements, failed, &samples))
 }
 
 type Measured = (Vec<(usize, RejectReason)>, Vec<Samples>);
@@ -80,16 +98,32 @@ type Measured = (Vec<(usize, RejectReason)>, Vec<Samples>);
 fn measure(
     client: &mut Client,
     recommendations: &mut [Recommendation],
-    statements: &[(&Statement, bool)],
+    trial: &Trial,
     options: &VerifyOptions,
 ) -> Result<Measured, AdviseError> {
-    let executions = options.executions.max(1) as usize;
+    let mut samples = vec![Samples::default(); trial.statements.len()];
+    let all: Vec<usize> = (0..trial.statements.len()).collect();
+    time(client, trial, &all, 1, &mut samples, Side::Probe)?;
+    let timed: Vec<usize> = all
+        .into_iter()
+        .filter(|i| {
+            let probe = samples[*i].probe_us;
+            probe.is_some_and(|us| us <= options.max_execution_ms as f64 * 1000.0)
+        })
+        .collect();
+    let executions = options.executions.max(1);
     let first_half = executions.div_ceil(2);
-    let mut samples = vec![Samples::default(); statements.len()];
-    time_rounds(client, statements, first_half, &mut samples, Side::Before)?;
+    time(
+        client,
+        trial,
+        &timed,
+        first_half,
+        &mut samples,
+        Side::Before,
+    )?;
     client.batch_execute("SAVEPOINT pgperf_indexes")?;
     let failed = build_all(client, recommendations)?;
-    for (index, (statement, _)) in statements.iter().enumerate() {
+    for (index, statement) in trial.statements.iter().enumerate() {
         if let Ok(plan) = explain(client, statement) {
             let used = plan::index_names(&plan);
             samples[index].uses = (0..recommendations.len())
@@ -97,15 +131,10 @@ fn measure(
                 .collect();
         }
     }
-    time_rounds(client, statements, executions, &mut samples, Side::After)?;
+    time(client, trial, &timed, executions, &mut samples, Side::After)?;
     client.batch_execute("ROLLBACK TO SAVEPOINT pgperf_indexes")?;
-    time_rounds(
-        client,
-        statements,
-        executions - first_half,
-        &mut samples,
-        Side::Before,
-    )?;
+    let rest = executions - first_half;
+    time(client, trial, &timed, rest, &mut samples, Side::Before)?;
     Ok((failed, samples))
 }
 
@@ -126,7 +155,9 @@ fn build_all(
         }
         let qualified = quote_qualified(&recommendation.spec.schema, &recommendation.name);
         let row = client.query_one(
-            "SELECT i.indcheckxmin, pg_relation_size(i.indexrelid)::int8 \
+            "SELECT i.indcheckxmin, \
+                    coalesce((SELECT sum(pg_relation_size(relid)) FROM pg_partition_tree(i.indexrelid)), \
+                             pg_relation_size(i.indexrelid))::int8 \
              FROM pg_index i WHERE i.indexrelid = to_regclass($1)",
             &[&qualified],
         )?;
@@ -141,63 +172,72 @@ fn build_all(
 
 #[derive(Clone, Copy, PartialEq)]
 enum Side {
+    Probe,
     Before,
     After,
 }
 
-/// `rounds` executions of every statement, interleaved (one of each per round).
-fn time_rounds(
+/// `iterations` executions of the `targets` statements, interleaved in shuffled order by the
+/// bench's timing loop, each in a savepoint inside the verification transaction.
+fn time(
     client: &mut Client,
-    statements: &[(&Statement, bool)],
-    rounds: usize,
+    trial: &Trial,
+    targets: &[usize],
+    iterations: u64,
     samples: &mut [Samples],
     side: Side,
 ) -> Result<(), AdviseError> {
-    for _ in 0..rounds {
-        for (index, (statement, writes)) in statements.iter().enumerate() {
-            if crate::signal::interrupted() {
-                return Err(AdviseError::Interrupted);
+    if crate::signal::interrupted() {
+        return Err(AdviseError::Interrupted);
+    }
+    if targets.is_empty() || iterations == 0 {
+        return Ok(());
+    }
+    let queries: Vec<Query> = targets
+        .iter()
+        .filter_map(|i| trial.statements[*i].query_index)
+        .map(|i| trial.workload.queries[i].clone())
+        .collect();
+    let options = MeasureOptions {
+        iterations,
+        warmup: if side == Side::Probe {
+            0
+        } else {
+            WARMUP_EXECUTIONS
+        },
+        protocol: Protocol::Prepared,
+        rng_seed: 42,
+        wrapping: Wrapping::Savepoint,
+    };
+    let results = measure_queries(client, &queries, &options)
+        .map_err(|e| AdviseError::Measure(e.to_string()))?;
+    // The timing loop leaves the last query's role set; builds need the connecting user.
+    client.batch_execute("RESET ROLE")?;
+    if crate::signal::interrupted() {
+        return Err(AdviseError::Interrupted);
+    }
+    for (target, result) in targets.iter().zip(results) {
+        let latencies = result.raw_samples.iter().map(|s| s.latency_us);
+        let sample = &mut samples[*target];
+        match side {
+            Side::Probe => {
+                sample.probe_us = latencies.fold(None, |_, us| Some(us));
+                sample.probe_error = result.first_error.map(|e| e.message);
             }
-            let elapsed_us = time_once(client, statement, *writes)?;
-            let target = match side {
-                Side::Before => &mut samples[index].before_us,
-                Side::After => &mut samples[index].after_us,
-            };
-            target.push(elapsed_us);
+            Side::Before => sample.before_us.extend(latencies),
+            Side::After => sample.after_us.extend(latencies),
         }
     }
     Ok(())
 }
 
-/// One execution under the statement's persona, consuming every row; microseconds.
-fn time_once(client: &mut Client, statement: &Statement, writes: bool) -> Result<f64, AdviseError> {
-    let count = param_count(&statement.sql) as usize;
-    let values = statement.params.clone().unwrap_or_default();
-    let params: Vec<TextParam> = (0..count)
-        .map(|i| TextParam(values.get(i).cloned().flatten()))
-        .collect();
-    let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = params
-        .iter()
-        .map(|p| p as &(dyn postgres::types::ToSql + Sync))
-        .collect();
-    client.batch_execute("SAVEPOINT pgperf_exec")?;
-    enter(client, statement.persona.as_ref())?;
-    let started = Instant::now();
-    let result = client.query(&statement.sql, &refs);
-    let elapsed_us = started.elapsed().as_secs_f64() * 1e6;
-    if writes || result.is_err() {
-        client.batch_execute("ROLLBACK TO SAVEPOINT pgperf_exec")?;
-    } else {
-        client.batch_execute("RESET ROLE; RELEASE SAVEPOINT pgperf_exec")?;
-    }
-    result?;
-    Ok(elapsed_us)
-}
+/// Discarded executions before each timed block (caches, plan cache).
+const WARMUP_EXECUTIONS: u64 = 3;
 
 /// Keeps the indexes whose served queries got faster beyond noise and that slowed nothing.
 fn decide(
     recommendations: &mut Vec<Recommendation>,
-    statements: &[(&Statement, bool)],
+    statements: &[&Statement],
     failed: Vec<(usize, RejectReason)>,
     samples: &[Samples],
 ) -> VerifyOutcome {
@@ -205,19 +245,29 @@ fn decide(
     for (index, reason) in failed {
         reasons[index] = Some(reason);
     }
+    let mut notes = Vec::new();
     for (position, recommendation) in recommendations.iter_mut().enumerate() {
         if reasons[position].is_some() {
             continue;
         }
-        recommendation.serves.clear();
-        let mut improved = false;
-        for ((statement, _), sample) in statements.iter().zip(samples) {
-            if !sample.uses.contains(&position) {
+        let planned = std::mem::take(&mut recommendation.serves);
+        let (mut improved, mut unmeasured) = (false, false);
+        for (statement, sample) in statements.iter().zip(samples) {
+            if !sample.uses.contains(&position) && !serves_through(&planned, &statement.name) {
+                continue;
+            }
+            recommendation.serves.push(statement.name.clone());
+            if sample.before_us.is_empty() || sample.after_us.is_empty() {
+                unmeasured = true;
+                notes.push(match (&sample.probe_error, sample.probe_us) {
+                    (Some(error), _) => format!("{} (failed: {error})", statement.name),
+                    (None, Some(us)) => format!("{} ({:.0} ms)", statement.name, us / 1000.0),
+                    (None, None) => statement.name.clone(),
+                });
                 continue;
             }
             let (before, after) = (p95(&sample.before_us), p95(&sample.after_us));
             record_effect(recommendation, &statement.name, before, after);
-            recommendation.serves.push(statement.name.clone());
             if clearly_lower(&after, &before) {
                 improved = true;
             } else if clearly_lower(&before, &after) {
@@ -226,7 +276,7 @@ fn decide(
                 });
             }
         }
-        if reasons[position].is_none() && !improved {
+        if reasons[position].is_none() && !improved && !unmeasured {
             reasons[position] = Some(match recommendation.serves.first() {
                 Some(query) => RejectReason::NoMeasuredImprovement {
                     query: query.clone(),
@@ -235,7 +285,12 @@ fn decide(
             });
         }
     }
-    let mut outcome = VerifyOutcome::default();
+    notes.sort();
+    notes.dedup();
+    let mut outcome = VerifyOutcome {
+        unmeasured: notes,
+        ..VerifyOutcome::default()
+    };
     let mut kept = Vec::new();
     for (recommendation, reason) in recommendations.drain(..).zip(reasons) {
         match reason {
@@ -245,6 +300,14 @@ fn decide(
     }
     *recommendations = kept;
     outcome
+}
+
+/// The what-if found the index serving `query` itself or a statement inside it (a function
+/// body, a foreign-key lookup), which the query's own plan does not show.
+fn serves_through(planned: &[String], query: &str) -> bool {
+    planned
+        .iter()
+        .any(|s| s == query || s.starts_with(&format!("{query} (")))
 }
 
 fn record_effect(
@@ -301,14 +364,7 @@ fn rejection(recommendation: Recommendation, reason: RejectReason) -> RejectedCa
             ))
         })
         .collect();
-    let sentence = match &reason {
-        RejectReason::BuildFailed { message } => format!("the server refused to build it: {message}"),
-        RejectReason::CheckXmin => "indcheckxmin made it unusable inside the verification transaction (recent HOT updates); run advise again later".into(),
-        RejectReason::NotUsed => "built for real, no workload query used it".into(),
-        RejectReason::NoMeasuredImprovement { query } => format!("measured P95 of {query} did not improve beyond noise"),
-        RejectReason::SlowsOtherQuery { query } => format!("it made {query} slower"),
-        other => format!("{other:?}"),
-    };
+    let sentence = super::engine::reason_sentence(&reason);
     let explanation = if evidence.is_empty() {
         sentence
     } else {

@@ -149,7 +149,8 @@ impl WhatIf {
             client.batch_execute(&create_in_transaction(spec, name))?;
             let size: i64 = client
                 .query_one(
-                    "SELECT pg_relation_size(to_regclass($1))::int8",
+                    "SELECT coalesce((SELECT sum(pg_relation_size(relid)) FROM pg_partition_tree(to_regclass($1))), \
+                            pg_relation_size(to_regclass($1)))::int8",
                     &[&crate::pg::quote_qualified(&spec.schema, name)],
                 )?
                 .get(0);

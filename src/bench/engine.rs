@@ -1,12 +1,13 @@
 //! The schedule and the worker loop. Every query gets exactly `iterations` measured executions
-//! (so every P95 has an interval), shuffled together with a seeded RNG so that machine drift
-//! spreads over all queries instead of hitting one block. Workers take the next task from one
-//! shared counter. With a rate, task `i` is due at `start + i / rate` and its latency is
-//! measured from that intended time, so a server that falls behind shows queueing in the
-//! latencies instead of hiding it (no coordinated omission).
+//! (so every P95 has an interval). The executions come in rounds: each round runs every query
+//! once, in an order shuffled by a seeded RNG, so machine drift spreads evenly over all queries
+//! instead of hitting one block, and the schedule is computed task by task in O(queries)
+//! memory however many iterations run. Workers take the next task from one shared counter and
+//! record into their own recorders. With a rate, task `i` is due at `start + i / rate` and its
+//! latency is measured from that intended time, so a server that falls behind shows queueing
+//! in the latencies instead of hiding it (no coordinated omission).
 
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -20,18 +21,42 @@ use super::recorder::QueryRecorder;
 use crate::model::Sample;
 use crate::workload::{Generator, Query};
 
-/// `count` executions of each of `queries` query indices, shuffled by `seed`.
-pub fn schedule(queries: usize, count: u64, seed: u64) -> Vec<u32> {
-    let count = usize::try_from(count).unwrap_or(usize::MAX);
-    let mut tasks: Vec<u32> = (0..queries)
-        .flat_map(|index| std::iter::repeat_n(index as u32, count))
-        .collect();
-    tasks.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
-    tasks
+/// Progress is reported every this many tasks, so workers do not contend on the bar.
+const PROGRESS_STEP: u64 = 64;
+
+/// `rounds` rounds of every one of `queries` queries, each round in its own seeded order.
+#[derive(Debug, Clone, Copy)]
+pub struct Schedule {
+    pub queries: usize,
+    pub rounds: u64,
+    pub seed: u64,
 }
 
-/// The parameters of task `task` of query `query`: deterministic for a seed, whichever worker
-/// runs it.
+impl Schedule {
+    /// Number of tasks.
+    pub fn len(&self) -> u64 {
+        self.rounds.saturating_mul(self.queries as u64)
+    }
+
+    /// The query index of task `task`, or `None` past the end.
+    pub fn query_of(&self, task: u64) -> Option<usize> {
+        if task >= self.len() {
+            return None;
+        }
+        let queries = self.queries as u64;
+        let (round, position) = (task / queries, (task % queries) as usize);
+        if self.queries == 1 {
+            return Some(0);
+        }
+        let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
+        rng.set_stream(round);
+        let mut order: Vec<usize> = (0..self.queries).collect();
+        order.shuffle(&mut rng);
+        Some(order[position])
+    }
+}
+
+/// The parameters of task `task`: deterministic for a seed, whichever worker runs it.
 pub fn draw_params(
     generators: &[Generator],
     seed: u64,
@@ -47,22 +72,30 @@ pub fn draw_params(
 pub struct PhasePlan<'a> {
     pub queries: &'a [Query],
     pub generators: &'a [Vec<Generator>],
-    pub tasks: Vec<u32>,
+    pub schedule: Schedule,
     /// Offset added to task numbers for parameter streams, so phases draw different values.
     pub stream_offset: u64,
     pub seed: u64,
     /// The run's start: the `now` of relative time windows.
-    pub run_start: DateTime<Utc>,
-    /// `Some` in the measured phase; warm-up records nothing.
-    pub recorders: Option<&'a [Mutex<QueryRecorder>]>,
+    pub params_now: DateTime<Utc>,
+    /// False for the warm-up, whose executions are discarded.
+    pub measuring: bool,
     pub rate_qps: Option<f64>,
     pub progress: &'a ProgressBar,
+}
+
+/// What one worker did in a phase.
+pub struct WorkerOutcome {
+    /// One recorder per query (empty ones in the warm-up).
+    pub recorders: Vec<QueryRecorder>,
+    /// Why the worker stopped early, when its connection was lost.
+    pub lost: Option<String>,
 }
 
 /// A phase being run by its workers.
 pub struct Phase<'a> {
     plan: PhasePlan<'a>,
-    next: AtomicUsize,
+    next: AtomicU64,
     stop: AtomicBool,
     started: Instant,
 }
@@ -72,15 +105,17 @@ impl<'a> Phase<'a> {
     pub fn new(plan: PhasePlan<'a>) -> Self {
         Phase {
             plan,
-            next: AtomicUsize::new(0),
+            next: AtomicU64::new(0),
             stop: AtomicBool::new(false),
             started: Instant::now(),
         }
     }
 
     /// Tasks started so far (≤ the number of tasks).
-    pub fn dispatched(&self) -> usize {
-        self.next.load(Ordering::SeqCst).min(self.plan.tasks.len())
+    pub fn dispatched(&self) -> u64 {
+        self.next
+            .load(Ordering::SeqCst)
+            .min(self.plan.schedule.len())
     }
 
     /// Wall time since the phase started.
@@ -88,34 +123,44 @@ impl<'a> Phase<'a> {
         self.started.elapsed()
     }
 
-    /// Runs tasks on `executor` until none are left, Ctrl-C, or another worker lost its
-    /// connection. Returns the reason when this worker lost its own.
-    pub fn work(&self, executor: &mut Executor<'_>) -> Result<(), String> {
-        loop {
-            if self.stop.load(Ordering::Relaxed) || crate::signal::interrupted() {
-                return Ok(());
-            }
+    /// Runs tasks on `executor` until none are left, Ctrl-C, or a worker lost its connection.
+    /// `worker` numbers the worker, for its recorders' reservoir seeds.
+    pub fn work(&self, executor: &mut Executor<'_>, worker: u64) -> WorkerOutcome {
+        let plan = &self.plan;
+        let mut recorders: Vec<QueryRecorder> = (0..plan.queries.len() as u64)
+            .map(|query| QueryRecorder::new(plan.seed ^ (worker << 32) ^ query))
+            .collect();
+        let mut lost = None;
+        let mut done = 0;
+        while !self.stop.load(Ordering::Relaxed) && !crate::signal::interrupted() {
             let task = self.next.fetch_add(1, Ordering::Relaxed);
-            let Some(&index) = self.plan.tasks.get(task) else {
-                return Ok(());
+            let Some(index) = plan.schedule.query_of(task) else {
+                break;
             };
-            if let Err(reason) = self.run_task(executor, task, index as usize) {
+            if let Err(reason) = self.run_task(executor, task, index, &mut recorders[index]) {
                 self.stop.store(true, Ordering::SeqCst);
-                return Err(reason);
+                lost = Some(reason);
+                break;
             }
-            self.plan.progress.inc(1);
+            done += 1;
+            if done % PROGRESS_STEP == 0 {
+                plan.progress.inc(PROGRESS_STEP);
+            }
         }
+        plan.progress.inc(done % PROGRESS_STEP);
+        WorkerOutcome { recorders, lost }
     }
 
     fn run_task(
         &self,
         executor: &mut Executor<'_>,
-        task: usize,
+        task: u64,
         index: usize,
+        recorder: &mut QueryRecorder,
     ) -> Result<(), String> {
         let plan = &self.plan;
-        let stream = plan.stream_offset + task as u64;
-        let params = draw_params(&plan.generators[index], plan.seed, stream, plan.run_start);
+        let stream = plan.stream_offset + task;
+        let params = draw_params(&plan.generators[index], plan.seed, stream, plan.params_now);
         let intended = plan.rate_qps.map(|rate| {
             let due = self.started + Duration::from_secs_f64(task as f64 / rate);
             if let Some(wait) = due.checked_duration_since(Instant::now()) {
@@ -125,32 +170,22 @@ impl<'a> Phase<'a> {
         });
         let sent_at = intended.unwrap_or_else(Instant::now);
         let outcome = executor.execute(index, &plan.queries[index], &params, intended);
-        let Some(recorders) = plan.recorders else {
-            return match outcome {
-                Err(ExecError::Connection(reason)) => Err(reason),
-                _ => Ok(()),
-            };
-        };
-        let mut recorder = recorders[index]
-            .lock()
-            .expect("a worker panicked while recording");
         match outcome {
-            Ok(executed) => {
+            Ok(executed) if plan.measuring => {
                 let at_ms = sent_at.duration_since(self.started).as_secs_f64() * 1e3;
-                recorder.record(
-                    Sample {
-                        at_ms,
-                        latency_us: executed.latency_us,
-                    },
-                    executed.rows,
-                );
+                let sample = Sample {
+                    at_ms,
+                    latency_us: executed.latency_us,
+                };
+                recorder.record(sample, executed.rows);
                 Ok(())
             }
-            Err(ExecError::Query(error)) => {
+            Err(ExecError::Query(error)) if plan.measuring => {
                 recorder.record_error(error);
                 Ok(())
             }
             Err(ExecError::Connection(reason)) => Err(reason),
+            Ok(_) | Err(ExecError::Query(_)) => Ok(()),
         }
     }
 }
@@ -159,19 +194,38 @@ impl<'a> Phase<'a> {
 mod tests {
     use super::*;
 
+    fn tasks(schedule: Schedule) -> Vec<usize> {
+        (0..schedule.len())
+            .map(|task| schedule.query_of(task).expect("in range"))
+            .collect()
+    }
+
     #[test]
     fn every_query_gets_its_count_shuffled_deterministically() {
-        let tasks = schedule(3, 100, 9);
-        assert_eq!(tasks.len(), 300);
+        let schedule = Schedule {
+            queries: 3,
+            rounds: 100,
+            seed: 9,
+        };
+        let order = tasks(schedule);
+        assert_eq!(order.len(), 300);
         for query in 0..3 {
-            assert_eq!(tasks.iter().filter(|t| **t == query).count(), 100);
+            assert_eq!(order.iter().filter(|t| **t == query).count(), 100);
         }
-        assert_eq!(tasks, schedule(3, 100, 9));
-        assert_ne!(tasks, schedule(3, 100, 10));
+        assert_eq!(order, tasks(schedule));
+        assert_ne!(
+            order,
+            tasks(Schedule {
+                seed: 10,
+                ..schedule
+            })
+        );
         assert!(
-            tasks[..100].iter().any(|t| *t != tasks[0]),
+            order[..6].iter().any(|t| *t != order[0]),
             "interleaved, not blocks"
         );
+        assert_ne!(order[..3], order[3..6], "each round has its own order");
+        assert_eq!(schedule.query_of(300), None);
     }
 
     #[test]

@@ -68,6 +68,11 @@ impl<'c> Executor<'c> {
         }
     }
 
+    /// Number of queries this executor was made for.
+    pub fn query_count(&self) -> usize {
+        self.callers.len()
+    }
+
     /// Runs `query` (number `index` of the workload) once with `params`. The latency is measured
     /// from `intended` when given (open loop), otherwise from the moment the query is sent.
     pub fn execute(

@@ -4,7 +4,7 @@
 
 use comfy_table::{Cell, Color, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 
-use crate::model::{QueryResult, RunResult};
+use crate::model::{QueryResult, RunResult, Warning};
 
 use super::warnings::MIN_SAMPLES_FOR_P95;
 
@@ -31,12 +31,26 @@ pub fn verdict(query: &QueryResult) -> Verdict {
     }
 }
 
+/// How the table is drawn.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RenderOptions {
+    /// Green ✓ and red ✗ (only for a terminal, and not with `NO_COLOR`).
+    pub color: bool,
+    /// Wrap cells to the terminal's width instead of one line per query.
+    pub fit_terminal: bool,
+}
+
 /// The summary table and the warnings, as printed to stdout.
-pub fn render(result: &RunResult, color: bool) -> String {
+pub fn render(result: &RunResult, options: RenderOptions) -> String {
+    let color = options.color;
     let mut table = Table::new();
     table
         .load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Disabled)
+        .set_content_arrangement(if options.fit_terminal {
+            ContentArrangement::Dynamic
+        } else {
+            ContentArrangement::Disabled
+        })
         .set_header([
             "query",
             "n",
@@ -61,8 +75,47 @@ pub fn render(result: &RunResult, color: bool) -> String {
         if let Some(error) = &query.first_error {
             text.push_str(&format!("error in {}: {}\n", query.name, error.message));
         }
+    }
+    text.push_str(&query_warning_lines(&result.queries));
+    text
+}
+
+/// Queries sharing one kind of warning beyond which the warning is printed once, with the
+/// list of queries, instead of once per query.
+pub const GROUP_WARNINGS_ABOVE: usize = 3;
+
+/// A kind of warning, whatever its numbers.
+type Kind = std::mem::Discriminant<Warning>;
+/// A query name and one of its warnings.
+type Hit<'a> = (&'a str, &'a Warning);
+
+/// One line per query warning, or one line per kind when many queries share it, so a noisy
+/// machine does not bury the table under forty identical lines.
+fn query_warning_lines(queries: &[QueryResult]) -> String {
+    let mut kinds: Vec<(Kind, Vec<Hit<'_>>)> = Vec::new();
+    for query in queries {
         for warning in &query.warnings {
-            text.push_str(&format!("warning: {}: {warning}\n", query.name));
+            let kind = std::mem::discriminant(warning);
+            match kinds.iter_mut().find(|(k, _)| *k == kind) {
+                Some((_, hits)) => hits.push((&query.name, warning)),
+                None => kinds.push((kind, vec![(&query.name, warning)])),
+            }
+        }
+    }
+    let mut text = String::new();
+    for (_, hits) in kinds {
+        if hits.len() > GROUP_WARNINGS_ABOVE {
+            let names: Vec<&str> = hits.iter().map(|(name, _)| *name).collect();
+            let (first, warning) = hits[0];
+            text.push_str(&format!(
+                "warning: {} queries ({}): e.g. {first}: {warning}\n",
+                hits.len(),
+                names.join(", ")
+            ));
+        } else {
+            for (name, warning) in hits {
+                text.push_str(&format!("warning: {name}: {warning}\n"));
+            }
         }
     }
     text

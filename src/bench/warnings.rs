@@ -8,6 +8,8 @@ pub const MIN_SAMPLES_FOR_P95: u64 = 59;
 /// Share of executions beyond Tukey's far-out fence that makes outliers worth a warning:
 /// at 1% they move P99.
 pub const OUTLIER_SHARE: f64 = 0.01;
+/// Fewest outliers worth a warning: a single slow execution is not a pattern.
+pub const MIN_OUTLIERS: u64 = 2;
 /// Share of buffer accesses that were reads above which the cache counts as cold.
 pub const COLD_READ_RATIO: f64 = 0.2;
 /// Client latency this many times the server's execution time means client overhead dominates.
@@ -103,10 +105,12 @@ fn outliers(histogram: &[(u64, u64)]) -> Option<Warning> {
         .filter(|(value, _)| *value as f64 > threshold_us)
         .map(|(_, count)| count)
         .sum();
-    (count > 0 && count as f64 >= OUTLIER_SHARE * total as f64).then_some(Warning::Outliers {
-        count,
-        threshold_us,
-    })
+    (count >= MIN_OUTLIERS && count as f64 >= OUTLIER_SHARE * total as f64).then_some(
+        Warning::Outliers {
+            count,
+            threshold_us,
+        },
+    )
 }
 
 fn short(hash: &str) -> String {

@@ -1,5 +1,6 @@
-//! Whether two runs can be compared honestly: the same workload at the same scale, on the same
-//! server major version with the same plan-relevant settings, replayed the same way. Timings of
+//! Whether two runs can be compared honestly: the same workload on the same data (scale and
+//! seeder seed), on the same server major version with the same plan-relevant settings,
+//! replayed the same way with the same parameter values. Timings of
 //! runs that differ in any of these say nothing about the code under review.
 
 use crate::model::check::Difference;
@@ -28,6 +29,12 @@ fn environment_differences(baseline: &Environment, current: &Environment) -> Vec
     );
     push_if_differs(
         &mut found,
+        "seeder seed",
+        &optional(baseline.rng_seed),
+        &optional(current.rng_seed),
+    );
+    push_if_differs(
+        &mut found,
         "server major version",
         &major_version(baseline.server_version_num),
         &major_version(current.server_version_num),
@@ -50,8 +57,8 @@ fn environment_differences(baseline: &Environment, current: &Environment) -> Vec
     found
 }
 
-/// Replay options that change latency by themselves: how queries are sent, how many at once,
-/// and at what rate.
+/// Replay options that change what is measured: how queries are sent, how many at once, at
+/// what rate, and with which parameter values (their seed).
 fn replay_differences(baseline: &BenchSettings, current: &BenchSettings) -> Vec<Difference> {
     let mut found = Vec::new();
     push_if_differs(
@@ -71,6 +78,12 @@ fn replay_differences(baseline: &BenchSettings, current: &BenchSettings) -> Vec<
         "rate (queries/s)",
         &optional(baseline.rate_qps),
         &optional(current.rate_qps),
+    );
+    push_if_differs(
+        &mut found,
+        "parameter seed",
+        &baseline.rng_seed.to_string(),
+        &current.rng_seed.to_string(),
     );
     found
 }

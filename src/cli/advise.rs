@@ -1,5 +1,5 @@
 //! `pgperf advise`: propose indexes for a workload, verify them by measurement, and write a
-//! reversible migration pair plus `reports/<run-id>/advice.json`.
+//! reversible migration pair plus `reports/<run-id>/advice.json` and its `report.html`.
 
 use std::path::{Path, PathBuf};
 
@@ -10,15 +10,14 @@ use super::target::TargetArgs;
 use super::{Outcome, UsageError};
 use crate::advise::{self, AdviseOptions, VerifyOptions};
 use crate::model::advice::{ADVICE_SCHEMA_VERSION, AdviceResult, MigrationFiles};
-use crate::workload::format::WorkloadFile;
 
 #[derive(Debug, clap::Args)]
 pub struct AdviseArgs {
     #[command(flatten)]
     pub target: TargetArgs,
-    /// Workload file (TOML) whose queries to advise for.
-    #[arg(long, value_name = "FILE", default_value = "workloads/dashboard.toml")]
-    pub workload: PathBuf,
+    /// Workload file [default: `workload` in pgperf.toml, else the bundled dashboard workload].
+    #[arg(long, value_name = "FILE")]
+    pub workload: Option<PathBuf>,
     /// Storage budget for all new indexes together, in MB.
     #[arg(long, value_name = "N")]
     pub budget_mb: Option<u64>,
@@ -31,18 +30,28 @@ pub struct AdviseArgs {
     /// Executions per query before and after during verification (at least 59).
     #[arg(long, value_name = "N", default_value_t = 100)]
     pub executions: u64,
+    /// Queries slower than this (one probe execution, in ms) are not timed during verification.
+    #[arg(long, value_name = "MS", default_value_t = 100)]
+    pub verify_max_ms: u64,
     /// Allow verification against a database that is not the embedded one: CREATE INDEX in
     /// the verification transaction blocks writes to the table while it builds.
     #[arg(long)]
     pub allow_locks: bool,
-    /// Folder for reports/<run-id>/advice.json.
-    #[arg(long, value_name = "DIR", default_value = "reports")]
-    pub out: PathBuf,
+    /// Folder for <run-id>/advice.json [default: `out` in pgperf.toml, else reports].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 pub fn run(args: AdviseArgs) -> anyhow::Result<Outcome> {
     let options = options(&args)?;
-    let workload = load_workload(&args.workload)?;
+    let project = super::config::ProjectConfig::load(args.target.config.as_deref())?;
+    let workload =
+        super::bench::load_workload(args.workload.as_deref().or(project.workload.as_deref()))?;
+    let out = args
+        .out
+        .clone()
+        .or(project.out.clone())
+        .unwrap_or_else(|| PathBuf::from("reports"));
     let target = args.target.prepare()?;
     if options.verify.is_some() && !target.target.embedded && !args.allow_locks {
         return Err(UsageError(
@@ -79,7 +88,7 @@ pub fn run(args: AdviseArgs) -> anyhow::Result<Outcome> {
             .unwrap_or_else(|| PathBuf::from("migrations"));
         result.migration = Some(write_migration(&dir, &result)?);
     }
-    write_result(&args.out, &result)?;
+    write_result(&out, &result)?;
     print!("{}", advise::render::render(&result, terminal_width()));
     Ok(Outcome::Success)
 }
@@ -100,25 +109,10 @@ fn options(args: &AdviseArgs) -> anyhow::Result<AdviseOptions> {
         budget_bytes: args.budget_mb.map(|mb| mb * 1024 * 1024),
         verify: (!args.no_verify).then(|| VerifyOptions {
             executions: args.executions,
+            max_execution_ms: args.verify_max_ms,
             ..VerifyOptions::default()
         }),
         ..AdviseOptions::default()
-    })
-}
-
-fn load_workload(path: &Path) -> anyhow::Result<WorkloadFile> {
-    let text = std::fs::read_to_string(path).map_err(|error| {
-        UsageError(format!(
-            "cannot read the workload file {}: {error}; pass --workload FILE",
-            path.display()
-        ))
-    })?;
-    toml::from_str(&text).map_err(|error| {
-        UsageError(format!(
-            "the workload file {} is not valid: {error}",
-            path.display()
-        ))
-        .into()
     })
 }
 
@@ -145,7 +139,8 @@ fn write_result(out: &Path, result: &AdviceResult) -> anyhow::Result<()> {
     let path = dir.join("advice.json");
     let json = serde_json::to_string_pretty(result).context("cannot serialise the advice")?;
     std::fs::write(&path, json).with_context(|| format!("cannot write {}", path.display()))?;
-    eprintln!("pgperf: wrote {}", path.display());
+    let page = super::report::write_beside(&path, &crate::report::render_advice(result))?;
+    eprintln!("pgperf: wrote {} and {}", path.display(), page.display());
     Ok(())
 }
 

@@ -77,12 +77,20 @@ pub fn run(args: BenchArgs) -> anyhow::Result<Outcome> {
         scale: prepared.scale,
         seed_rng_seed: prepared.cluster.as_ref().map(|_| prepared.rng_seed),
         progress: true,
+        data_now: prepared.data_now,
     };
     let result = bench::run(&prepared.config, &workload, &settings, &context)?;
     let path = bench::results::write(&out, &result)
         .with_context(|| format!("cannot write the results under {}", out.display()))?;
-    print!("{}", table::render(&result, use_color()));
+    let terminal = std::io::stdout().is_terminal();
+    let options = table::RenderOptions {
+        color: terminal && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty()),
+        fit_terminal: terminal,
+    };
+    print!("{}", table::render(&result, options));
     eprintln!("pgperf: results written to {}", path.display());
+    let report = super::report::write_beside(&path, &crate::report::render_run(&result))?;
+    eprintln!("pgperf: report written to {}", report.display());
     conclude(&result)
 }
 
@@ -134,11 +142,6 @@ fn settings(
         .into());
     }
     Ok(settings)
-}
-
-fn use_color() -> bool {
-    std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
-        && std::io::stdout().is_terminal()
 }
 
 /// Exit 3 for a run that stopped early, 1 for a breached budget, else 0.

@@ -12,7 +12,7 @@ use super::target::TargetArgs;
 use super::{Outcome, UsageError};
 use crate::bench::BenchContext;
 use crate::check::render::{Format, write_report};
-use crate::model::check::{CheckOptions, GateOutcome, Signal};
+use crate::model::check::{CheckOptions, CheckReport, GateOutcome, Signal};
 use crate::model::{RESULT_SCHEMA_VERSION, RunResult};
 
 const CHECK_HELP: &str = "\
@@ -20,8 +20,8 @@ Exit codes:
   0  pass: nothing fails the gate
   1  a finding fails the gate (regression, plan change, budget breached, ...)
   2  usage error: bad flags, unreadable or invalid results file
-  3  the runs are not comparable (see --allow-incomparable), or timing gates and a query has
-     too few samples to judge";
+  3  the runs are not comparable (see --allow-incomparable), the current run stopped early or
+     failed, or timing gates and a query has too few samples to judge";
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = CHECK_HELP)]
@@ -39,7 +39,8 @@ pub struct CheckArgs {
     #[arg(long, value_name = "FILE")]
     workload: Option<PathBuf>,
     /// Folder for the current run's results when pgperf benches it [default: `out` in
-    /// pgperf.toml, else ./reports].
+    /// pgperf.toml, else ./reports]; check.json and report.html go beside them. With
+    /// --current, they are written into this folder only when it is given.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     #[command(flatten)]
@@ -64,8 +65,8 @@ pub struct CheckArgs {
     /// Relative rise of shared buffers per call that counts.
     #[arg(long, value_name = "FRACTION", default_value_t = CheckOptions::default().buffers_threshold)]
     buffers_threshold: f64,
-    /// Compare runs whose workload, scale, server version or settings differ (printed in
-    /// every output).
+    /// Compare runs whose workload, data, server version, settings or replay options differ
+    /// (printed in every output).
     #[arg(long)]
     allow_incomparable: bool,
     /// Also write the current results to PATH, to serve as the next baseline.
@@ -95,14 +96,21 @@ impl From<FormatArg> for Format {
 pub fn run(args: CheckArgs) -> anyhow::Result<Outcome> {
     let options = options(&args)?;
     let baseline = load_result(&args.baseline)?;
-    let current = match &args.current {
-        Some(path) => load_result(path)?,
-        None => bench_now(&args, &baseline)?,
+    // Evidence goes into the run folder when check benched itself, else into --out if given.
+    let (current, evidence_dir) = match &args.current {
+        Some(path) => (load_result(path)?, args.out.clone()),
+        None => {
+            let (run, results) = bench_now(&args, &baseline)?;
+            (run, results.parent().map(Path::to_path_buf))
+        }
     };
     let report = crate::check::check(&baseline, &current, &options);
     let stdout = std::io::stdout();
     write_report(&report, args.format.into(), &mut stdout.lock())
         .context("cannot write the check report to stdout")?;
+    if let Some(dir) = &evidence_dir {
+        write_evidence(&report, &current, dir)?;
+    }
     if let Some(path) = &args.save_baseline {
         save_baseline(&current, path)?;
     }
@@ -181,7 +189,7 @@ fn load_result(path: &Path) -> anyhow::Result<RunResult> {
 /// Benches the workload now with the baseline's settings, scale and seeds, and writes the
 /// results as `pgperf bench` does. A workload that is not the baseline's stops before any
 /// work (exit 3) unless `--allow-incomparable`.
-fn bench_now(args: &CheckArgs, baseline: &RunResult) -> anyhow::Result<RunResult> {
+fn bench_now(args: &CheckArgs, baseline: &RunResult) -> anyhow::Result<(RunResult, PathBuf)> {
     let project = ProjectConfig::load(args.target.config.as_deref())?;
     let workload =
         super::bench::load_workload(args.workload.as_deref().or(project.workload.as_deref()))?;
@@ -205,6 +213,7 @@ fn bench_now(args: &CheckArgs, baseline: &RunResult) -> anyhow::Result<RunResult
         scale: prepared.scale,
         seed_rng_seed: prepared.cluster.as_ref().map(|_| prepared.rng_seed),
         progress: true,
+        data_now: prepared.data_now,
     };
     let result = crate::bench::run(&prepared.config, &workload, &baseline.settings, &context)?;
     let out = args
@@ -221,7 +230,28 @@ fn bench_now(args: &CheckArgs, baseline: &RunResult) -> anyhow::Result<RunResult
     if let Some(reason) = &result.abort_reason {
         anyhow::bail!("the current run stopped early: {reason}; partial results were written");
     }
-    Ok(result)
+    Ok((result, path))
+}
+
+/// Writes `check.json` and `report.html` (the current run with its verdicts) into `dir`, so
+/// the evidence outlives the CI log.
+fn write_evidence(report: &CheckReport, current: &RunResult, dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let json = dir.join("check.json");
+    let text = serde_json::to_string_pretty(report).context("cannot serialise the check report")?;
+    std::fs::write(&json, text).with_context(|| format!("cannot write {}", json.display()))?;
+    let html = crate::report::render(&crate::report::Parts {
+        run: Some(current),
+        advice: None,
+        check: Some(report),
+    });
+    let page = super::report::write_beside(&json, &html)?;
+    eprintln!(
+        "pgperf: check written to {} and {}",
+        json.display(),
+        page.display()
+    );
+    Ok(())
 }
 
 fn save_baseline(current: &RunResult, path: &Path) -> anyhow::Result<()> {

@@ -6,7 +6,7 @@ use anyhow::Context;
 use comfy_table::Table;
 
 use super::config::ProjectConfig;
-use super::target::connect;
+use super::target::{connect, connect_url, parse_url};
 use super::{Outcome, UsageError};
 use crate::embedded::{Cluster, ClusterOptions};
 use crate::migrate::{self, MigrationState};
@@ -71,12 +71,7 @@ pub fn run(args: MigrateArgs) -> anyhow::Result<Outcome> {
             let url = url.ok_or_else(|| {
                 UsageError("migrate up, down and status need a database: pass --db URL or set DATABASE_URL".into())
             })?;
-            let redacted = crate::pg::redact_url(&url);
-            let config: postgres::Config = url.parse().map_err(|e| {
-                UsageError(format!("the database URL {redacted} is not valid ({e})"))
-            })?;
-            let mut client = connect(&config, &redacted)?;
-            apply(&mut client, &set, action)
+            apply(&mut connect_url(&url)?, &set, action)
         }
     }
 }
@@ -163,9 +158,7 @@ fn verify(url: Option<&str>, set: &[migrate::Migration]) -> anyhow::Result<Outco
     let report = match url {
         Some(url) => {
             let redacted = crate::pg::redact_url(url);
-            let config: postgres::Config = url.parse().map_err(|e| {
-                UsageError(format!("the database URL {redacted} is not valid ({e})"))
-            })?;
+            let config = parse_url(url)?;
             let mut admin = connect(&config, &redacted)?;
             let name = crate::pg::quote_ident(&scratch);
             admin

@@ -33,10 +33,22 @@ pub fn run(args: ReportArgs) -> anyhow::Result<Outcome> {
         print!("{html}");
         return Ok(Outcome::Success);
     }
-    std::fs::write(&output, html)
-        .with_context(|| format!("cannot write the report to {}", output.display()))?;
+    write_html(&output, &html)?;
     eprintln!("wrote {}", output.display());
     Ok(Outcome::Success)
+}
+
+/// Writes `report.html` beside a command's results file (bench, advise, check) and returns its
+/// path; the results are already on disk, so a failure here loses nothing but the page.
+pub(super) fn write_beside(results: &Path, html: &str) -> anyhow::Result<PathBuf> {
+    let output = results.with_file_name("report.html");
+    write_html(&output, html)?;
+    Ok(output)
+}
+
+fn write_html(output: &Path, html: &str) -> anyhow::Result<()> {
+    std::fs::write(output, html)
+        .with_context(|| format!("cannot write the report to {}", output.display()))
 }
 
 fn read_document(path: &Path) -> anyhow::Result<Document> {

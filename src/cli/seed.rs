@@ -1,12 +1,11 @@
 //! `pgperf seed`: load the control-center schema with deterministic data. Without `--db` it
 //! seeds a private throwaway PostgreSQL (useful with `--keep`).
 
-use anyhow::Context;
 use comfy_table::{CellAlignment, Table};
 
-use super::Outcome;
 use super::target::{Setup, TargetArgs};
-use crate::seed::{SeedOptions, SeedReport};
+use super::{Outcome, UsageError};
+use crate::seed::{SeedError, SeedOptions, SeedReport};
 
 #[derive(Debug, clap::Args)]
 pub struct SeedArgs {
@@ -35,8 +34,14 @@ pub fn run(args: SeedArgs) -> anyhow::Result<Outcome> {
         "pgperf: seeding {} at scale {} with rng seed {}",
         prepared.target.url_redacted, options.scale, options.rng_seed
     );
-    let report = crate::seed::seed(&mut client, &options)
-        .with_context(|| format!("cannot seed {}", prepared.target.url_redacted))?;
+    let report = crate::seed::seed(&mut client, &options).map_err(|error| match error {
+        // The user's choice to make (exit 2), not a failure of the database.
+        SeedError::NotEmpty { .. } | SeedError::InvalidScale(_) => {
+            anyhow::Error::new(UsageError(error.to_string()))
+        }
+        other => anyhow::Error::new(other)
+            .context(format!("cannot seed {}", prepared.target.url_redacted)),
+    })?;
     println!("{}", report_table(&report));
     for table in &report.skipped_tables {
         eprintln!("pgperf: warning: no generator for {table}; it was left empty");

@@ -60,6 +60,9 @@ pub struct PreparedTarget {
     pub scale: Option<f64>,
     /// RNG seed used for seeding and parameters.
     pub rng_seed: u64,
+    /// Where the seeded data ends (midnight UTC after the seeder's anchor date), when pgperf
+    /// seeded the database.
+    pub data_now: Option<chrono::DateTime<chrono::Utc>>,
     /// The project config the options were resolved with.
     pub project: ProjectConfig,
     /// The embedded cluster, when pgperf started one; kept alive by this field.
@@ -89,6 +92,7 @@ impl TargetArgs {
                     config,
                     scale: None,
                     rng_seed,
+                    data_now: None,
                     project,
                     cluster: None,
                 })
@@ -138,9 +142,10 @@ impl TargetArgs {
             .or_else(|| project.migrations.clone());
         apply_migrations(&mut client, migrations.as_ref())?;
         let seeded = setup == Setup::MigrateAndSeed;
-        if seeded {
-            seed_embedded(&mut client, scale, rng_seed)?;
-        }
+        let data_now = match seeded {
+            true => Some(seed_embedded(&mut client, scale, rng_seed)?),
+            false => None,
+        };
         if self.keep {
             eprintln!(
                 "pgperf: the embedded PostgreSQL keeps running (--keep): {}\n        stop it with: kill $(head -1 {}/data/postmaster.pid) && rm -rf {}",
@@ -158,6 +163,7 @@ impl TargetArgs {
             },
             scale: seeded.then_some(scale),
             rng_seed,
+            data_now,
             project,
             cluster: Some(cluster),
         })
@@ -174,15 +180,27 @@ impl PreparedTarget {
 /// Parses and checks the user's URL, so a bad URL or a refused connection fails before any
 /// work starts, with the password removed from the message.
 fn user_database(url: &str) -> anyhow::Result<postgres::Config> {
-    let redacted = crate::pg::redact_url(url);
+    let config = parse_url(url)?;
+    connect(&config, &crate::pg::redact_url(url))?;
+    Ok(config)
+}
+
+/// Parses a user's connection string (a bad one is a usage error, shown without password),
+/// tagging pgperf's sessions with `application_name = pgperf`.
+pub fn parse_url(url: &str) -> anyhow::Result<postgres::Config> {
     let mut config: postgres::Config = url.parse().map_err(|error| {
         UsageError(format!(
-            "the database URL {redacted} is not valid ({error}); use postgresql://user:password@host:port/dbname"
+            "the database URL {} is not valid ({error}); use postgresql://user:password@host:port/dbname",
+            crate::pg::redact_url(url)
         ))
     })?;
     config.application_name("pgperf");
-    connect(&config, &redacted)?;
     Ok(config)
+}
+
+/// Parses and connects to a user's connection string.
+pub fn connect_url(url: &str) -> anyhow::Result<postgres::Client> {
+    connect(&parse_url(url)?, &crate::pg::redact_url(url))
 }
 
 /// Connects, turning the driver's terse error into what failed and what to do.
@@ -212,8 +230,13 @@ fn apply_migrations(client: &mut postgres::Client, dir: Option<&PathBuf>) -> any
     Ok(())
 }
 
-/// Seeds the embedded database with the bundled generator and reports the time it took.
-fn seed_embedded(client: &mut postgres::Client, scale: f64, rng_seed: u64) -> anyhow::Result<()> {
+/// Seeds the embedded database with the bundled generator, reports the time it took, and
+/// returns where the seeded history ends.
+fn seed_embedded(
+    client: &mut postgres::Client,
+    scale: f64,
+    rng_seed: u64,
+) -> anyhow::Result<chrono::DateTime<chrono::Utc>> {
     let options = crate::seed::SeedOptions {
         scale,
         rng_seed,
@@ -226,5 +249,6 @@ fn seed_embedded(client: &mut postgres::Client, scale: f64, rng_seed: u64) -> an
         report.total_rows(),
         report.total.as_secs_f64()
     );
-    Ok(())
+    let end = report.anchor_date.succ_opt().unwrap_or(report.anchor_date);
+    Ok(end.and_time(chrono::NaiveTime::MIN).and_utc())
 }

@@ -484,7 +484,11 @@ fn spawn_from_long_lived_thread(command: Command) -> std::io::Result<Child> {
 /// A tiny shell that removes the directory once pgperf is gone, for the SIGKILL case; killed
 /// in `Drop` on every other path.
 fn spawn_watchdog(dir: &Path) -> Option<Child> {
-    let script = "while kill -0 \"$0\" 2>/dev/null; do sleep 1; done; sleep 1; rm -rf -- \"$1\"";
+    // A dead pgperf whose parent never reaps it stays a zombie, which `kill -0` still finds
+    // (PID 1 in some containers reaps nothing): read its state from /proc instead.
+    let script = "while state=$(sed 's/.*) //' /proc/$0/stat 2>/dev/null | cut -c1) \
+                  && [ -n \"$state\" ] && [ \"$state\" != Z ]; do sleep 1; done; \
+                  sleep 1; rm -rf -- \"$1\"";
     Command::new("/bin/sh")
         .arg("-c")
         .arg(script)

@@ -200,18 +200,6 @@ fn with_lock<T>(
 
 fn apply_one(client: &mut Client, migration: &Migration) -> Result<(), MigrateError> {
     let started = Instant::now();
-    let record = |client: &mut Client, elapsed_ms: f64| {
-        client.execute(
-            "INSERT INTO pgperf.schema_migrations (version, name, checksum, execution_ms)
-             VALUES ($1, $2, $3, $4)",
-            &[
-                &migration.version,
-                &migration.name,
-                &migration.checksum,
-                &elapsed_ms,
-            ],
-        )
-    };
     if migration.up_no_transaction {
         if let Err(error) = run_statements(client, &migration.up_sql, &migration.label()) {
             let undo_failures = undo_statements(client, &migration.down_sql);
@@ -222,15 +210,26 @@ fn apply_one(client: &mut Client, migration: &Migration) -> Result<(), MigrateEr
                 undo: (!undo_failures.is_empty()).then(|| undo_failures.join("; ")),
             });
         }
-        record(client, started.elapsed().as_secs_f64() * 1e3)?;
+        record_applied(client, migration, started)?;
         return Ok(());
     }
     let mut transaction = client.transaction()?;
     transaction
         .batch_execute(&migration.up_sql)
         .map_err(|error| failed(migration, "up", error))?;
+    record_applied(&mut transaction, migration, started)?;
+    transaction.commit()?;
+    Ok(())
+}
+
+/// Adds the tracking row, inside the migration's transaction when it has one.
+fn record_applied(
+    client: &mut impl postgres::GenericClient,
+    migration: &Migration,
+    started: Instant,
+) -> Result<(), MigrateError> {
     let elapsed_ms = started.elapsed().as_secs_f64() * 1e3;
-    transaction.execute(
+    client.execute(
         "INSERT INTO pgperf.schema_migrations (version, name, checksum, execution_ms)
          VALUES ($1, $2, $3, $4)",
         &[
@@ -240,7 +239,6 @@ fn apply_one(client: &mut Client, migration: &Migration) -> Result<(), MigrateEr
             &elapsed_ms,
         ],
     )?;
-    transaction.commit()?;
     Ok(())
 }
 

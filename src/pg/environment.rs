@@ -47,7 +47,7 @@ pub fn server_info(client: &mut Client) -> Result<ServerInfo, postgres::Error> {
     let names: Vec<String> = RECORDED_SETTINGS.iter().map(|s| s.to_string()).collect();
     let settings = client
         .query(
-            "SELECT name, setting || coalesce(unit, '') FROM pg_settings WHERE name = ANY($1)",
+            "SELECT name, current_setting(name) FROM pg_settings WHERE name = ANY($1)",
             &[&names],
         )?
         .into_iter()

@@ -346,32 +346,30 @@ fn render_recommendation(html: &mut Html, rec: &RecommendationView) {
             ),
         ],
     );
-    html.open("div", &[("class", "table-wrap")])
-        .open("table", &[])
-        .open("thead", &[])
-        .open("tr", &[]);
-    for header in [
-        "query",
-        "planner cost before → after",
-        "measured P95 before → after",
-    ] {
-        html.element("th", &[], header);
-    }
-    html.close("tr").close("thead").open("tbody", &[]);
-    for effect in &rec.effects {
-        html.open("tr", &[])
-            .element("td", &[], &effect.query)
-            .element("td", &[], &effect.cost)
-            .element("td", &[], &effect.p95)
-            .close("tr");
-    }
-    html.close("tbody").close("table").close("div");
+    let rows = rec
+        .effects
+        .iter()
+        .map(|e| vec![e.query.clone(), e.cost.clone(), e.p95.clone()])
+        .collect();
+    table(
+        html,
+        &[
+            "query",
+            "planner cost before → after",
+            "measured P95 before → after",
+        ],
+        rows,
+    );
     html.open("div", &[("class", "effects")])
         .open("pre", &[("class", "migration")])
         .text(&rec.ddl)
         .close("pre");
-    let intervals: Vec<Interval> = rec
-        .effects
+    effects_chart(html, &rec.effects);
+    html.close("div").close("div").close("details");
+}
+
+fn effects_chart(html: &mut Html, effects: &[EffectView]) {
+    let intervals: Vec<Interval> = effects
         .iter()
         .filter_map(|effect| {
             effect.measured.map(|(before, after)| Interval {
@@ -392,7 +390,6 @@ fn render_recommendation(html: &mut Html, rec: &RecommendationView) {
         "Measured P95 per query without (grey) and with (blue) the index; bars are 95% intervals.",
         "Not measured: verification was skipped.",
     );
-    html.close("div").close("div").close("details");
 }
 
 fn table(html: &mut Html, headers: &[&'static str], rows: Vec<Vec<String>>) {

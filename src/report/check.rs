@@ -115,7 +115,13 @@ pub fn build(report: &CheckReport) -> CheckView {
 fn facts(report: &CheckReport) -> Vec<(String, String)> {
     let options = &report.options;
     let run = |r: &crate::model::check::RunRef| {
-        let partial = if r.complete { "" } else { " (stopped early)" };
+        let partial = match (&r.complete, &r.abort_reason) {
+            (true, _) => String::new(),
+            (false, Some(reason)) => {
+                format!(" (stopped early: {})", super::environment::redact(reason))
+            }
+            (false, None) => " (stopped early)".to_string(),
+        };
         format!(
             "{} · {}{partial}",
             r.run_id,

@@ -32,72 +32,81 @@ fn optional<T: ToString>(value: Option<T>) -> String {
 /// Run, bench settings, server, server settings, extensions and machine.
 pub fn groups(run: &RunResult) -> Vec<Group> {
     let env = &run.environment;
-    let settings = &run.settings;
     vec![
-        group(
-            "Run",
-            vec![
-                ("run id", run.run_id.clone()),
-                ("workload", env.workload_name.clone()),
-                ("workload SHA-256", env.workload_hash.clone()),
-                ("started", run.started_at.to_rfc3339()),
-                ("finished", run.finished_at.to_rfc3339()),
-                (
-                    "complete",
-                    if run.complete {
-                        "yes".into()
-                    } else {
-                        "no".into()
-                    },
-                ),
-                ("pgperf", env.pgperf_version.clone()),
-            ],
-        ),
-        group(
-            "Bench settings",
-            vec![
-                ("iterations", settings.iterations.to_string()),
-                ("warm-up", settings.warmup.to_string()),
-                ("concurrency", settings.concurrency.to_string()),
-                (
-                    "rate",
-                    settings
-                        .rate_qps
-                        .map_or("closed loop".into(), |qps| format!("{qps} q/s")),
-                ),
-                (
-                    "protocol",
-                    format!("{:?}", settings.protocol).to_lowercase(),
-                ),
-                (
-                    "statement timeout",
-                    format::latency_ms(settings.statement_timeout_ms as f64),
-                ),
-                ("RNG seed", settings.rng_seed.to_string()),
-                ("seeder scale", optional(env.scale)),
-                ("seeder RNG seed", optional(env.rng_seed)),
-            ],
-        ),
-        group(
-            "Server",
-            vec![
-                ("version", env.server_version.clone()),
-                ("target", env.target.url_redacted.clone()),
-                ("database", env.target.database.clone()),
-                (
-                    "embedded",
-                    if env.target.embedded {
-                        "yes (throwaway cluster)".into()
-                    } else {
-                        "no".into()
-                    },
-                ),
-            ],
-        ),
+        run_group(run),
+        bench_settings(run),
+        server(run),
         map_group("Server settings", &env.server_settings),
         map_group("Extensions", &env.extensions),
         machine(run),
     ]
+}
+
+fn yes_no(value: bool, yes: &str) -> String {
+    if value {
+        yes.to_string()
+    } else {
+        "no".to_string()
+    }
+}
+
+fn run_group(run: &RunResult) -> Group {
+    let env = &run.environment;
+    group(
+        "Run",
+        vec![
+            ("run id", run.run_id.clone()),
+            ("workload", env.workload_name.clone()),
+            ("workload SHA-256", env.workload_hash.clone()),
+            ("started", run.started_at.to_rfc3339()),
+            ("finished", run.finished_at.to_rfc3339()),
+            ("complete", yes_no(run.complete, "yes")),
+            ("pgperf", env.pgperf_version.clone()),
+        ],
+    )
+}
+
+fn bench_settings(run: &RunResult) -> Group {
+    let settings = &run.settings;
+    let rate = settings
+        .rate_qps
+        .map_or("closed loop".into(), |qps| format!("{qps} q/s"));
+    group(
+        "Bench settings",
+        vec![
+            ("iterations", settings.iterations.to_string()),
+            ("warm-up", settings.warmup.to_string()),
+            ("concurrency", settings.concurrency.to_string()),
+            ("rate", rate),
+            (
+                "protocol",
+                format!("{:?}", settings.protocol).to_lowercase(),
+            ),
+            (
+                "statement timeout",
+                format::latency_ms(settings.statement_timeout_ms as f64),
+            ),
+            ("RNG seed", settings.rng_seed.to_string()),
+            ("seeder scale", optional(run.environment.scale)),
+            ("seeder RNG seed", optional(run.environment.rng_seed)),
+        ],
+    )
+}
+
+fn server(run: &RunResult) -> Group {
+    let env = &run.environment;
+    group(
+        "Server",
+        vec![
+            ("version", env.server_version.clone()),
+            ("target", env.target.url_redacted.clone()),
+            ("database", env.target.database.clone()),
+            (
+                "embedded",
+                yes_no(env.target.embedded, "yes (throwaway cluster)"),
+            ),
+        ],
+    )
 }
 
 fn map_group(title: &str, map: &std::collections::BTreeMap<String, String>) -> Group {

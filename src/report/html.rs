@@ -4,7 +4,8 @@
 
 use super::chart_data::QueryCharts;
 use super::escape::{Html, Svg};
-use super::plan::PlanView;
+use super::format;
+use super::plan::{PlanNodeView, PlanView};
 use super::svg::{self, ChartError};
 use super::view::{BudgetStatus, Group, QueryView, ReportView, SummaryRow, WarningView};
 
@@ -130,7 +131,7 @@ const SUMMARY_HEADERS: [(&str, &str); 9] = [
     ("calls", "num"),
     ("rows / call", "num"),
     ("buffers per call hit / read", "num"),
-    ("warnings", "num"),
+    ("warnings", ""),
 ];
 
 fn summary(html: &mut Html, rows: &[SummaryRow]) {
@@ -202,13 +203,22 @@ fn summary_row(html: &mut Html, row: &SummaryRow) {
             dash(&row.shared_read_per_call)
         ),
     );
-    let warnings = if row.errors > 0 {
-        format!("{} · {} errors", row.warnings, row.errors)
-    } else {
-        row.warnings.to_string()
-    };
-    html.element("td", &[("class", "num")], &warnings)
-        .close("tr");
+    html.open("td", &[]);
+    for warning in &row.warnings {
+        html.element(
+            "span",
+            &[("class", "warn"), ("title", &warning.message)],
+            &warning.kind,
+        );
+    }
+    if row.errors > 0 {
+        html.element(
+            "span",
+            &[("class", "warn")],
+            &format!("{} errors", format::count(row.errors as i64)),
+        );
+    }
+    html.close("td").close("tr");
 }
 
 /// A list of warnings with their remedies.
@@ -421,21 +431,48 @@ fn plan_section(html: &mut Html, plan: &PlanView) {
     html.close("tbody").close("table").close("div");
 }
 
-fn plan_row(html: &mut Html, node: &super::plan::PlanNodeView) {
+fn plan_row(html: &mut Html, node: &PlanNodeView) {
     html.open(
         "tr",
         &[("class", if node.never_executed { "never" } else { "" })],
     );
-    html.open(
+    node_cell(html, node);
+    let actual = if node.never_executed {
+        "never executed".to_string()
+    } else {
+        node.rows_actual.clone().unwrap_or_else(|| "–".into())
+    };
+    html.element(
         "td",
-        &[
-            ("class", "node"),
-            (
-                "style",
-                &format!("padding-left: {:.1}em", 0.5 + 1.4 * node.depth as f64),
-            ),
-        ],
+        &[("class", "num")],
+        &format!("{} → {actual}", node.rows_estimated),
     );
+    html.open("td", &[("class", "num")]);
+    if let Some(misestimate) = &node.misestimate {
+        let class = if node.misestimate_large {
+            "mis-large"
+        } else {
+            "mis"
+        };
+        html.element("span", &[("class", class)], misestimate);
+    }
+    html.close("td");
+    let loops = node.loops.map(|loops| loops.to_string());
+    for value in [
+        &node.actual_time,
+        &loops,
+        &node.shared_hit,
+        &node.shared_read,
+    ] {
+        html.element("td", &[("class", "num")], dash(value));
+    }
+    html.close("tr");
+}
+
+/// The node's name, relation, index and detail lines, indented by depth.
+fn node_cell(html: &mut Html, node: &PlanNodeView) {
+    let indent = format!("padding-left: {:.1}em", 0.5 + 1.4 * node.depth as f64);
+    html.open("td", &[("class", "node"), ("style", &indent)]);
     if node.depth > 0 {
         html.element("span", &[("class", "tree")], "└ ");
     }
@@ -450,41 +487,6 @@ fn plan_row(html: &mut Html, node: &super::plan::PlanNodeView) {
         html.element("span", &[("class", "detail")], detail);
     }
     html.close("td");
-    let actual = if node.never_executed {
-        "never executed".to_string()
-    } else {
-        node.rows_actual.clone().unwrap_or_else(|| "–".into())
-    };
-    html.element(
-        "td",
-        &[("class", "num")],
-        &format!("{} → {actual}", node.rows_estimated),
-    );
-    html.open("td", &[("class", "num")]);
-    if let Some(misestimate) = &node.misestimate {
-        html.element(
-            "span",
-            &[(
-                "class",
-                if node.misestimate_large {
-                    "mis-large"
-                } else {
-                    "mis"
-                },
-            )],
-            misestimate,
-        );
-    }
-    html.close("td");
-    html.element("td", &[("class", "num")], dash(&node.actual_time));
-    html.element(
-        "td",
-        &[("class", "num")],
-        &node.loops.map_or("–".into(), |loops| loops.to_string()),
-    );
-    html.element("td", &[("class", "num")], dash(&node.shared_hit));
-    html.element("td", &[("class", "num")], dash(&node.shared_read));
-    html.close("tr");
 }
 
 /// The run's environment as a grid of tables.

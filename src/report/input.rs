@@ -4,7 +4,7 @@
 //! serde's line and column so that a hand-edited file can be fixed.
 
 use serde::de::DeserializeOwned;
-use serde_json::Value;
+use serde::de::IgnoredAny;
 
 use crate::model::advice::{ADVICE_SCHEMA_VERSION, AdviceResult};
 use crate::model::check::{CHECK_SCHEMA_VERSION, CheckReport};
@@ -68,19 +68,31 @@ fn strip_position(error: &serde_json::Error) -> String {
     }
 }
 
+/// The top-level fields that tell the documents apart; values are skipped, not built, so a
+/// large results file is parsed into memory only once.
+#[derive(serde::Deserialize)]
+struct Probe {
+    schema_version: Option<u64>,
+    recommendations: Option<IgnoredAny>,
+    comparability: Option<IgnoredAny>,
+    outcome: Option<IgnoredAny>,
+    environment: Option<IgnoredAny>,
+    queries: Option<IgnoredAny>,
+}
+
 impl Document {
     /// Parses a results, advice or check file, detected by its fields.
     pub fn from_json(text: &str) -> Result<Document, InputError> {
-        let value: Value = serde_json::from_str(text).map_err(|error| json_error(&error))?;
-        let has = |field: &str| value.get(field).is_some();
-        if has("recommendations") {
-            typed(text, &value, "advice result", ADVICE_SCHEMA_VERSION)
+        let probe: Probe = serde_json::from_str(text).map_err(|error| json_error(&error))?;
+        let version = probe.schema_version;
+        if probe.recommendations.is_some() {
+            typed(text, version, "advice result", ADVICE_SCHEMA_VERSION)
                 .map(|a| Document::Advice(Box::new(a)))
-        } else if has("comparability") && has("outcome") {
-            typed(text, &value, "check report", CHECK_SCHEMA_VERSION)
+        } else if probe.comparability.is_some() && probe.outcome.is_some() {
+            typed(text, version, "check report", CHECK_SCHEMA_VERSION)
                 .map(|c| Document::Check(Box::new(c)))
-        } else if has("environment") && has("queries") {
-            typed(text, &value, "bench result", RESULT_SCHEMA_VERSION)
+        } else if probe.environment.is_some() && probe.queries.is_some() {
+            typed(text, version, "bench result", RESULT_SCHEMA_VERSION)
                 .map(|r| Document::Run(Box::new(r)))
         } else {
             Err(InputError::UnknownKind)
@@ -90,11 +102,10 @@ impl Document {
 
 fn typed<T: DeserializeOwned>(
     text: &str,
-    value: &Value,
+    found: Option<u64>,
     kind: &'static str,
     expected: u32,
 ) -> Result<T, InputError> {
-    let found = value.get("schema_version").and_then(Value::as_u64);
     if let Some(found) = found.filter(|found| *found != u64::from(expected)) {
         return Err(InputError::Version {
             kind,

@@ -108,10 +108,38 @@ fn root_plan(explain: &Value) -> Option<&Value> {
 
 fn walk(node: &Value, depth: usize, out: &mut Vec<PlanNodeView>) {
     out.push(node_view(node, depth));
+    let stops_early = stops_children_early(node);
     if let Some(children) = node.get("Plans").and_then(Value::as_array) {
         for child in children {
+            let first = out.len();
             walk(child, depth + 1, out);
+            if stops_early {
+                forgive_overestimate(&mut out[first]);
+            }
         }
+    }
+}
+
+/// A Limit or a Merge Join stops reading its input early, so its children return fewer rows
+/// than the planner estimated for a full read: that is not a misestimate.
+fn stops_children_early(node: &Value) -> bool {
+    matches!(
+        text(node, "Node Type").as_deref(),
+        Some("Limit" | "Merge Join")
+    )
+}
+
+fn forgive_overestimate(child: &mut PlanNodeView) {
+    if child
+        .misestimate
+        .as_deref()
+        .is_some_and(|text| text.ends_with("over"))
+    {
+        child.misestimate = None;
+        child.misestimate_large = false;
+        child
+            .details
+            .push("fewer rows than estimated because its parent stopped reading early".to_string());
     }
 }
 
@@ -269,6 +297,29 @@ mod tests {
         assert!(view.nodes[2].never_executed);
         assert_eq!(view.nodes[2].rows_actual, None);
         assert_eq!(view.params, ["7", "NULL"]);
+    }
+
+    #[test]
+    fn rows_cut_short_by_a_limit_are_not_a_misestimate() {
+        let explain = json!([{ "Plan": {
+            "Node Type": "Limit", "Plan Rows": 50, "Actual Rows": 50, "Actual Loops": 1,
+            "Plans": [{ "Node Type": "Sort", "Plan Rows": 2036, "Actual Rows": 50, "Actual Loops": 1,
+                "Plans": [{ "Node Type": "Seq Scan", "Relation Name": "t", "Plan Rows": 2036,
+                    "Actual Rows": 50, "Actual Loops": 1 }] }]
+        }}]);
+        let view = plan_view(&capture(explain));
+        assert_eq!(
+            view.nodes[1].misestimate, None,
+            "the Limit stopped the Sort early"
+        );
+        assert_eq!(
+            view.nodes[1].details.last().map(String::as_str),
+            Some("fewer rows than estimated because its parent stopped reading early")
+        );
+        assert!(
+            view.nodes[2].misestimate_large,
+            "the scan under the Sort read everything"
+        );
     }
 
     #[test]

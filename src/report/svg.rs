@@ -502,7 +502,7 @@ fn interval_chart(
     let Some(range) = interval_range(rows, references) else {
         return Ok(None);
     };
-    let height = 110 + 64 * rows.len() as u32;
+    let height = 110 + 46 * rows.len() as u32;
     let top = rows.len() as f64 - 0.35;
     render_sized((SIZE.0, height), legend, |root| {
         let y_coord: RangedCoordf64 = (-0.5..top).into();
@@ -563,7 +563,7 @@ where
     chart.draw_series(std::iter::once(label))?;
     let step = 0.28 / row.points.len().max(1) as f64;
     for (index, point) in row.points.iter().enumerate() {
-        let y_point = y + 0.08 - step * index as f64 * 1.6;
+        let y_point = y - 0.05 - step * index as f64 * 1.6;
         let stroke = point.color.stroke_width(2);
         chart.draw_series(LineSeries::new(
             vec![(point.low, y_point), (point.high, y_point)],

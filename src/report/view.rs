@@ -110,7 +110,8 @@ pub struct SummaryRow {
     pub shared_read_per_call: Option<String>,
     pub server_mean: Option<String>,
     pub client_mean: Option<String>,
-    pub warnings: usize,
+    /// Warnings of the query; the summary shows their kinds, with the remedy as a tooltip.
+    pub warnings: Vec<WarningView>,
     pub errors: u64,
 }
 
@@ -282,7 +283,7 @@ fn summary_row(index: usize, query: &QueryResult) -> SummaryRow {
             .filter(|s| s.calls > 0)
             .map(|s| format::latency_ms(s.mean_exec_time_ms)),
         client_mean: latency.map(|l| format::latency_us(l.mean_us)),
-        warnings: query.warnings.len(),
+        warnings: query.warnings.iter().map(warning_view).collect(),
         errors: query.errors,
     }
 }

@@ -152,9 +152,17 @@ impl Row {
 
     /// `jsonb` from a JSON value (binary form: version byte 1, then the JSON text).
     pub fn jsonb(&mut self, value: &serde_json::Value) {
+        self.jsonb_with(|buf| {
+            serde_json::to_writer(buf, value).expect("writing JSON into a Vec cannot fail");
+        });
+    }
+
+    /// `jsonb` whose JSON text `write` formats directly (no intermediate value): for hot
+    /// paths whose strings need no escaping. The server still parses and checks it.
+    pub fn jsonb_with(&mut self, write: impl FnOnce(&mut Vec<u8>)) {
         self.text_with(|buf| {
             buf.push(1);
-            serde_json::to_writer(buf, value).expect("writing JSON into a Vec cannot fail");
+            write(buf);
         });
     }
 }

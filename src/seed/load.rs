@@ -5,7 +5,7 @@
 use std::io;
 use std::time::Instant;
 
-use postgres::{Client, Transaction};
+use postgres::{Client, GenericClient, Transaction};
 
 use super::copy::CopyRows;
 use super::plan::Plan;
@@ -147,12 +147,7 @@ fn tables_without_generator(
         {
             continue;
         }
-        let table = quote_qualified(&schema, &name);
-        let filled: bool = client
-            .query_one(&format!("SELECT EXISTS (SELECT FROM {table})"), &[])
-            .map_err(|e| SeedError::database(format!("reading {table}"), &e))?
-            .get(0);
-        if !filled {
+        if !has_rows(client, &schema, &name)? {
             skipped.push(format!("{schema}.{name}"));
         }
     }
@@ -167,34 +162,46 @@ fn prepare_tables(
 ) -> Result<(), SeedError> {
     tx.batch_execute("SET LOCAL session_replication_role = replica")
         .map_err(|e| SeedError::database("silencing the audit triggers", &e))?;
-    let qualified: Vec<String> = generators
-        .iter()
-        .map(|generator| {
-            let (schema, name) = generator.table();
-            quote_qualified(schema, name)
-        })
-        .collect();
     if truncate {
+        let qualified: Vec<String> = generators
+            .iter()
+            .map(|generator| {
+                let (schema, name) = generator.table();
+                quote_qualified(schema, name)
+            })
+            .collect();
         return tx
             .batch_execute(&format!("TRUNCATE {}", qualified.join(", ")))
             .map_err(|e| SeedError::database("emptying the tables (--truncate)", &e));
     }
     let mut filled = Vec::new();
-    for table in &qualified {
-        let row = tx
-            .query_one(&format!("SELECT EXISTS (SELECT FROM {table})"), &[])
-            .map_err(|e| SeedError::database(format!("checking whether {table} is empty"), &e))?;
-        if row.get::<_, bool>(0) {
-            filled.push(table.clone());
+    for generator in generators {
+        let (schema, name) = generator.table();
+        if has_rows(tx, schema, name)? {
+            filled.push(format!("{schema}.{name}"));
         }
     }
-    if filled.is_empty() {
-        Ok(())
-    } else {
-        Err(SeedError::NotEmpty {
+    match filled.len() {
+        0 => Ok(()),
+        1..=3 => Err(SeedError::NotEmpty {
             tables: filled.join(", "),
-        })
+        }),
+        more => Err(SeedError::NotEmpty {
+            tables: format!("{} and {} more tables", filled[..3].join(", "), more - 3),
+        }),
     }
+}
+
+/// Whether `schema.name` holds at least one row.
+fn has_rows(client: &mut impl GenericClient, schema: &str, name: &str) -> Result<bool, SeedError> {
+    let sql = format!(
+        "SELECT EXISTS (SELECT FROM {})",
+        quote_qualified(schema, name)
+    );
+    client
+        .query_one(&sql, &[])
+        .map(|row| row.get(0))
+        .map_err(|e| SeedError::database(format!("checking whether {schema}.{name} is empty"), &e))
 }
 
 /// Generates and streams one table's rows through binary COPY.
@@ -304,4 +311,42 @@ fn advance_sequences(client: &mut Client, schema: &str, name: &str) -> Result<()
             .map_err(|e| SeedError::database(step.clone(), &e))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn catalog(columns: &[(&str, &str, bool)]) -> Vec<(String, String, bool)> {
+        columns
+            .iter()
+            .map(|(name, ty, is_enum)| (name.to_string(), ty.to_string(), *is_enum))
+            .collect()
+    }
+
+    #[test]
+    fn matching_columns_pass_and_each_mismatch_is_named() {
+        let written = [("id", ColType::Int8), ("status", ColType::Enum)];
+        let table = catalog(&[("id", "int8", false), ("status", "approval_status", true)]);
+        assert_eq!(column_mismatch(&written, &table), None);
+        let retyped = catalog(&[("id", "int4", false), ("status", "approval_status", true)]);
+        assert_eq!(
+            column_mismatch(&written, &retyped).as_deref(),
+            Some("column id is int4 but the seeder writes Int8")
+        );
+        let missing = catalog(&[("id", "int8", false)]);
+        assert_eq!(
+            column_mismatch(&written, &missing).as_deref(),
+            Some("column status does not exist")
+        );
+        let extra = catalog(&[
+            ("id", "int8", false),
+            ("status", "approval_status", true),
+            ("created_at", "timestamptz", false),
+        ]);
+        assert_eq!(
+            column_mismatch(&written, &extra).as_deref(),
+            Some("columns not written: created_at")
+        );
+    }
 }

@@ -4,7 +4,7 @@
 //! Why it looks the way it does:
 //! - Same `rng_seed`, `scale` and anchor date give byte-identical data: each table draws from
 //!   its own stream ([`shape::table_rng`]) and keys are assigned, not taken from sequences.
-//! - Sizes grow linearly with `scale` ([`plan::Plan`]); scale 1 is about 2.5 million rows.
+//! - Sizes grow linearly with `scale` ([`plan::Plan`]); scale 1 is about 2.8 million rows.
 //! - Timestamps end on the anchor date (today, UTC, unless pinned), so "the last 7 days" of a
 //!   dashboard always has data, and the audit log falls inside its monthly partitions.
 //! - Loading runs as a superuser in one transaction with `session_replication_role = replica`:
@@ -28,7 +28,7 @@ pub use tables::{PERSONAS, Persona};
 /// What to seed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SeedOptions {
-    /// Rows grow linearly with this; 1.0 is about 2.5 M rows. Fractions are allowed (tests).
+    /// Rows grow linearly with this; 1.0 is about 2.8 M rows. Fractions are allowed (tests).
     pub scale: f64,
     /// Seed of every table's random stream.
     pub rng_seed: u64,

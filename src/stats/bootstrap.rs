@@ -8,12 +8,14 @@
 //! statistics `U_(1) ≤ … ≤ U_(n)` of `n` uniforms (equivalently, multinomial counts per index,
 //! whose cumulative sums place each `x_i` in the resample's order). HD puts non-negligible
 //! weight only on a window of ranks ([`HdWeights`]), so only those uniform order statistics are
-//! drawn: the first from its exact Beta(k, n−k+1) law, each next one as the minimum of the
-//! remaining `n − k` uniforms above it (`1 − U_(k+1) = (1 − U_(k))·V^{1/(n−k)}`). A replicate
-//! costs O(window) with no sort, e.g. ~250 steps instead of sorting 10,000 values for P95.
+//! drawn, from the exponential-spacings representation `U_(k) = S_k / S_(n+1)` with `S_k` the
+//! sum of `k` standard exponentials (Devroye, *Non-Uniform Random Variate Generation*, V.2):
+//! one Gamma draw for the sum before the window, one exponential per rank inside it, one Gamma
+//! draw for the rest. A replicate costs O(window) with no sort and no `powf`, e.g. ~440 cheap
+//! steps instead of sorting 10,000 values for P95.
 
 use rand::Rng;
-use rand_distr::{Beta, Distribution};
+use rand_distr::{Distribution, Exp1, Gamma};
 
 use super::HdWeights;
 
@@ -22,8 +24,12 @@ use super::HdWeights;
 pub struct QuantileResampler<'a> {
     sorted: &'a [f64],
     weights: HdWeights,
-    /// Law of `1 − U_(k)` for the first weighted rank `k`: Beta(n − k + 1, k).
-    first_gap: Beta<f64>,
+    /// Law of `S_k` for the first weighted rank `k`: Gamma(k, 1).
+    head: Gamma<f64>,
+    /// Law of `S_(n+1) − S_m` for the last weighted rank `m`: Gamma(n + 1 − m, 1).
+    tail: Gamma<f64>,
+    /// `S_k … S_m` of the replicate being drawn (reused to avoid an allocation per replicate).
+    sums: Vec<f64>,
 }
 
 impl<'a> QuantileResampler<'a> {
@@ -32,12 +38,14 @@ impl<'a> QuantileResampler<'a> {
         let weights = HdWeights::new(sorted.len(), q);
         let n = sorted.len() as f64;
         let first_rank = (weights.first() + 1) as f64;
-        let first_gap = Beta::new(n - first_rank + 1.0, first_rank)
-            .expect("both Beta parameters are at least 1");
+        let last_rank = (weights.first() + weights.weights().len()) as f64;
+        let gamma = |shape: f64| Gamma::new(shape, 1.0).expect("the shape is at least 1");
         QuantileResampler {
             sorted,
+            head: gamma(first_rank),
+            tail: gamma(n + 1.0 - last_rank),
+            sums: Vec::with_capacity(weights.weights().len()),
             weights,
-            first_gap,
         }
     }
 
@@ -47,20 +55,23 @@ impl<'a> QuantileResampler<'a> {
     }
 
     /// The Harrell-Davis estimate of one bootstrap resample.
-    pub fn draw(&self, rng: &mut impl Rng) -> f64 {
+    pub fn draw(&mut self, rng: &mut impl Rng) -> f64 {
         let n = self.sorted.len();
-        let mut gap = self.first_gap.sample(rng);
-        let mut total = 0.0;
-        let first_rank = self.weights.first() + 1;
-        for (rank, weight) in (first_rank..).zip(self.weights.weights()) {
-            let index = ((n as f64 * (1.0 - gap)) as usize).min(n - 1);
-            total += weight * self.sorted[index];
-            if rank < n {
-                let v: f64 = 1.0 - rng.r#gen::<f64>();
-                gap *= v.powf(1.0 / (n - rank) as f64);
-            }
+        self.sums.clear();
+        let mut sum = self.head.sample(rng);
+        self.sums.push(sum);
+        for _ in 1..self.weights.weights().len() {
+            let spacing: f64 = Exp1.sample(rng);
+            sum += spacing;
+            self.sums.push(sum);
         }
-        total
+        let to_index = n as f64 / (sum + self.tail.sample(rng));
+        self.weights
+            .weights()
+            .iter()
+            .zip(&self.sums)
+            .map(|(weight, s)| weight * self.sorted[((s * to_index) as usize).min(n - 1)])
+            .sum()
     }
 }
 
@@ -99,8 +110,8 @@ pub fn bootstrap_quantile_ratio(
     rng: &mut impl Rng,
 ) -> RatioBootstrap {
     assert!(resamples > 0, "a bootstrap needs at least one resample");
-    let baseline = QuantileResampler::new(baseline, q);
-    let current = QuantileResampler::new(current, q);
+    let mut baseline = QuantileResampler::new(baseline, q);
+    let mut current = QuantileResampler::new(current, q);
     let mut ratios: Vec<f64> = (0..resamples)
         .map(|_| current.draw(rng) / baseline.draw(rng))
         .collect();
@@ -161,7 +172,7 @@ mod tests {
     fn fast_resampling_has_the_distribution_of_the_naive_bootstrap() {
         let mut rng = ChaCha8Rng::seed_from_u64(11);
         let sample = sorted_lognormal(400, 1.0, &mut rng);
-        let resampler = QuantileResampler::new(&sample, 0.95);
+        let mut resampler = QuantileResampler::new(&sample, 0.95);
         let weights = HdWeights::new(sample.len(), 0.95);
         let fast: Vec<f64> = (0..3000).map(|_| resampler.draw(&mut rng)).collect();
         let naive: Vec<f64> = (0..3000)

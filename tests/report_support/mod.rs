@@ -131,15 +131,22 @@ pub fn query(shape: &Shape) -> QueryResult {
     }
 }
 
+/// A stand-in shape hash: 16 hex digits of SHA-256 of the plan's name.
+fn shape_hash(plan: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(plan.as_bytes())
+        .iter()
+        .take(8)
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
 /// A plan capture around a stored EXPLAIN document.
 pub fn capture(plan: &str, params: &[Option<&str>], shape: &[&str]) -> PlanCapture {
     let explain = plan_json(plan);
     let document = &explain[0];
     PlanCapture {
-        shape_hash: format!(
-            "{:016x}",
-            (plan.len() as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)
-        ),
+        shape_hash: shape_hash(plan),
         shape: shape.iter().map(|line| line.to_string()).collect(),
         params: params.iter().map(|p| p.map(str::to_string)).collect(),
         planning_time_ms: document["Planning Time"].as_f64().unwrap_or(0.0),
@@ -199,6 +206,7 @@ pub fn run(queries: Vec<QueryResult>) -> RunResult {
                 .to_string(),
             scale: Some(1.0),
             rng_seed: Some(42),
+            data_now: None,
         },
         settings: BenchSettings {
             iterations: 1500,

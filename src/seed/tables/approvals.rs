@@ -6,7 +6,6 @@ use std::io::{self, Write};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, LogNormal};
-use serde_json::json;
 
 use super::{ColType as T, Generator, Sink, Weighted};
 use crate::seed::plan::{AppRole, Plan, TEAMS};
@@ -169,12 +168,15 @@ impl Generator for Approvals {
                 None => row.null(),
             }
             row.int8(facts.team_id);
-            row.jsonb(&json!({
-                "reason": REASONS[rng.gen_range(0..REASONS.len())],
-                "items": rng.gen_range(1..12),
-                "currency": "EUR",
-                "channel": if rng.gen_bool(0.7) { "web" } else { "store" },
-            }));
+            let reason = REASONS[rng.gen_range(0..REASONS.len())];
+            let items: u32 = rng.gen_range(1..12);
+            let channel = if rng.gen_bool(0.7) { "web" } else { "store" };
+            row.jsonb_with(|buf| {
+                let _ = write!(
+                    buf,
+                    r#"{{"reason": "{reason}", "items": {items}, "currency": "EUR", "channel": "{channel}"}}"#
+                );
+            });
             match amount_cents(rng, facts.kind) {
                 Some(cents) => row.int8(cents),
                 None => row.null(),
@@ -370,9 +372,18 @@ impl Generator for Edits {
                 row.int8(approval_id as i64);
                 row.uuid(&editor);
                 row.timestamptz(facts.created_us + span_us * (edit + 1) / 4);
-                row.jsonb(&json!({ "items": items }));
-                row.jsonb(&json!({ "items": after }));
-                row.jsonb(&json!({ "items": { "before": items, "after": after } }));
+                row.jsonb_with(|buf| {
+                    let _ = write!(buf, r#"{{"items": {items}}}"#);
+                });
+                row.jsonb_with(|buf| {
+                    let _ = write!(buf, r#"{{"items": {after}}}"#);
+                });
+                row.jsonb_with(|buf| {
+                    let _ = write!(
+                        buf,
+                        r#"{{"items": {{"before": {items}, "after": {after}}}}}"#
+                    );
+                });
                 items = after;
             }
         }

@@ -93,7 +93,7 @@ pub struct Weighted<T: 'static> {
 }
 
 impl<T: Copy> Weighted<T> {
-    /// `pairs` must be non-empty with positive weights (a bug otherwise).
+    /// One weight per value, all positive (constant tables: anything else is a bug).
     pub fn new(values: &'static [T], weights: &[f64]) -> Weighted<T> {
         Weighted {
             values,
