@@ -65,7 +65,11 @@ pub struct RecordArgs {
 }
 
 pub fn run(args: RecordArgs) -> anyhow::Result<Outcome> {
-    let mut client = args.db.as_deref().map(connect).transpose()?;
+    let mut client = args
+        .db
+        .as_deref()
+        .map(super::target::connect_url)
+        .transpose()?;
     let (recording, origin) = match &args.from_log {
         Some(path) => (
             record_log(&args, path, client.as_mut())?,
@@ -138,17 +142,6 @@ fn load_reference(path: &std::path::Path) -> anyhow::Result<Reference> {
         ))
     })?;
     Ok(Reference::new(&workload))
-}
-
-fn connect(url: &str) -> anyhow::Result<postgres::Client> {
-    let redacted = crate::pg::redact_url(url);
-    let mut config: postgres::Config = url.parse().map_err(|error| {
-        UsageError(format!(
-            "the database URL {redacted} is not valid ({error}); use postgresql://user:password@host:port/dbname"
-        ))
-    })?;
-    config.application_name("pgperf");
-    super::target::connect(&config, &redacted)
 }
 
 fn header(recording: &Recording, origin: &str) -> Vec<String> {
