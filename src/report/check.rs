@@ -195,62 +195,10 @@ fn verdict_row(query: &QueryVerdict) -> VerdictRow {
     }
 }
 
-/// A finding as a sentence, marked when it fails the gate.
+/// A finding as a sentence (the words every check output uses, with any connection string in
+/// an error message redacted), marked when it fails the gate.
 pub fn finding_text(finding: &Finding) -> String {
-    let text = match &finding.kind {
-        FindingKind::TimingRegression {
-            ratio,
-            ratio_ci_low,
-            ratio_ci_high,
-            difference_us,
-        } => format!(
-            "P95 {}× slower [{}× – {}×], +{}",
-            format::significant(*ratio, 3),
-            format::significant(*ratio_ci_low, 3),
-            format::significant(*ratio_ci_high, 3),
-            format::latency_us(*difference_us)
-        ),
-        FindingKind::PlanChanged {
-            before_hash,
-            after_hash,
-            ..
-        } => format!("plan shape changed ({before_hash} → {after_hash})"),
-        FindingKind::BuffersUp {
-            baseline_per_call,
-            current_per_call,
-        } => format!(
-            "shared buffers per call {} → {}",
-            format::per_call(*baseline_per_call),
-            format::per_call(*current_per_call)
-        ),
-        FindingKind::RowsChanged {
-            baseline_per_call,
-            current_per_call,
-        } => format!(
-            "rows per call {} → {}",
-            format::per_call(*baseline_per_call),
-            format::per_call(*current_per_call)
-        ),
-        FindingKind::BudgetBreached {
-            budget_p95_us,
-            p95_us,
-        } => format!(
-            "P95 {} is above its budget {}",
-            format::latency_us(*p95_us),
-            format::latency_us(*budget_p95_us)
-        ),
-        FindingKind::Errors {
-            errors,
-            executions,
-            first_error,
-        } => format!(
-            "{errors} of {executions} executions failed{}",
-            first_error.as_deref().map_or(String::new(), |e| format!(
-                ": {}",
-                super::environment::redact(e)
-            ))
-        ),
-    };
+    let text = super::environment::redact(&crate::check::render::finding_summary(&finding.kind));
     if finding.fails_gate {
         format!("{text} (fails the gate)")
     } else {

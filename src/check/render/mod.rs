@@ -71,8 +71,8 @@ fn q_text(timing: &TimingComparison) -> String {
         .map_or_else(|| "-".to_owned(), |q| format!("{q:.3}"))
 }
 
-/// One line saying what a finding is.
-fn finding_summary(kind: &FindingKind) -> String {
+/// One line saying what a finding is; every output format and the HTML report use it.
+pub fn finding_summary(kind: &FindingKind) -> String {
     match kind {
         FindingKind::TimingRegression {
             ratio,
