@@ -363,6 +363,10 @@ fn expression_jsonb_key() {
 #[test]
 fn partial_index_on_skewed_value() {
     let mut client = database(ORDERS);
+    // The shape is decided by what-if: the measured gain here (a 2% slice vs a seq scan,
+    // ~3.5×) sits inside the noise of a loaded 2-core CI machine, where verification rightly
+    // refuses to call it proven (found by CI). single_equality and equality_order_by_limit
+    // cover measured verification with effects no noise can hide.
     let advice = run(
         &mut client,
         &query(
@@ -370,7 +374,7 @@ fn partial_index_on_skewed_value() {
             "SELECT id, created_at FROM orders WHERE status = 'pending'",
             "",
         ),
-        true,
+        false,
     );
     let decided = decided(&advice);
     assert_eq!(decided.len(), 1, "{:#?}", advice.rejected);
