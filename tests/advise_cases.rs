@@ -678,6 +678,58 @@ fn partitioned_table() {
         "{first} {:#?}",
         advice.rejected
     );
+    // PostgreSQL refuses CREATE INDEX CONCURRENTLY on a partitioned table: the migration
+    // indexes each partition concurrently and attaches it (found reviewing the dashboard's).
+    let recommendation = &advice.recommendations[0];
+    assert_eq!(
+        recommendation.partitions,
+        ["public.readings_new", "public.readings_old"]
+    );
+    assert!(
+        recommendation
+            .ddl
+            .contains("ON ONLY \"public\".\"readings\""),
+        "{}",
+        recommendation.ddl
+    );
+    let (up, down) = pgperf::advise::ddl::migration_pair(&advice.recommendations);
+    let migrations = pgperf::migrate::pair_files(vec![
+        ("0001_pgperf_indexes.sql".into(), up),
+        ("0001_pgperf_indexes.rollback.sql".into(), down),
+    ])
+    .expect("a valid pair");
+    pgperf::migrate::up(&mut client, &migrations, None).expect("the migration applies");
+    let valid: Vec<(String, bool)> = client
+        .query(
+            "SELECT c.relname::text, i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
+             WHERE i.indrelid IN (SELECT oid FROM pg_class WHERE relname LIKE 'readings%') ORDER BY 1",
+            &[],
+        )
+        .expect("indexes")
+        .iter()
+        .map(|row| (row.get(0), row.get(1)))
+        .collect();
+    assert_eq!(
+        valid.len(),
+        3,
+        "parent and both partitions indexed: {valid:?}"
+    );
+    assert!(
+        valid.iter().all(|(_, ok)| *ok),
+        "every index valid, parent attached: {valid:?}"
+    );
+    pgperf::migrate::down(&mut client, &migrations, 1).expect("the rollback applies");
+    let left: i64 = client
+        .query_one(
+            "SELECT count(*) FROM pg_index WHERE indrelid IN (SELECT oid FROM pg_class WHERE relname LIKE 'readings%')",
+            &[],
+        )
+        .expect("count")
+        .get(0);
+    assert_eq!(
+        left, 0,
+        "the rollback drops the partitions' indexes with the parent's"
+    );
 }
 
 #[test]

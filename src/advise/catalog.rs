@@ -319,3 +319,24 @@ pub fn referencing_keys(
         })
         .collect())
 }
+
+/// The direct partitions of a partitioned table, as `(schema, name, is itself partitioned)`;
+/// empty for any other relation.
+pub fn partitions(
+    client: &mut Client,
+    schema: &str,
+    table: &str,
+) -> Result<Vec<(String, String, bool)>, AdviseError> {
+    let rows = client.query(
+        "SELECT n.nspname::text, c.relname::text, c.relkind = 'p' \
+         FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid \
+         JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE i.inhparent = to_regclass(format('%I.%I', $1::text, $2::text)) \
+         ORDER BY 1, 2",
+        &[&schema, &table],
+    )?;
+    Ok(rows
+        .iter()
+        .map(|row| (row.get(0), row.get(1), row.get(2)))
+        .collect())
+}

@@ -77,11 +77,51 @@ pub fn create_concurrently(spec: &IndexSpec, name: &str) -> String {
     )
 }
 
-/// `DROP INDEX CONCURRENTLY IF EXISTS "schema"."name"`.
-pub fn drop_concurrently(spec: &IndexSpec, name: &str) -> String {
+/// The migration's statements for an index on a partitioned table with these direct
+/// `partitions` (`(schema, name)`): PostgreSQL refuses `CONCURRENTLY` on a partitioned table,
+/// so, as its documentation describes, the parent gets an index `ON ONLY` itself (instant,
+/// invalid until every partition is attached), each partition one built concurrently, and each
+/// is attached. Partitions created later get the index automatically.
+pub fn create_on_partitions(
+    spec: &IndexSpec,
+    name: &str,
+    partitions: &[(String, String)],
+) -> Vec<String> {
+    let parent = format!(
+        "CREATE INDEX IF NOT EXISTS {} {}",
+        quote_ident(name),
+        definition(spec).replacen("ON ", "ON ONLY ", 1)
+    );
+    let mut statements = vec![parent];
+    for (schema, table) in partitions {
+        let partition = IndexSpec {
+            schema: schema.clone(),
+            table: table.clone(),
+            ..spec.clone()
+        };
+        let partition_name = index_name(&partition);
+        statements.push(create_concurrently(&partition, &partition_name));
+        statements.push(format!(
+            "ALTER INDEX {} ATTACH PARTITION {}",
+            quote_qualified(&spec.schema, name),
+            quote_qualified(schema, &partition_name)
+        ));
+    }
+    statements
+}
+
+/// The rollback statement: `DROP INDEX CONCURRENTLY IF EXISTS "schema"."name"`, or a plain
+/// `DROP INDEX` for a partitioned index (which cannot be dropped concurrently; dropping it drops
+/// the partitions' indexes with it).
+pub fn drop_statement(recommendation: &Recommendation) -> String {
+    let concurrently = if recommendation.partitions.is_empty() {
+        "CONCURRENTLY "
+    } else {
+        ""
+    };
     format!(
-        "DROP INDEX CONCURRENTLY IF EXISTS {}",
-        quote_qualified(&spec.schema, name)
+        "DROP INDEX {concurrently}IF EXISTS {}",
+        quote_qualified(&recommendation.spec.schema, &recommendation.name)
     )
 }
 
@@ -99,8 +139,7 @@ pub fn migration_pair(recommendations: &[Recommendation]) -> (String, String) {
         up.push_str(&format!("{};\n", recommendation.ddl));
     }
     for recommendation in recommendations.iter().rev() {
-        let statement = drop_concurrently(&recommendation.spec, &recommendation.name);
-        down.push_str(&format!("{statement};\n"));
+        down.push_str(&format!("{};\n", drop_statement(recommendation)));
     }
     (up, down)
 }
@@ -187,6 +226,7 @@ mod tests {
         };
         Recommendation {
             ddl: create_concurrently(&spec, &name),
+            partitions: Vec::new(),
             name,
             spec,
             serves: vec!["orders_by_customer".into()],

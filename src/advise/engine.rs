@@ -615,8 +615,10 @@ fn recommend(
             }
         }
         let serves: Vec<String> = effects.iter().map(|e| e.query.clone()).collect();
+        let (ddl, partitions) = migration_ddl(client, spec, &name)?;
         out.push(Recommendation {
-            ddl: create_concurrently(spec, &name),
+            ddl,
+            partitions,
             name,
             spec: spec.clone(),
             serves: if serves.is_empty() {
@@ -824,6 +826,43 @@ fn notes(analyzed: &[Analyzed], method: WhatIfMethod) -> Vec<String> {
         ));
     }
     notes
+}
+
+/// The migration's statements for one index and the partitions they cover: concurrently on a
+/// plain table; on a partitioned table, per partition and attached (`create_on_partitions`);
+/// with nested partitioning, where that would need an `ON ONLY` index at every level, a plain
+/// `CREATE INDEX` on the parent, which blocks writes while it builds (said in a comment).
+fn migration_ddl(
+    client: &mut Client,
+    spec: &IndexSpec,
+    name: &str,
+) -> Result<(String, Vec<String>), AdviseError> {
+    let children = super::catalog::partitions(client, &spec.schema, &spec.table)?;
+    let names: Vec<String> = children
+        .iter()
+        .map(|(s, t, _)| format!("{s}.{t}"))
+        .collect();
+    if children.is_empty() {
+        return Ok((create_concurrently(spec, name), names));
+    }
+    if children.iter().any(|(_, _, nested)| *nested) {
+        let ddl = format!(
+            "-- nested partitions: built on the parent in one statement, which blocks writes to {}.{} while it runs\n{}",
+            spec.schema,
+            spec.table,
+            super::ddl::create_in_transaction(spec, name).replacen(
+                "CREATE INDEX",
+                "CREATE INDEX IF NOT EXISTS",
+                1
+            )
+        );
+        return Ok((ddl, names));
+    }
+    let pairs: Vec<(String, String)> = children.into_iter().map(|(s, t, _)| (s, t)).collect();
+    Ok((
+        super::ddl::create_on_partitions(spec, name, &pairs).join(";\n"),
+        names,
+    ))
 }
 
 #[cfg(test)]

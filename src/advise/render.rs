@@ -147,6 +147,7 @@ mod tests {
                 name: "orders_customer_id_abc123_idx".into(),
                 spec: spec.clone(),
                 ddl: String::new(),
+                partitions: Vec::new(),
                 serves: vec!["by_customer".into()],
                 estimated_size_bytes: 5_000_000,
                 size_bytes: Some(2_000_000),

@@ -93,8 +93,14 @@ pub struct Recommendation {
     /// Deterministic index name (same spec, same name).
     pub name: String,
     pub spec: IndexSpec,
-    /// The `CREATE INDEX CONCURRENTLY IF NOT EXISTS` statement of the migration.
+    /// The migration's statements for this index (`;`-separated): `CREATE INDEX CONCURRENTLY
+    /// IF NOT EXISTS`, or for a partitioned table an index `ON ONLY` the parent, one built
+    /// concurrently on each partition, and each attached.
     pub ddl: String,
+    /// The partitions of a partitioned table at advise time (`schema.name`), each indexed
+    /// concurrently by the migration; empty for a plain table.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub partitions: Vec<String>,
     /// Names of the workload queries whose plan uses this index.
     pub serves: Vec<String>,
     /// HypoPG's size estimate (pessimistic: no B-tree deduplication).

@@ -542,6 +542,7 @@ pub fn advice_result() -> pgperf::model::advice::AdviceResult {
             name: "approvals_org_id_status_requested_at_idx".into(),
             spec: spec.clone(),
             ddl: ddl.into(),
+            partitions: Vec::new(),
             serves: vec!["approvals_pending_list".into(), "approvals_tile_counts".into()],
             estimated_size_bytes: 41_943_040,
             size_bytes: Some(16_269_312),
