@@ -270,6 +270,7 @@ fn pgperf_run(
         scale: None,
         seed_rng_seed: None,
         progress: false,
+        data_now: None,
     };
     let started = Instant::now();
     let cpu_before = own_cpu_seconds();

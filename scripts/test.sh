@@ -8,3 +8,5 @@ bash scripts/setup.sh
 cargo fmt --check
 cargo clippy --all-targets --locked -- -D warnings
 cargo nextest run --locked --no-fail-fast
+# The project's own performance gate: a migration that loses an index fails here.
+bash scripts/gate.sh

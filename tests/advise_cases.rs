@@ -901,3 +901,20 @@ fn without_hypopg_real_builds_in_rolled_back_transactions() {
         .get(0);
     assert_eq!(count, 1, "every trial build was rolled back");
 }
+
+#[test]
+fn whole_table_aggregate_gets_a_written_remedy_instead_of_an_index() {
+    let mut client = database(ORDERS);
+    let advice = run(
+        &mut client,
+        &query(
+            "revenue_by_region",
+            "SELECT region, sum(total) FROM orders GROUP BY region",
+            "",
+        ),
+        false,
+    );
+    assert!(advice.recommendations.is_empty(), "{:?}", decided(&advice));
+    let note = advice.queries[0].note.as_deref().expect("a remedy");
+    assert!(note.contains("rollup"), "{note}");
+}

@@ -44,6 +44,7 @@ fn context(cluster: &Cluster, db: &str) -> BenchContext {
         scale: None,
         seed_rng_seed: None,
         progress: false,
+        data_now: None,
     }
 }
 

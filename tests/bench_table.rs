@@ -91,6 +91,7 @@ fn result() -> RunResult {
             workload_hash: String::new(),
             scale: None,
             rng_seed: None,
+            data_now: None,
         },
         settings: BenchSettings {
             iterations: 200,

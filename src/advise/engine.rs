@@ -106,32 +106,14 @@ pub fn advise(
         .chain(refused)
         .collect();
     let mut recommendations = recommend(client, &mut whatif, &analyzed, &input, &selection)?;
-    let mut verification_notes = Vec::new();
-    let verification = match &options.verify {
-        Some(verify_options) => {
-            let statements = touching(&analyzed, &recommendations);
-            let trial = verify::Trial {
-                workload,
-                statements: &statements,
-                lock_timeout_ms: options.lock_timeout_ms,
-            };
-            let outcome = verify::verify(client, &mut recommendations, &trial, verify_options)?;
-            rejected.extend(outcome.rejected);
-            if !outcome.unmeasured.is_empty() {
-                verification_notes.push(format!(
-                    "not timed (a probe execution took longer than {} ms, or failed): {}; the indexes serving them rest on planner estimates for these queries",
-                    verify_options.max_execution_ms,
-                    outcome.unmeasured.join(", ")
-                ));
-            }
-            Verification::Measured {
-                executions: verify_options.executions,
-            }
-        }
-        None => Verification::Skipped {
-            reason: "--no-verify: recommendations rest on planner estimates only".into(),
-        },
-    };
+    let (verification, verification_notes) = verify_selected(
+        client,
+        workload,
+        &analyzed,
+        &mut recommendations,
+        &mut rejected,
+        options,
+    )?;
     let queries = query_advice(&analyzed, &recommendations);
     let existing_indexes = existing_findings(client, &tables)?;
     let mut notes = notes(&analyzed, whatif.method());
@@ -145,6 +127,40 @@ pub fn advise(
         existing_indexes,
         notes,
     })
+}
+
+/// Verification of the recommendations (unless `--no-verify`): drops the ones that do not pay
+/// off into `rejected`, and returns what was done with the notes it produced.
+fn verify_selected(
+    client: &mut Client,
+    workload: &Workload,
+    analyzed: &[Analyzed],
+    recommendations: &mut Vec<Recommendation>,
+    rejected: &mut Vec<RejectedCandidate>,
+    options: &AdviseOptions,
+) -> Result<(Verification, Vec<String>), AdviseError> {
+    let Some(verify_options) = &options.verify else {
+        let reason = "--no-verify: recommendations rest on planner estimates only".into();
+        return Ok((Verification::Skipped { reason }, Vec::new()));
+    };
+    let statements = touching(analyzed, recommendations);
+    let trial = verify::Trial {
+        workload,
+        statements: &statements,
+        lock_timeout_ms: options.lock_timeout_ms,
+    };
+    let outcome = verify::verify(client, recommendations, &trial, verify_options)?;
+    rejected.extend(outcome.rejected);
+    let mut notes = Vec::new();
+    if !outcome.unmeasured.is_empty() {
+        notes.push(format!(
+            "not timed (a probe execution took longer than {} ms, or failed): {}; the indexes serving them rest on planner estimates for these queries",
+            verify_options.max_execution_ms,
+            outcome.unmeasured.join(", ")
+        ));
+    }
+    let executions = verify_options.executions;
+    Ok((Verification::Measured { executions }, notes))
 }
 
 /// Baseline plan, accesses and candidate specs of a statement and of the statements it implies.
@@ -275,12 +291,14 @@ fn cost_candidates(
         let result = match whatif.evaluate(client, bundle, &statements) {
             Ok(result) => result,
             Err(AdviseError::Database(error)) if error.as_db_error().is_some() => {
-                let message = crate::pg::describe(&error);
+                let reason = RejectReason::BuildFailed {
+                    message: crate::pg::describe(&error),
+                };
                 refused.push(RejectedCandidate {
                     spec: bundle[0].clone(),
                     queries: origins.clone(),
-                    explanation: format!("the server refused it: {message}"),
-                    reason: RejectReason::BuildFailed { message },
+                    explanation: reason_sentence(&reason),
+                    reason,
                 });
                 continue;
             }
@@ -407,22 +425,7 @@ fn select_in_rounds(
                     RejectReason::Superseded { .. } | RejectReason::NoPlanImprovement { .. }
                 )
         });
-        let chosen_names: Vec<String> = result
-            .chosen
-            .iter()
-            .map(|c| index_name(&input.candidates[c.candidate].spec))
-            .collect();
-        result
-            .rejected
-            .extend(closed.into_iter().map(|r| select::Rejected {
-                candidate: ids[r.candidate],
-                reason: match r.reason {
-                    RejectReason::AlreadyCovered { index } if chosen_names.contains(&index) => {
-                        RejectReason::Superseded { by: index }
-                    }
-                    other => other,
-                },
-            }));
+        record_final(input, &mut result, &ids, closed);
         if open.is_empty() {
             break;
         }
@@ -432,6 +435,7 @@ fn select_in_rounds(
             .flat_map(|c| input.candidates[c.candidate].specs())
             .collect();
         rebase(client, whatif, analyzed, &chosen, &mut round)?;
+        round.existing = input.existing.clone();
         round
             .existing
             .extend(chosen.iter().map(|spec| select::Existing {
@@ -450,8 +454,69 @@ fn select_in_rounds(
         round.candidates = next;
         ids = next_ids;
     }
+    drop_covered_by_wider(input, &mut result);
     result.rejected.sort_by_key(|r| r.candidate);
     Ok(result)
+}
+
+/// Records final rejections of a round under their original candidate numbers; "covered" by
+/// an index chosen in an earlier round reads as superseded by it.
+fn record_final(
+    input: &SelectionInput,
+    result: &mut select::Selection,
+    ids: &[usize],
+    closed: Vec<select::Rejected>,
+) {
+    let chosen_names: Vec<String> = result
+        .chosen
+        .iter()
+        .map(|c| index_name(&input.candidates[c.candidate].spec))
+        .collect();
+    result
+        .rejected
+        .extend(closed.into_iter().map(|r| select::Rejected {
+            candidate: ids[r.candidate],
+            reason: match r.reason {
+                RejectReason::AlreadyCovered { index } if chosen_names.contains(&index) => {
+                    RejectReason::Superseded { by: index }
+                }
+                other => other,
+            },
+        }));
+}
+
+/// A later round can choose a wider index whose leading keys are an earlier choice: the
+/// narrower one then adds nothing but writes and space (prefix rule) and is superseded.
+fn drop_covered_by_wider(input: &SelectionInput, result: &mut select::Selection) {
+    let specs: Vec<&IndexSpec> = result
+        .chosen
+        .iter()
+        .map(|c| &input.candidates[c.candidate].spec)
+        .collect();
+    let mut superseded = Vec::new();
+    for (position, chosen) in result.chosen.iter().enumerate() {
+        let wider = specs.iter().enumerate().find(|(other, spec)| {
+            *other != position
+                && spec.keys.len() > specs[position].keys.len()
+                && select::covers(spec, specs[position])
+        });
+        if let Some((_, spec)) = wider {
+            superseded.push((chosen.candidate, index_name(spec)));
+        }
+    }
+    result.chosen.retain(|c| {
+        !superseded
+            .iter()
+            .any(|(candidate, _)| *candidate == c.candidate)
+    });
+    result.rejected.extend(
+        superseded
+            .into_iter()
+            .map(|(candidate, by)| select::Rejected {
+                candidate,
+                reason: RejectReason::Superseded { by },
+            }),
+    );
 }
 
 /// Query costs with the chosen indexes become the new baseline.
@@ -588,11 +653,31 @@ pub fn explain_rejection(
     candidate: &Costed,
     input: &SelectionInput,
 ) -> String {
-    let size = super::ddl::format_bytes(candidate.estimated_size_bytes);
+    let RejectReason::Superseded { by } = reason else {
+        return reason_sentence(reason);
+    };
+    let other = input.candidates.iter().find(|c| index_name(&c.spec) == *by);
+    let costs: Vec<String> = candidate
+        .costs
+        .iter()
+        .map(|(query, cost)| {
+            let theirs = other
+                .and_then(|o| o.costs.get(query))
+                .copied()
+                .unwrap_or(f64::NAN);
+            format!("{query}: planner cost {cost:.0} with this, {theirs:.0} with {by}")
+        })
+        .collect();
+    format!("{} ({})", reason_sentence(reason), costs.join("; "))
+}
+
+/// A rejection reason as a sentence a reviewer can check; callers add their evidence.
+pub fn reason_sentence(reason: &RejectReason) -> String {
+    use super::ddl::format_bytes;
     match reason {
-        RejectReason::AlreadyCovered { index } => {
-            format!("existing index {index} already serves this lookup (its leading columns match)")
-        }
+        RejectReason::AlreadyCovered { index } => format!(
+            "existing index {index} already serves this lookup (its leading columns match)"
+        ),
         RejectReason::TinyTable { rows } => {
             format!("the table has about {rows:.0} rows: a sequential scan is as fast")
         }
@@ -600,35 +685,27 @@ pub fn explain_rejection(
             "the planner would not use it or saves too little (best saving {best_saving_pct:.0}% of a query's cost; at least {:.0}% needed): the condition keeps too many rows",
             select::MIN_SAVING_SHARE * 100.0
         ),
-        RejectReason::Superseded { by } => {
-            let other = input.candidates.iter().find(|c| index_name(&c.spec) == *by);
-            let costs: Vec<String> = candidate
-                .costs
-                .iter()
-                .map(|(query, cost)| {
-                    let theirs = other.and_then(|o| o.costs.get(query)).copied().unwrap_or(f64::NAN);
-                    format!("{query}: planner cost {cost:.0} with this, {theirs:.0} with {by}")
-                })
-                .collect();
-            format!("{by} serves the same queries at least as well ({})", costs.join("; "))
-        }
-        RejectReason::OverBudget { size_bytes, remaining_bytes } => format!(
+        RejectReason::Superseded { by } => format!("{by} serves the same queries at least as well"),
+        RejectReason::OverBudget {
+            size_bytes,
+            remaining_bytes,
+        } => format!(
             "its estimated size {} exceeds the remaining --budget-mb ({})",
-            super::ddl::format_bytes(*size_bytes),
-            super::ddl::format_bytes(*remaining_bytes)
+            format_bytes(*size_bytes),
+            format_bytes(*remaining_bytes)
         ),
-        RejectReason::WriteHeavy { writes, .. } => format!(
-            "the table is write-heavy ({writes} rows written): maintaining a {size} index costs more than reads gain"
+        RejectReason::WriteHeavy { writes, benefit } => format!(
+            "the table is write-heavy ({writes} rows written beyond its size): maintaining the index costs more than the reads gain (planner benefit {benefit:.0})"
         ),
-        RejectReason::NotUsed => "built for real, the planner did not use it".into(),
-        RejectReason::CheckXmin => "built for real, indcheckxmin made it unusable in the verification transaction (recent HOT updates); run advise again later".into(),
+        RejectReason::NotUsed => "built for real, no workload query used it".into(),
+        RejectReason::CheckXmin => "built for real, indcheckxmin made it unusable inside the verification transaction (recent HOT updates); run advise again later".into(),
         RejectReason::NoMeasuredImprovement { query } => {
             format!("measured P95 of {query} did not improve beyond noise")
         }
-        RejectReason::SlowsOtherQuery { query } => {
-            format!("it made {query} slower (measured P95)")
+        RejectReason::SlowsOtherQuery { query } => format!("it made {query} slower"),
+        RejectReason::BuildFailed { message } => {
+            format!("the server refused to build it: {message}")
         }
-        RejectReason::BuildFailed { message } => format!("the server refused to build it: {message}"),
     }
 }
 
@@ -747,4 +824,55 @@ fn notes(analyzed: &[Analyzed], method: WhatIfMethod) -> Vec<String> {
         ));
     }
     notes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::advice::IndexKey;
+
+    fn costed(keys: &[&str]) -> Costed {
+        Costed {
+            spec: IndexSpec {
+                schema: "s".into(),
+                table: "t".into(),
+                keys: keys
+                    .iter()
+                    .map(|k| IndexKey {
+                        sql: format!("\"{k}\""),
+                        descending: false,
+                    })
+                    .collect(),
+                include: vec![],
+                predicate: None,
+            },
+            companions: vec![],
+            origins: vec![],
+            estimated_size_bytes: 1,
+            costs: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn a_later_wider_choice_supersedes_its_prefix() {
+        let input = SelectionInput {
+            candidates: vec![costed(&["team_id"]), costed(&["team_id", "created_at"])],
+            ..SelectionInput::default()
+        };
+        let chosen = |candidate| select::Chosen {
+            candidate,
+            benefit: 1.0,
+            serves: vec![],
+        };
+        let mut selection = select::Selection {
+            chosen: vec![chosen(0), chosen(1)],
+            rejected: vec![],
+        };
+        drop_covered_by_wider(&input, &mut selection);
+        assert_eq!(selection.chosen, vec![chosen(1)]);
+        assert!(matches!(
+            &selection.rejected[0].reason,
+            RejectReason::Superseded { by } if by.starts_with("t_team_id_created_at")
+        ));
+    }
 }

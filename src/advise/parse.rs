@@ -429,11 +429,19 @@ impl Walker<'_> {
 
     /// A function or operator over columns of exactly one relation is an expression key.
     fn expression_side(&mut self, node: &N, scope: &Scope) -> Side {
-        if has_aggregate(node) {
-            return Side::Mixed;
-        }
         let mut columns = Vec::new();
         collect_column_refs(node, &mut columns);
+        if has_aggregate(node) {
+            // Not an index key, but the columns are still read (INCLUDE candidates).
+            for column in &columns {
+                self.resolve(column, scope);
+            }
+            return Side::Mixed;
+        }
+        if distinct_qualifiers(&columns) > 1 {
+            // Columns of two range entries (a self-join through a CTE): no index expression.
+            return Side::Mixed;
+        }
         let mut relation: Option<RelName> = None;
         for column in &columns {
             match self.resolve(column, scope) {
@@ -722,6 +730,25 @@ fn walk_expression(node: &N, visit: &mut dyn FnMut(&N) -> bool) {
     }
 }
 
+/// How many different qualifiers (`t.` in `t.col`) the column references use.
+fn distinct_qualifiers(columns: &[protobuf::ColumnRef]) -> usize {
+    let mut qualifiers: Vec<String> = columns
+        .iter()
+        .filter_map(|c| {
+            let names: Vec<String> = c
+                .fields
+                .iter()
+                .filter_map(node_of)
+                .filter_map(string_of)
+                .collect();
+            (names.len() >= 2).then(|| names[names.len() - 2].clone())
+        })
+        .collect();
+    qualifiers.sort();
+    qualifiers.dedup();
+    qualifiers.len()
+}
+
 /// Aggregate and window calls (and subqueries) can never be index expressions.
 fn has_aggregate(node: &N) -> bool {
     const AGGREGATES: [&str; 14] = [
@@ -835,6 +862,17 @@ fn strip_qualifiers(node: &mut protobuf::Node) {
         N::TypeCast(c) => c.arg.iter_mut().for_each(|b| strip_qualifiers(b)),
         N::CoalesceExpr(c) => c.args.iter_mut().for_each(strip_qualifiers),
         N::CollateClause(c) => c.arg.iter_mut().for_each(|b| strip_qualifiers(b)),
+        N::CaseExpr(c) => {
+            c.arg.iter_mut().for_each(|b| strip_qualifiers(b));
+            c.args.iter_mut().for_each(strip_qualifiers);
+            c.defresult.iter_mut().for_each(|b| strip_qualifiers(b));
+        }
+        N::CaseWhen(w) => {
+            w.expr.iter_mut().for_each(|b| strip_qualifiers(b));
+            w.result.iter_mut().for_each(|b| strip_qualifiers(b));
+        }
+        N::NullTest(t) => t.arg.iter_mut().for_each(|b| strip_qualifiers(b)),
+        N::BoolExpr(b) => b.args.iter_mut().for_each(strip_qualifiers),
         _ => {}
     }
 }

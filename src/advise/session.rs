@@ -38,19 +38,17 @@ impl Statement {
     }
 }
 
-/// Highest `$n` in the statement.
+/// Highest `$n` in the statement, from the scanner's tokens (a parse-tree walk misses some
+/// node kinds, e.g. named function arguments).
 pub fn param_count(sql: &str) -> i32 {
-    let Ok(parsed) = pg_query::parse(sql, 0) else {
+    let Ok(scanned) = pg_query::scan(sql) else {
         return 0;
     };
-    parsed
-        .protobuf
-        .nodes()
+    scanned
+        .tokens
         .iter()
-        .filter_map(|(node, ..)| match node {
-            pg_query::NodeRef::ParamRef(param) => Some(param.number),
-            _ => None,
-        })
+        .filter(|t| t.token == pg_query::protobuf::Token::Param as i32)
+        .filter_map(|t| sql.get(t.start as usize + 1..t.end as usize)?.parse().ok())
         .max()
         .unwrap_or(0)
 }
@@ -141,4 +139,19 @@ fn strip_row_parens(text: &str) -> String {
         .and_then(|t| t.strip_suffix(')'))
         .unwrap_or(text);
     inner.trim_matches('"').to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::param_count;
+
+    #[test]
+    fn parameters_counted_everywhere_but_in_literals_and_comments() {
+        assert_eq!(
+            param_count("SELECT * FROM api.list(p_status => $1, p_team => $3) -- $9"),
+            3
+        );
+        assert_eq!(param_count("SELECT '$5', $2 /* $7 */"), 2);
+        assert_eq!(param_count("SELECT 1"), 0);
+    }
 }

@@ -364,14 +364,7 @@ fn rejection(recommendation: Recommendation, reason: RejectReason) -> RejectedCa
             ))
         })
         .collect();
-    let sentence = match &reason {
-        RejectReason::BuildFailed { message } => format!("the server refused to build it: {message}"),
-        RejectReason::CheckXmin => "indcheckxmin made it unusable inside the verification transaction (recent HOT updates); run advise again later".into(),
-        RejectReason::NotUsed => "built for real, no workload query used it".into(),
-        RejectReason::NoMeasuredImprovement { query } => format!("measured P95 of {query} did not improve beyond noise"),
-        RejectReason::SlowsOtherQuery { query } => format!("it made {query} slower"),
-        other => format!("{other:?}"),
-    };
+    let sentence = super::engine::reason_sentence(&reason);
     let explanation = if evidence.is_empty() {
         sentence
     } else {

@@ -77,7 +77,7 @@ pub struct PhasePlan<'a> {
     pub stream_offset: u64,
     pub seed: u64,
     /// The run's start: the `now` of relative time windows.
-    pub run_start: DateTime<Utc>,
+    pub params_now: DateTime<Utc>,
     /// False for the warm-up, whose executions are discarded.
     pub measuring: bool,
     pub rate_qps: Option<f64>,
@@ -160,7 +160,7 @@ impl<'a> Phase<'a> {
     ) -> Result<(), String> {
         let plan = &self.plan;
         let stream = plan.stream_offset + task;
-        let params = draw_params(&plan.generators[index], plan.seed, stream, plan.run_start);
+        let params = draw_params(&plan.generators[index], plan.seed, stream, plan.params_now);
         let intended = plan.rate_qps.map(|rate| {
             let due = self.started + Duration::from_secs_f64(task as f64 / rate);
             if let Some(wait) = due.checked_duration_since(Instant::now()) {

@@ -20,7 +20,7 @@ pub mod warnings;
 use std::io::IsTerminal;
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
 use postgres::Client;
 
@@ -49,6 +49,10 @@ pub struct BenchContext {
     pub seed_rng_seed: Option<u64>,
     /// Show a progress bar on stderr (only drawn when stderr is a terminal).
     pub progress: bool,
+    /// Where the seeded data's history ends, when pgperf seeded the database: `ago`
+    /// parameters count back from it instead of the run's start, so runs on other days and at
+    /// other hours draw the same windows relative to the data.
+    pub data_now: Option<DateTime<Utc>>,
 }
 
 /// Options of [`measure_queries`]: timing a set of queries on a connection the caller holds.
@@ -105,7 +109,7 @@ pub fn run(
         generators: &generators,
         protocol: settings.protocol,
         seed: settings.rng_seed,
-        run_start: started_at,
+        params_now: context.data_now.unwrap_or(started_at),
         default_timeout_ms: settings.statement_timeout_ms,
     };
     let plans_before = capture_plans(&mut control, &plan_input);
@@ -178,7 +182,7 @@ pub fn measure_queries(
             },
             stream_offset: offset,
             seed: options.rng_seed,
-            run_start: Utc::now(),
+            params_now: Utc::now(),
             measuring,
             rate_qps: None,
             progress: &hidden,

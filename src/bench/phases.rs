@@ -62,7 +62,7 @@ pub(super) fn measure_phases(
             },
             stream_offset: offset,
             seed: settings.rng_seed,
-            run_start: plan.run_start,
+            params_now: plan.params_now,
             measuring,
             rate_qps,
             progress: input.progress,

@@ -15,7 +15,7 @@ pub(super) struct PlanInput<'a> {
     pub(super) generators: &'a [Vec<Generator>],
     pub(super) protocol: Protocol,
     pub(super) seed: u64,
-    pub(super) run_start: DateTime<Utc>,
+    pub(super) params_now: DateTime<Utc>,
     pub(super) default_timeout_ms: u64,
 }
 
@@ -36,7 +36,7 @@ pub(super) fn capture_plans(client: &mut Client, input: &PlanInput<'_>) -> Vec<C
                 &input.generators[index],
                 input.seed,
                 u64::MAX - index as u64,
-                input.run_start,
+                input.params_now,
             );
             session
                 .apply(

@@ -35,6 +35,7 @@ pub(super) fn read_environment(
         workload_hash: workload.hash.clone(),
         scale: context.scale,
         rng_seed: context.seed_rng_seed,
+        data_now: context.data_now,
     })
 }
 

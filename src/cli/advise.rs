@@ -1,5 +1,5 @@
 //! `pgperf advise`: propose indexes for a workload, verify them by measurement, and write a
-//! reversible migration pair plus `reports/<run-id>/advice.json`.
+//! reversible migration pair plus `reports/<run-id>/advice.json` and its `report.html`.
 
 use std::path::{Path, PathBuf};
 
@@ -139,7 +139,8 @@ fn write_result(out: &Path, result: &AdviceResult) -> anyhow::Result<()> {
     let path = dir.join("advice.json");
     let json = serde_json::to_string_pretty(result).context("cannot serialise the advice")?;
     std::fs::write(&path, json).with_context(|| format!("cannot write {}", path.display()))?;
-    eprintln!("pgperf: wrote {}", path.display());
+    let page = super::report::write_beside(&path, &crate::report::render_advice(result))?;
+    eprintln!("pgperf: wrote {} and {}", path.display(), page.display());
     Ok(())
 }
 

@@ -77,6 +77,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<Outcome> {
         scale: prepared.scale,
         seed_rng_seed: prepared.cluster.as_ref().map(|_| prepared.rng_seed),
         progress: true,
+        data_now: prepared.data_now,
     };
     let result = bench::run(&prepared.config, &workload, &settings, &context)?;
     let path = bench::results::write(&out, &result)

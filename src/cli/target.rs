@@ -60,6 +60,9 @@ pub struct PreparedTarget {
     pub scale: Option<f64>,
     /// RNG seed used for seeding and parameters.
     pub rng_seed: u64,
+    /// Where the seeded data ends (midnight UTC after the seeder's anchor date), when pgperf
+    /// seeded the database.
+    pub data_now: Option<chrono::DateTime<chrono::Utc>>,
     /// The project config the options were resolved with.
     pub project: ProjectConfig,
     /// The embedded cluster, when pgperf started one; kept alive by this field.
@@ -89,6 +92,7 @@ impl TargetArgs {
                     config,
                     scale: None,
                     rng_seed,
+                    data_now: None,
                     project,
                     cluster: None,
                 })
@@ -138,9 +142,10 @@ impl TargetArgs {
             .or_else(|| project.migrations.clone());
         apply_migrations(&mut client, migrations.as_ref())?;
         let seeded = setup == Setup::MigrateAndSeed;
-        if seeded {
-            seed_embedded(&mut client, scale, rng_seed)?;
-        }
+        let data_now = match seeded {
+            true => Some(seed_embedded(&mut client, scale, rng_seed)?),
+            false => None,
+        };
         if self.keep {
             eprintln!(
                 "pgperf: the embedded PostgreSQL keeps running (--keep): {}\n        stop it with: kill $(head -1 {}/data/postmaster.pid) && rm -rf {}",
@@ -158,6 +163,7 @@ impl TargetArgs {
             },
             scale: seeded.then_some(scale),
             rng_seed,
+            data_now,
             project,
             cluster: Some(cluster),
         })
@@ -224,8 +230,13 @@ fn apply_migrations(client: &mut postgres::Client, dir: Option<&PathBuf>) -> any
     Ok(())
 }
 
-/// Seeds the embedded database with the bundled generator and reports the time it took.
-fn seed_embedded(client: &mut postgres::Client, scale: f64, rng_seed: u64) -> anyhow::Result<()> {
+/// Seeds the embedded database with the bundled generator, reports the time it took, and
+/// returns where the seeded history ends.
+fn seed_embedded(
+    client: &mut postgres::Client,
+    scale: f64,
+    rng_seed: u64,
+) -> anyhow::Result<chrono::DateTime<chrono::Utc>> {
     let options = crate::seed::SeedOptions {
         scale,
         rng_seed,
@@ -238,5 +249,6 @@ fn seed_embedded(client: &mut postgres::Client, scale: f64, rng_seed: u64) -> an
         report.total_rows(),
         report.total.as_secs_f64()
     );
-    Ok(())
+    let end = report.anchor_date.succ_opt().unwrap_or(report.anchor_date);
+    Ok(end.and_time(chrono::NaiveTime::MIN).and_utc())
 }

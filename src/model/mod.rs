@@ -69,6 +69,10 @@ pub struct Environment {
     pub scale: Option<f64>,
     /// Seeder RNG seed, when pgperf seeded the database.
     pub rng_seed: Option<u64>,
+    /// Where the seeded data ends, when pgperf seeded the database; time-relative (`ago`)
+    /// parameters counted back from it. `None`: they counted back from the run's start.
+    #[serde(default)]
+    pub data_now: Option<DateTime<Utc>>,
 }
 
 /// The database a run was measured on.

@@ -2,6 +2,13 @@
 //! and row counts move: node types, strategies, join types, relations, indexes and the tree
 //! structure. Its SHA-256 lets `check` and `report` tell "same plan" from "plan changed" without
 //! comparing numbers.
+//!
+//! Partitions are named by their partitioned root, and identical member scans under an Append
+//! are kept once: time-partitioned tables gain a partition every month and prune a different
+//! set as the calendar moves, which must not read as a plan change, while a member switching
+//! from a sequential to an index scan still does.
+
+use std::collections::HashMap;
 
 use postgres::Client;
 use serde_json::Value;
@@ -25,13 +32,73 @@ pub fn explain_analyze(
         .collect();
     let row = client.query_one(&text, &refs)?;
     let explain: Value = row.get(0);
-    Ok(capture_from_json(explain, params))
+    let roots = partition_roots(client, &explain)?;
+    Ok(capture_from_json(explain, params, &roots))
 }
 
-/// Builds a capture (and the query identifier, when present) from an EXPLAIN JSON document.
-pub fn capture_from_json(explain: Value, params: &[Option<String>]) -> (PlanCapture, Option<i64>) {
+/// `schema.name` of a partition (table or index) → `schema.name` of its partitioned root.
+pub type PartitionRoots = HashMap<String, String>;
+
+const PARTITION_ROOTS_SQL: &str = "
+SELECT q.qualified, format('%s.%s', rn.nspname, r.relname)
+FROM unnest($1::text[], $2::text[]) AS x(schema_name, rel_name)
+CROSS JOIN LATERAL (SELECT x.schema_name || '.' || x.rel_name AS qualified) q
+JOIN pg_namespace n ON n.nspname = x.schema_name
+JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = x.rel_name AND c.relispartition
+JOIN pg_class r ON r.oid = pg_partition_root(c.oid)
+JOIN pg_namespace rn ON rn.oid = r.relnamespace";
+
+/// Looks up the partitioned roots of every relation and index the plan names, in one query.
+pub fn partition_roots(
+    client: &mut Client,
+    explain: &Value,
+) -> Result<PartitionRoots, postgres::Error> {
+    let mut names = Vec::new();
+    if let Some(plan) = explain.get(0).and_then(|top| top.get("Plan")) {
+        collect_names(plan, &mut names);
+    }
+    if names.is_empty() {
+        return Ok(PartitionRoots::new());
+    }
+    let (schemas, relations): (Vec<String>, Vec<String>) = names.into_iter().unzip();
+    let rows = client.query(PARTITION_ROOTS_SQL, &[&schemas, &relations])?;
+    Ok(rows.iter().map(|row| (row.get(0), row.get(1))).collect())
+}
+
+/// (schema, name) of every relation and index in the plan; an index lives in its table's schema.
+fn collect_names(node: &Value, names: &mut Vec<(String, String)>) {
+    let text = |key: &str| node.get(key).and_then(Value::as_str);
+    if let Some(schema) = text("Schema") {
+        for key in ["Relation Name", "Index Name"] {
+            if let Some(name) = text(key) {
+                names.push((schema.to_string(), name.to_string()));
+            }
+        }
+    }
+    for child in children(node) {
+        collect_names(child, names);
+    }
+}
+
+fn children(node: &Value) -> impl Iterator<Item = &Value> {
+    node.get("Plans")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+}
+
+/// Builds a capture (and the query identifier, when present) from an EXPLAIN JSON document,
+/// naming partitions by their roots.
+pub fn capture_from_json(
+    explain: Value,
+    params: &[Option<String>],
+    roots: &PartitionRoots,
+) -> (PlanCapture, Option<i64>) {
     let top = explain.get(0).cloned().unwrap_or(Value::Null);
-    let shape = top.get("Plan").map(plan_shape).unwrap_or_default();
+    let shape = top
+        .get("Plan")
+        .map(|plan| plan_shape(plan, roots))
+        .unwrap_or_default();
     let number = |key: &str| top.get(key).and_then(Value::as_f64).unwrap_or(0.0);
     let query_id = top.get("Query Identifier").and_then(Value::as_i64);
     let capture = PlanCapture {
@@ -46,14 +113,21 @@ pub fn capture_from_json(explain: Value, params: &[Option<String>]) -> (PlanCapt
 }
 
 /// The readable shape lines of a `Plan` node and its children, indented by depth.
-pub fn plan_shape(plan: &Value) -> Vec<String> {
+pub fn plan_shape(plan: &Value, roots: &PartitionRoots) -> Vec<String> {
     let mut lines = Vec::new();
-    walk(plan, 0, &mut lines);
+    walk(plan, 0, roots, &mut lines);
     lines
 }
 
-fn walk(node: &Value, depth: usize, lines: &mut Vec<String>) {
+fn walk(node: &Value, depth: usize, roots: &PartitionRoots, lines: &mut Vec<String>) {
     let text = |key: &str| node.get(key).and_then(Value::as_str);
+    let rooted = |name: &str| match text("Schema") {
+        Some(schema) => {
+            let qualified = format!("{schema}.{name}");
+            roots.get(&qualified).cloned().unwrap_or(qualified)
+        }
+        None => name.to_string(),
+    };
     let mut line = format!("{}{}", "  ".repeat(depth), text("Node Type").unwrap_or("?"));
     for (key, label) in [
         ("Strategy", ""),
@@ -66,28 +140,32 @@ fn walk(node: &Value, depth: usize, lines: &mut Vec<String>) {
         }
     }
     if let Some(relation) = text("Relation Name") {
-        match text("Schema") {
-            Some(schema) => line.push_str(&format!(" on {schema}.{relation}")),
-            None => line.push_str(&format!(" on {relation}")),
-        }
+        line.push_str(&format!(" on {}", rooted(relation)));
     }
-    for (key, label) in [
-        ("Index Name", "using"),
-        ("Function Name", "function"),
-        ("CTE Name", "cte"),
-    ] {
+    if let Some(index) = text("Index Name") {
+        let index = rooted(index);
+        // Index names are shown unqualified, as EXPLAIN does.
+        let name = index
+            .split_once('.')
+            .map_or(index.as_str(), |(_, name)| name);
+        line.push_str(&format!(" using {name}"));
+    }
+    for (key, label) in [("Function Name", "function"), ("CTE Name", "cte")] {
         if let Some(value) = text(key) {
             line.push_str(&format!(" {label} {value}"));
         }
     }
     lines.push(line);
-    for child in node
-        .get("Plans")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        walk(child, depth + 1, lines);
+    let folds_members = matches!(text("Node Type"), Some("Append" | "Merge Append"));
+    let mut seen: Vec<Vec<String>> = Vec::new();
+    for child in children(node) {
+        let mut subtree = Vec::new();
+        walk(child, depth + 1, roots, &mut subtree);
+        if folds_members && seen.contains(&subtree) {
+            continue;
+        }
+        lines.extend(subtree.iter().cloned());
+        seen.push(subtree);
     }
 }
 
@@ -113,7 +191,8 @@ mod tests {
 
     #[test]
     fn shape_lists_nodes_relations_and_indexes() {
-        let (capture, query_id) = capture_from_json(explain("product_pkey", 5), &[]);
+        let (capture, query_id) =
+            capture_from_json(explain("product_pkey", 5), &[], &PartitionRoots::new());
         insta::assert_snapshot!(capture.shape.join("\n"), @r"
         Nested Loop [Inner]
           Seq Scan [as Outer] on public.orders
@@ -125,11 +204,58 @@ mod tests {
 
     #[test]
     fn hash_ignores_numbers_but_not_indexes() {
-        let (a, _) = capture_from_json(explain("product_pkey", 5), &[]);
-        let (b, _) = capture_from_json(explain("product_pkey", 500), &[]);
-        let (c, _) = capture_from_json(explain("product_name_idx", 5), &[]);
+        let (a, _) = capture_from_json(explain("product_pkey", 5), &[], &PartitionRoots::new());
+        let (b, _) = capture_from_json(explain("product_pkey", 500), &[], &PartitionRoots::new());
+        let (c, _) = capture_from_json(explain("product_name_idx", 5), &[], &PartitionRoots::new());
         assert_eq!(a.shape_hash, b.shape_hash);
         assert_ne!(a.shape_hash, c.shape_hash);
         assert_eq!(a.shape_hash.len(), 64);
+    }
+
+    fn partitioned(months: &[&str], member_node: &str) -> Value {
+        let members: Vec<Value> = months
+            .iter()
+            .map(|month| {
+                json!({"Node Type": member_node, "Parent Relationship": "Member",
+                       "Relation Name": format!("log_{month}"), "Schema": "audit",
+                       "Index Name": format!("log_{month}_team_id_idx")})
+            })
+            .collect();
+        json!([{"Plan": {"Node Type": "Append", "Plans": members}}])
+    }
+
+    fn roots(months: &[&str]) -> PartitionRoots {
+        months
+            .iter()
+            .flat_map(|month| {
+                [
+                    (format!("audit.log_{month}"), "audit.log".to_string()),
+                    (
+                        format!("audit.log_{month}_team_id_idx"),
+                        "audit.log_team_id_idx".to_string(),
+                    ),
+                ]
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_new_month_of_partitions_is_not_a_plan_change() {
+        let october = ["2026_08", "2026_09", "2026_10"];
+        let december = ["2026_10", "2026_11", "2026_12", "2027_01"];
+        let (a, _) = capture_from_json(partitioned(&october, "Index Scan"), &[], &roots(&october));
+        let (b, _) =
+            capture_from_json(partitioned(&december, "Index Scan"), &[], &roots(&december));
+        assert_eq!(a.shape, b.shape);
+        insta::assert_snapshot!(a.shape.join("\n"), @r"
+        Append
+          Index Scan [as Member] on audit.log using log_team_id_idx
+        ");
+        let (seq, _) =
+            capture_from_json(partitioned(&december, "Seq Scan"), &[], &roots(&december));
+        assert_ne!(
+            a.shape_hash, seq.shape_hash,
+            "a member changing scan type is a change"
+        );
     }
 }

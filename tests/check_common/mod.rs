@@ -162,6 +162,7 @@ fn environment() -> Environment {
         workload_hash: "3f2a9c".to_owned(),
         scale: Some(1.0),
         rng_seed: Some(42),
+        data_now: None,
     }
 }
 

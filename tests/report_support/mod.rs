@@ -206,6 +206,7 @@ pub fn run(queries: Vec<QueryResult>) -> RunResult {
                 .to_string(),
             scale: Some(1.0),
             rng_seed: Some(42),
+            data_now: None,
         },
         settings: BenchSettings {
             iterations: 1500,

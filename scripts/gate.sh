@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The project's own performance gate (part of scripts/test.sh, so CI runs it): bench the
+# bundled dashboard workload at a small scale on a private PostgreSQL and compare with the
+# committed baseline on the signals that do not depend on a noisy machine: plan shapes, shared
+# buffers per call, rows per call and errors. A migration that loses an index fails here.
+#
+# Refresh the baseline after an intended change:
+#   bash scripts/gate.sh --refresh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+baseline=reports/baseline/dashboard.json
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+cargo build --locked -q
+pgperf=target/debug/pgperf
+
+if [ "${1:-}" = "--refresh" ]; then
+  "$pgperf" bench --scale 0.05 --iterations 30 --warmup 5 --out "$out"
+  mkdir -p "$(dirname "$baseline")"
+  cp "$out"/*/results.json "$baseline"
+  echo "gate: baseline refreshed: $baseline" >&2
+  exit 0
+fi
+
+summary=${GITHUB_STEP_SUMMARY:-$out/summary.md}
+set +e
+"$pgperf" check --baseline "$baseline" --fail-on plan,buffers,rows,errors --out "$out/check" \
+  --format markdown > "$summary"
+status=$?
+set -e
+cat "$summary"
+exit $status
