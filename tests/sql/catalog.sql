@@ -1,4 +1,4 @@
--- Catalog-wide rules of the data layer: comments everywhere, no secondary indexes, fixed
+-- Catalog-wide rules of the data layer: comments everywhere, no hand-written secondary indexes, fixed
 -- search_path on every function, policies in Supabase's fast form, anon without privileges.
 SET client_min_messages = warning;
 SELECT no_plan();
@@ -24,11 +24,14 @@ WHERE n.nspname IN ('app', 'approvals', 'inventory', 'cx', 'growth', 'audit') AN
   AND obj_description(t.oid, 'pg_type') IS NULL;
 
 SELECT is(array_agg(i.indexrelid::regclass::text ORDER BY i.indexrelid::regclass::text), NULL,
-          'tables have primary-key and unique-constraint indexes only (secondary indexes come from pgperf advise)')
+          'tables have primary-key and unique-constraint indexes only, plus the secondary indexes pgperf advise named (<table>_<keys>_<hash>_idx, migrations 0006 and 0008)')
 FROM pg_index i JOIN our_relations r ON r.oid = i.indrelid
+JOIN pg_class ic ON ic.oid = i.indexrelid
 WHERE r.relkind IN ('r', 'p')
   AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid AND k.contype IN ('p', 'u'))
-  AND NOT (r.relispartition AND i.indisprimary);
+  AND NOT (r.relispartition AND i.indisprimary)
+  AND ic.relname !~ '_[0-9a-f]{6}_idx$'
+  AND NOT EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = i.indexrelid);  -- a partition's share of a parent index
 SELECT is(array_agg(i.indexrelid::regclass::text ORDER BY i.indexrelid::regclass::text), ARRAY['rollup.ads_daily_grain', 'rollup.approvals_daily_grain', 'rollup.cx_daily_grain'],
           'materialized views have exactly their unique grain index (REFRESH CONCURRENTLY needs it)')
 FROM pg_index i JOIN our_relations r ON r.oid = i.indrelid WHERE r.relkind = 'm' AND i.indisunique;
