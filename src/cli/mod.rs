@@ -94,10 +94,41 @@ pub fn main() -> i32 {
         Ok(Outcome::Success) => 0,
         Ok(Outcome::Findings) => 1,
         Err(error) => {
-            eprintln!("pgperf: error: {error:#}");
+            eprintln!("pgperf: error: {}", error_text(&error));
             exit_code_for(&error)
         }
     }
+}
+
+/// The error and its causes joined by ": ", each said once. Library errors often show their
+/// cause in their own message (a server error through `pg::describe`, an I/O error after a
+/// path) and also return it as `source()`, so printing the plain chain repeats them.
+fn error_text(error: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in error.chain() {
+        let (shown, key) = if let Some(db) = cause.downcast_ref::<postgres::error::DbError>() {
+            (
+                format!("{}: {}", db.severity(), db.message()),
+                db.message().to_string(),
+            )
+        } else if let Some(pg) = cause.downcast_ref::<postgres::Error>() {
+            let key = pg
+                .as_db_error()
+                .map_or_else(|| pg.to_string(), |db| db.message().to_string());
+            (crate::pg::describe(pg), key)
+        } else {
+            let shown = cause.to_string();
+            (shown.clone(), shown)
+        };
+        if text.contains(&key) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&shown);
+    }
+    text
 }
 
 fn exit_code_for(error: &anyhow::Error) -> i32 {
@@ -107,5 +138,30 @@ fn exit_code_for(error: &anyhow::Error) -> i32 {
         EXIT_USAGE
     } else {
         EXIT_RUNTIME
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::error_text;
+
+    #[test]
+    fn each_cause_is_said_once() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "No such file or directory");
+        let error = anyhow::Error::new(crate::migrate::MigrateError::ReadDir {
+            dir: "migrations".into(),
+            source: io,
+        })
+        .context("cannot load the migrations");
+        assert_eq!(
+            error_text(&error),
+            "cannot load the migrations: cannot read the migrations folder migrations: No such file or directory"
+        );
+    }
+
+    #[test]
+    fn causes_that_add_something_are_kept() {
+        let error = anyhow::anyhow!("connection reset").context("bench stopped early");
+        assert_eq!(error_text(&error), "bench stopped early: connection reset");
     }
 }

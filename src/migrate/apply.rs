@@ -206,7 +206,7 @@ fn apply_one(client: &mut Client, migration: &Migration) -> Result<(), MigrateEr
             return Err(MigrateError::Failed {
                 migration: migration.label(),
                 direction: "up",
-                source: Box::new(error),
+                cause: Box::new(error),
                 undo: (!undo_failures.is_empty()).then(|| undo_failures.join("; ")),
             });
         }
@@ -249,7 +249,7 @@ fn revert_one(client: &mut Client, migration: &Migration) -> Result<(), MigrateE
             MigrateError::Failed {
                 migration: migration.label(),
                 direction: "down",
-                source: Box::new(error),
+                cause: Box::new(error),
                 undo: None,
             }
         })?;
@@ -269,7 +269,7 @@ fn failed(migration: &Migration, direction: &'static str, error: postgres::Error
     MigrateError::Failed {
         migration: migration.label(),
         direction,
-        source: Box::new(MigrateError::Database(error)),
+        cause: Box::new(MigrateError::Database(error)),
         undo: None,
     }
 }
@@ -294,6 +294,14 @@ fn run_statements(client: &mut Client, sql: &str, label: &str) -> Result<(), Mig
     Ok(())
 }
 
+/// Errors of a rollback statement meaning its object was never created: nothing to undo.
+const NOTHING_TO_UNDO: [&postgres::error::SqlState; 4] = [
+    &postgres::error::SqlState::UNDEFINED_TABLE,
+    &postgres::error::SqlState::UNDEFINED_OBJECT,
+    &postgres::error::SqlState::UNDEFINED_FUNCTION,
+    &postgres::error::SqlState::INVALID_SCHEMA_NAME,
+];
+
 /// Runs every statement of a rollback file after a failed no-transaction migration, going on
 /// past failures (objects the failed run never created); returns what still failed.
 fn undo_statements(client: &mut Client, sql: &str) -> Vec<String> {
@@ -304,10 +312,12 @@ fn undo_statements(client: &mut Client, sql: &str) -> Vec<String> {
         .into_iter()
         .filter(|statement| !statement.trim().is_empty())
         .filter_map(|statement| {
-            client
-                .batch_execute(statement)
-                .err()
-                .map(|error| format!("{}: {error}", statement.trim()))
+            let error = client.batch_execute(statement).err()?;
+            let never_created = error
+                .code()
+                .is_some_and(|code| NOTHING_TO_UNDO.contains(&code));
+            (!never_created)
+                .then(|| format!("{}: {}", statement.trim(), crate::pg::describe(&error)))
         })
         .collect()
 }

@@ -61,11 +61,12 @@ pub enum MigrateError {
         statement: String,
         source: postgres::Error,
     },
-    #[error("migration {migration} failed ({direction}){}: {source}", undo.as_ref().map(|u| format!("; undoing the statements that ran also failed: {u}")).unwrap_or_default())]
+    #[error("migration {migration} failed ({direction}): {cause}{}", undo.as_ref().map(|u| format!("; undoing the statements that ran also failed, check these by hand: {u}")).unwrap_or_default())]
     Failed {
         migration: String,
         direction: &'static str,
-        source: Box<MigrateError>,
+        /// Shown in the message, so deliberately not the `source()` (it would print twice).
+        cause: Box<MigrateError>,
         undo: Option<String>,
     },
     #[error("migration {migration} is not reversible: the catalog differs {stage}:\n{diff}")]
