@@ -107,6 +107,13 @@ params = [{ value = 42 }]"#,
     assert_eq!(spec.keys[0].sql, "\"customer_id\"");
     let effect = &advice.recommendations[0].effects[0];
     assert!(effect.p95_before.is_some() && effect.p95_after.is_some());
+    for samples in [&effect.samples_before_us, &effect.samples_after_us] {
+        assert!(
+            !samples.is_empty() && samples.len() <= 2_000,
+            "the measured latencies are kept for the report: {}",
+            samples.len()
+        );
+    }
 }
 
 #[test]

@@ -175,8 +175,9 @@ fn the_page_is_self_contained_and_has_its_sections() {
     );
     assert_eq!(
         html.matches("<svg").count(),
-        7 * 3 - 1 + 1 + 1,
-        "3 charts per query (one without drift), one advice chart, one check chart"
+        7 * 3 - 1 + 2 + 1,
+        "3 charts per query (one without drift), one before/after distribution chart per \
+         measured advice query (two), one check chart"
     );
 }
 
@@ -186,4 +187,28 @@ fn an_advice_only_page_renders() {
     assert!(html.contains("id=\"advice\""));
     assert!(!html.contains("id=\"summary\""));
     assert!(html.contains("DROP INDEX CONCURRENTLY IF EXISTS"));
+}
+
+#[test]
+fn advice_draws_both_distributions_and_falls_back_to_intervals_without_samples() {
+    let with_samples = render_advice(&advice_result());
+    assert_eq!(
+        with_samples.matches("<svg").count(),
+        2,
+        "one chart per query"
+    );
+    assert!(with_samples.contains("latency distribution without (grey) and with (blue)"));
+
+    let mut older = advice_result();
+    for effect in &mut older.recommendations[0].effects {
+        effect.samples_before_us.clear();
+        effect.samples_after_us.clear();
+    }
+    let without_samples = render_advice(&older);
+    assert_eq!(
+        without_samples.matches("<svg").count(),
+        1,
+        "one interval chart"
+    );
+    assert!(without_samples.contains("bars are 95% intervals"));
 }

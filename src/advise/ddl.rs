@@ -239,6 +239,8 @@ mod tests {
                 cost_after: 12.4,
                 p95_before: measured.then(|| estimate(8_200.0)),
                 p95_after: measured.then(|| estimate(95.0)),
+                samples_before_us: Vec::new(),
+                samples_after_us: Vec::new(),
             }],
         }
     }

@@ -611,6 +611,8 @@ fn recommend(
                     cost_after: costing.cost,
                     p95_before: None,
                     p95_after: None,
+                    samples_before_us: Vec::new(),
+                    samples_after_us: Vec::new(),
                 });
             }
         }

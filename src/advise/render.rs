@@ -158,6 +158,8 @@ mod tests {
                     cost_after: 8.0,
                     p95_before: Some(estimate(9000.0)),
                     p95_after: Some(estimate(80.0)),
+                    samples_before_us: Vec::new(),
+                    samples_after_us: Vec::new(),
                 }],
             }],
             rejected: vec![RejectedCandidate {

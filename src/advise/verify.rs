@@ -267,7 +267,7 @@ fn decide(
                 continue;
             }
             let (before, after) = (p95(&sample.before_us), p95(&sample.after_us));
-            record_effect(recommendation, &statement.name, before, after);
+            record_effect(recommendation, &statement.name, (before, after), sample);
             if clearly_lower(&after, &before) {
                 improved = true;
             } else if clearly_lower(&before, &after) {
@@ -310,27 +310,50 @@ fn serves_through(planned: &[String], query: &str) -> bool {
         .any(|s| s == query || s.starts_with(&format!("{query} (")))
 }
 
+/// Stores the measured P95s and the thinned samples of `query` on its effect, creating the
+/// effect when the plan did not show the index serving the query directly.
 fn record_effect(
     recommendation: &mut Recommendation,
     query: &str,
-    before: QuantileEstimate,
-    after: QuantileEstimate,
+    (before, after): (QuantileEstimate, QuantileEstimate),
+    sample: &Samples,
 ) {
-    match recommendation.effects.iter_mut().find(|e| e.query == query) {
-        Some(effect) => {
-            effect.p95_before = Some(before);
-            effect.p95_after = Some(after);
+    let position = match recommendation.effects.iter().position(|e| e.query == query) {
+        Some(position) => position,
+        None => {
+            recommendation
+                .effects
+                .push(crate::model::advice::QueryEffect {
+                    query: query.to_string(),
+                    cost_before: 0.0,
+                    cost_after: 0.0,
+                    p95_before: None,
+                    p95_after: None,
+                    samples_before_us: Vec::new(),
+                    samples_after_us: Vec::new(),
+                });
+            recommendation.effects.len() - 1
         }
-        None => recommendation
-            .effects
-            .push(crate::model::advice::QueryEffect {
-                query: query.to_string(),
-                cost_before: 0.0,
-                cost_after: 0.0,
-                p95_before: Some(before),
-                p95_after: Some(after),
-            }),
+    };
+    let effect = &mut recommendation.effects[position];
+    effect.p95_before = Some(before);
+    effect.p95_after = Some(after);
+    effect.samples_before_us = thinned(&sample.before_us);
+    effect.samples_after_us = thinned(&sample.after_us);
+}
+
+/// Most samples kept per side of an effect, so that advice files and reports stay small.
+const MAX_EFFECT_SAMPLES: usize = 2_000;
+
+/// At most [`MAX_EFFECT_SAMPLES`] of `samples_us`, evenly spaced over the measurement order.
+fn thinned(samples_us: &[f64]) -> Vec<f64> {
+    let len = samples_us.len();
+    if len <= MAX_EFFECT_SAMPLES {
+        return samples_us.to_vec();
     }
+    (0..MAX_EFFECT_SAMPLES)
+        .map(|i| samples_us[i * len / MAX_EFFECT_SAMPLES])
+        .collect()
 }
 
 fn p95(samples_us: &[f64]) -> QuantileEstimate {
@@ -388,6 +411,18 @@ mod tests {
             ci_low_us: Some(low),
             ci_high_us: Some(high),
         }
+    }
+
+    #[test]
+    fn samples_are_thinned_evenly_to_the_cap() {
+        let few: Vec<f64> = (0..10).map(f64::from).collect();
+        assert_eq!(thinned(&few), few);
+        let many: Vec<f64> = (0..5_000).map(f64::from).collect();
+        let kept = thinned(&many);
+        assert_eq!(kept.len(), MAX_EFFECT_SAMPLES);
+        assert_eq!(kept[0], 0.0);
+        assert_eq!(kept[1], 2.0);
+        assert_eq!(kept[MAX_EFFECT_SAMPLES - 1], 4_997.0);
     }
 
     #[test]

@@ -123,6 +123,14 @@ pub struct QueryEffect {
     /// Measured P95 without and with the index, when verified.
     pub p95_before: Option<QuantileEstimate>,
     pub p95_after: Option<QuantileEstimate>,
+    /// Measured latencies without the index, in measurement order: at most 2,000, evenly
+    /// thinned when more were taken. For the report's distribution chart; empty when not
+    /// verified or in advice files written before this field existed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub samples_before_us: Vec<f64>,
+    /// Measured latencies with the index, thinned like `samples_before_us`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub samples_after_us: Vec<f64>,
 }
 
 /// Why a candidate was not recommended.

@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 
+use super::chart_data::{cdf_points, sample_distribution};
 use super::environment::redact;
 use super::escape::Html;
 use super::format;
@@ -43,6 +44,9 @@ pub struct RecommendationView {
     pub ddl: String,
 }
 
+/// CDF points `[latency_us, share]`, as [`cdf_points`] returns them.
+pub type CdfPoints = Vec<[f64; 2]>;
+
 /// What the index did to one query.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EffectView {
@@ -52,6 +56,10 @@ pub struct EffectView {
     /// Before and after with intervals, for the chart; `None` when not measured.
     #[serde(skip)]
     pub measured: Option<(QuantileEstimate, QuantileEstimate)>,
+    /// CDF points `[latency_us, share]` before and after, from the measured samples; `None` in
+    /// advice files that carry no samples.
+    #[serde(skip)]
+    pub cdfs: Option<(CdfPoints, CdfPoints)>,
 }
 
 /// The advice from one query's point of view.
@@ -247,7 +255,17 @@ fn effect(effect: &QueryEffect) -> EffectView {
         cost: cost_change(effect.cost_before, effect.cost_after),
         p95: p95_change(effect.p95_before.as_ref(), effect.p95_after.as_ref()),
         measured: effect.p95_before.zip(effect.p95_after),
+        cdfs: effect_cdfs(effect),
     }
+}
+
+fn effect_cdfs(effect: &QueryEffect) -> Option<(CdfPoints, CdfPoints)> {
+    let cdf = |samples_us: &[f64]| cdf_points(&sample_distribution(samples_us));
+    let (before, after) = (
+        cdf(&effect.samples_before_us),
+        cdf(&effect.samples_after_us),
+    );
+    (!before.is_empty() && !after.is_empty()).then_some((before, after))
 }
 
 fn query(query: &QueryAdvice) -> QueryAdviceView {
@@ -368,9 +386,27 @@ fn render_recommendation(html: &mut Html, rec: &RecommendationView) {
     html.close("div").close("div").close("details");
 }
 
+/// Both distributions per query where the samples were kept, and one interval chart for the
+/// measured queries without samples (advice files written before samples were kept).
 fn effects_chart(html: &mut Html, effects: &[EffectView]) {
+    for effect in effects {
+        if let (Some((before, after)), Some((p95_before, p95_after))) =
+            (&effect.cdfs, &effect.measured)
+        {
+            let chart =
+                svg::before_after_cdf(before, after, (p95_before.value_us, p95_after.value_us));
+            let caption = format!(
+                "{}: latency distribution without (grey) and with (blue) the index; dashed lines \
+                 mark each P95.",
+                effect.query
+            );
+            figure(html, chart, &caption, "No latencies to draw.");
+        }
+    }
+    let with_cdf = effects.iter().any(|effect| effect.cdfs.is_some());
     let intervals: Vec<Interval> = effects
         .iter()
+        .filter(|effect| effect.cdfs.is_none())
         .filter_map(|effect| {
             effect.measured.map(|(before, after)| Interval {
                 label: effect.query.clone(),
@@ -379,6 +415,9 @@ fn effects_chart(html: &mut Html, effects: &[EffectView]) {
             })
         })
         .collect();
+    if with_cdf && intervals.is_empty() {
+        return;
+    }
     let chart = if intervals.is_empty() {
         Ok(None)
     } else {

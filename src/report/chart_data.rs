@@ -77,19 +77,25 @@ pub fn query_charts(query: &QueryResult) -> QueryCharts {
 /// The latency distribution as sorted `(value_us, count)`: the full HdrHistogram when present,
 /// otherwise the raw samples.
 pub fn distribution(query: &QueryResult) -> Vec<(f64, u64)> {
-    let mut pairs: Vec<(f64, u64)> = if query.histogram.is_empty() {
-        query
-            .raw_samples
-            .iter()
-            .map(|sample| (sample.latency_us, 1))
-            .collect()
-    } else {
+    if query.histogram.is_empty() {
+        let latencies: Vec<f64> = query.raw_samples.iter().map(|s| s.latency_us).collect();
+        return sample_distribution(&latencies);
+    }
+    sorted_distribution(
         query
             .histogram
             .iter()
             .map(|&(value, count)| (value as f64, count))
-            .collect()
-    };
+            .collect(),
+    )
+}
+
+/// Raw latencies as a sorted `(value_us, 1)` distribution.
+pub fn sample_distribution(latencies_us: &[f64]) -> Vec<(f64, u64)> {
+    sorted_distribution(latencies_us.iter().map(|&us| (us, 1)).collect())
+}
+
+fn sorted_distribution(mut pairs: Vec<(f64, u64)>) -> Vec<(f64, u64)> {
     pairs.retain(|&(value, count)| value.is_finite() && count > 0);
     pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
     pairs

@@ -250,7 +250,12 @@ pub fn cdf(series: &[Line], markers: &[Line]) -> Result<Option<Svg>, ChartError>
         .cloned()
         .collect();
     let labelled_series = if series.len() > 1 { series } else { &[] };
-    let legend: Vec<Line> = labelled_series.iter().chain(&markers).cloned().collect();
+    let mut legend: Vec<Line> = Vec::new();
+    for line in labelled_series.iter().chain(&markers) {
+        if legend.iter().all(|shown| shown.label != line.label) {
+            legend.push(line.clone());
+        }
+    }
     render(&legend, |root| {
         let mut chart = ChartBuilder::on(root)
             .margin(12)
@@ -280,6 +285,33 @@ pub fn cdf(series: &[Line], markers: &[Line]) -> Result<Option<Svg>, ChartError>
         Ok(())
     })
     .map(Some)
+}
+
+/// A query's latency distribution without (grey) and with (blue) a change: both CDFs on one
+/// logarithmic axis, each P95 as a dashed line of its colour. Points are `[latency_us, share]`.
+pub fn before_after_cdf(
+    before: &[[f64; 2]],
+    after: &[[f64; 2]],
+    p95_us: (f64, f64),
+) -> Result<Option<Svg>, ChartError> {
+    let line = |label: &str, color: RGBColor, points: &[[f64; 2]]| Line {
+        label: label.to_string(),
+        color,
+        dashed: false,
+        points: points
+            .iter()
+            .map(|[us, share]| (us / 1000.0, *share))
+            .collect(),
+    };
+    let series = [
+        line("without index", GREY, before),
+        line("with index", BLUE, after),
+    ];
+    let markers = [
+        vertical("P95", GREY, p95_us.0 / 1000.0, 1.0, true),
+        vertical("P95", BLUE, p95_us.1 / 1000.0, 1.0, true),
+    ];
+    cdf(&series, &markers)
 }
 
 /// The CDF of one query with its P95 and budget.

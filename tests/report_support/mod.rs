@@ -476,6 +476,16 @@ fn key(sql: &str, descending: bool) -> pgperf::model::advice::IndexKey {
 }
 
 /// An advise run on the dashboard workload: one index recommended, three rejected.
+/// 400 verification latencies whose P95 is close to `p95_ms` (log-normal, sigma 0.35).
+fn effect_samples(p95_ms: f64, seed: u64) -> Vec<f64> {
+    let p95_over_median = (1.645f64 * 0.35).exp();
+    let shape = Shape {
+        seed,
+        ..Shape::new("verify", 400, p95_ms * 1000.0 / p95_over_median)
+    };
+    samples(&shape).iter().map(|s| s.latency_us).collect()
+}
+
 pub fn advice_result() -> pgperf::model::advice::AdviceResult {
     use pgperf::model::advice::*;
     let run = run(Vec::new());
@@ -497,6 +507,8 @@ pub fn advice_result() -> pgperf::model::advice::AdviceResult {
         cost_after: 12.9,
         p95_before: Some(estimate(31.2, 30.1, 32.6)),
         p95_after: Some(estimate(0.61, 0.58, 0.66)),
+        samples_before_us: effect_samples(31.2, 11),
+        samples_after_us: effect_samples(0.61, 12),
     };
     let counts = QueryEffect {
         query: "approvals_tile_counts".into(),
@@ -504,6 +516,8 @@ pub fn advice_result() -> pgperf::model::advice::AdviceResult {
         cost_after: 412.3,
         p95_before: Some(estimate(22.4, 21.7, 23.5)),
         p95_after: Some(estimate(2.9, 2.7, 3.2)),
+        samples_before_us: effect_samples(22.4, 13),
+        samples_after_us: effect_samples(2.9, 14),
     };
     let query_advice = |effect: &QueryEffect, weight: f64| QueryAdvice {
         name: effect.query.clone(),
