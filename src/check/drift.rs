@@ -14,6 +14,29 @@ use crate::model::check::{CheckOptions, MachineDrift};
 /// Fewest judged queries whose median can tell a machine change from a few regressions.
 pub const MIN_QUERIES: usize = 5;
 
+/// Under drift, a query's log ratio relative to the shift must exceed this many robust standard
+/// deviations of the workload's log ratios: a machine change does not hit every query alike
+/// (measured: 0.13-0.66 on real pairs of this machine), so a query is a regression only if it
+/// stands out of the workload, not merely above its median.
+pub const OUTLIER_Z: f64 = 3.0;
+
+/// What timing verdicts are judged relative to.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Correction {
+    /// The factor ratios are divided by (1 without correction).
+    pub shift: f64,
+    /// The smallest `|ln(ratio / shift)|` that can be a change (−∞ without correction).
+    pub min_log_change: f64,
+}
+
+impl Correction {
+    /// No correction: absolute verdicts.
+    pub const NONE: Correction = Correction {
+        shift: 1.0,
+        min_log_change: f64::NEG_INFINITY,
+    };
+}
+
 /// The drift between the runs from each judged query's `(baseline P95, current P95)`; `None`
 /// with fewer than [`MIN_QUERIES`] queries or when the median ratio lies within
 /// `[1 / (1 + threshold), 1 + threshold]`.
@@ -28,18 +51,26 @@ pub fn detect(p95_pairs_us: &[(f64, f64)], options: &CheckOptions) -> Option<Mac
     }
     ratios.sort_by(f64::total_cmp);
     let shift = median(&ratios);
+    let mut deviations: Vec<f64> = ratios.iter().map(|r| (r / shift).ln().abs()).collect();
+    deviations.sort_by(f64::total_cmp);
     let upper = 1.0 + options.threshold;
     (shift > upper || shift < 1.0 / upper).then_some(MachineDrift {
         shift,
         queries: ratios.len() as u64,
+        spread: 1.4826 * median(&deviations),
         corrected: !options.no_drift_correction,
     })
 }
 
-/// The factor timing verdicts are judged relative to: the shift when drift was detected and
-/// corrected, 1 otherwise.
-pub fn correction(drift: Option<&MachineDrift>) -> f64 {
-    drift.filter(|d| d.corrected).map_or(1.0, |d| d.shift)
+/// What timing verdicts are judged relative to: the shift and the outlier margin when drift
+/// was detected and corrected, [`Correction::NONE`] otherwise.
+pub fn correction(drift: Option<&MachineDrift>) -> Correction {
+    drift
+        .filter(|d| d.corrected)
+        .map_or(Correction::NONE, |d| Correction {
+            shift: d.shift,
+            min_log_change: OUTLIER_Z * d.spread,
+        })
 }
 
 /// Median of a non-empty ascending sample.
@@ -70,14 +101,15 @@ mod tests {
         assert!((drift.shift - 2.5).abs() < 1e-12);
         assert_eq!(drift.queries, 6);
         assert!(drift.corrected);
-        assert!((correction(Some(&drift)) - 2.5).abs() < 1e-12);
+        assert!((correction(Some(&drift)).shift - 2.5).abs() < 1e-12);
+        assert!(drift.spread > 0.0);
     }
 
     #[test]
     fn a_few_regressions_are_not_drift() {
         let ratios = [1.0, 1.02, 0.98, 3.0, 2.0, 1.01, 0.99];
         assert_eq!(detect(&pairs(&ratios), &CheckOptions::default()), None);
-        assert!((correction(None) - 1.0).abs() < 1e-12);
+        assert_eq!(correction(None), Correction::NONE);
     }
 
     #[test]
@@ -99,6 +131,6 @@ mod tests {
         };
         let drift = detect(&pairs(&[2.5; 5]), &options).expect("drift");
         assert!(!drift.corrected);
-        assert!((correction(Some(&drift)) - 1.0).abs() < 1e-12);
+        assert_eq!(correction(Some(&drift)), Correction::NONE);
     }
 }

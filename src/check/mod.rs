@@ -96,14 +96,14 @@ fn verdicts(
         .filter_map(|(b, c)| Some((timing::p95_us(b)?, timing::p95_us(c)?)))
         .collect();
     let drift = drift::detect(&p95_pairs_us, options);
-    let shift = drift::correction(drift.as_ref());
+    let correction = drift::correction(drift.as_ref());
     let resamples = timing::resamples_for(judged.len(), options);
     let estimates: Vec<_> = pairs
         .iter()
         .zip(&samples)
         .map(|((name, _, _), sides)| {
             let (b, c) = sides.as_ref()?;
-            timing::estimate(name, (b, c), shift, options, resamples)
+            timing::estimate(name, (b, c), correction, options, resamples)
         })
         .collect();
     let timings = timing::decide(&estimates, options);

@@ -38,6 +38,10 @@ pub struct MachineDrift {
     pub shift: f64,
     /// Queries with enough samples on both sides that the median is taken over.
     pub queries: u64,
+    /// Robust standard deviation (1.4826 × MAD) of the per-query log ratios: how unevenly the
+    /// machine change hit the queries.
+    #[serde(default)]
+    pub spread: f64,
     /// True when timing verdicts were judged relative to `shift` (no `--no-drift-correction`).
     pub corrected: bool,
 }
