@@ -2,18 +2,21 @@
 //!
 //! [`check`] is pure: two results and options in, a [`CheckReport`] out. It first refuses runs
 //! that are not comparable ([`comparability`]), then gives each query a timing comparison
-//! ([`timing`], corrected across queries) and deterministic findings ([`findings`]), marks the
+//! ([`timing`], corrected across queries and, when the whole workload changed speed, relative
+//! to that [`drift`]) and deterministic findings ([`findings`]), marks the
 //! findings that fail the gate under `--fail-on`, and derives each query's headline verdict and
 //! the overall outcome. [`render`] writes the report in every output format.
 
 mod comparability;
+mod drift;
 mod findings;
 pub mod render;
 mod timing;
 
 use crate::model::check::{
     CHECK_SCHEMA_VERSION, CheckOptions, CheckReport, Comparability, Finding, FindingKind,
-    GateOutcome, QueryVerdict, RunRef, Signal, TimingComparison, TimingOutcome, Verdict,
+    GateOutcome, MachineDrift, QueryVerdict, RunRef, Signal, TimingComparison, TimingOutcome,
+    Verdict,
 };
 use crate::model::{QueryResult, RunResult};
 
@@ -24,10 +27,10 @@ pub fn check(baseline: &RunResult, current: &RunResult, options: &CheckOptions) 
         overridden: !differences.is_empty() && options.allow_incomparable,
         differences,
     };
-    let queries = if comparability.comparable() || comparability.overridden {
+    let (queries, drift) = if comparability.comparable() || comparability.overridden {
         verdicts(baseline, current, options)
     } else {
-        Vec::new()
+        (Vec::new(), None)
     };
     let outcome = gate_outcome(&comparability, &queries, current.complete, options);
     CheckReport {
@@ -38,6 +41,7 @@ pub fn check(baseline: &RunResult, current: &RunResult, options: &CheckOptions) 
         comparability,
         queries,
         outcome,
+        drift,
     }
 }
 
@@ -71,36 +75,44 @@ fn pair_queries<'a>(
     pairs
 }
 
+/// Every query's verdict, and the machine drift the timing verdicts were judged against.
 fn verdicts(
     baseline: &RunResult,
     current: &RunResult,
     options: &CheckOptions,
-) -> Vec<QueryVerdict> {
+) -> (Vec<QueryVerdict>, Option<MachineDrift>) {
     let pairs = pair_queries(baseline, current);
     let samples: Vec<Option<(Vec<f64>, Vec<f64>)>> = pairs
         .iter()
         .map(|(_, b, c)| Some((latencies(b.as_ref()?), latencies(c.as_ref()?))))
         .collect();
-    let tests = samples
+    let judged: Vec<&(Vec<f64>, Vec<f64>)> = samples
         .iter()
         .flatten()
         .filter(|(b, c)| timing::can_bootstrap(b.len(), c.len()))
-        .count();
-    let resamples = timing::resamples_for(tests, options);
+        .collect();
+    let p95_pairs_us: Vec<(f64, f64)> = judged
+        .iter()
+        .filter_map(|(b, c)| Some((timing::p95_us(b)?, timing::p95_us(c)?)))
+        .collect();
+    let drift = drift::detect(&p95_pairs_us, options);
+    let correction = drift::correction(drift.as_ref());
+    let resamples = timing::resamples_for(judged.len(), options);
     let estimates: Vec<_> = pairs
         .iter()
         .zip(&samples)
         .map(|((name, _, _), sides)| {
             let (b, c) = sides.as_ref()?;
-            timing::estimate(name, b, c, options, resamples)
+            timing::estimate(name, (b, c), correction, options, resamples)
         })
         .collect();
     let timings = timing::decide(&estimates, options);
-    pairs
+    let queries = pairs
         .into_iter()
         .zip(timings)
         .map(|((name, b, c), timing)| query_verdict(name, b, c, timing, options))
-        .collect()
+        .collect();
+    (queries, drift)
 }
 
 /// Finite raw latencies of a query: the sample its timing is judged on.

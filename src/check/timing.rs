@@ -10,11 +10,21 @@
 //! 4. its p-value survives Benjamini-Hochberg correction across all queries compared.
 //!
 //! Faster is the mirror image, with the interval below `1 / (1 + threshold)`.
+//!
+//! When the whole workload drifted ([`super::drift`]) by a factor `shift`, the same rule is
+//! applied relative to it: the interval must lie above `(1 + threshold) · shift` (below
+//! `shift / (1 + threshold)`), and the floor applies to `current P95 / shift − baseline P95`.
+//! This is done by bootstrapping the baseline against the current samples divided by `shift`;
+//! the reported ratio and interval stay in raw terms. Because a machine change does not hit every
+//! query alike, the query must also stand out of the workload: `|ln(ratio / shift)|` above
+//! [`super::drift::OUTLIER_Z`] robust standard deviations of the workload's log ratios. Without
+//! drift ([`Correction::NONE`]) nothing changes.
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use sha2::{Digest, Sha256};
 
+use super::drift::Correction;
 use crate::model::check::{CheckOptions, TimingComparison, TimingOutcome};
 use crate::stats::{
     CONFIDENCE, RatioBootstrap, benjamini_hochberg, bootstrap_quantile_ratio, harrell_davis,
@@ -31,7 +41,10 @@ pub struct TimingEstimate {
     current_n: usize,
     baseline_p95_us: f64,
     current_p95_us: f64,
-    /// `None` when a side has too few samples for a P95 interval.
+    /// What the bootstrap and the verdict are relative to ([`Correction::NONE`] without drift).
+    correction: Correction,
+    /// Of `current / shift` over baseline; `None` when a side has too few samples for a P95
+    /// interval.
     bootstrap: Option<RatioBootstrap>,
 }
 
@@ -51,13 +64,20 @@ pub fn resamples_for(tests: usize, options: &CheckOptions) -> usize {
     (options.resamples as usize).max(needed).max(1)
 }
 
-/// Estimates P95 of both sides and bootstraps their ratio with `resamples` replicates; `None`
-/// when a side has no sample. The bootstrap is seeded from the options' seed and the query
-/// name, so a verdict does not depend on the order of the queries.
+/// Harrell-Davis P95 of the finite samples; `None` when there is none.
+pub fn p95_us(values_us: &[f64]) -> Option<f64> {
+    let sorted = sorted_finite(values_us);
+    (!sorted.is_empty()).then(|| harrell_davis(&sorted, GATE_QUANTILE))
+}
+
+/// Estimates P95 of both sides and bootstraps their ratio, relative to the workload-wide
+/// `correction`, with `resamples` replicates; `None` when a side has no sample. The
+/// bootstrap is seeded from the options' seed and the query name, so a verdict does not depend
+/// on the order of the queries.
 pub fn estimate(
     name: &str,
-    baseline_us: &[f64],
-    current_us: &[f64],
+    (baseline_us, current_us): (&[f64], &[f64]),
+    correction: Correction,
     options: &CheckOptions,
     resamples: usize,
 ) -> Option<TimingEstimate> {
@@ -67,10 +87,11 @@ pub fn estimate(
         return None;
     }
     let bootstrap = can_bootstrap(baseline.len(), current.len()).then(|| {
+        let relative: Vec<f64> = current.iter().map(|v| v / correction.shift).collect();
         let mut rng = ChaCha8Rng::seed_from_u64(query_seed(options.rng_seed, name));
         bootstrap_quantile_ratio(
             &baseline,
-            &current,
+            &relative,
             GATE_QUANTILE,
             resamples,
             CONFIDENCE,
@@ -83,6 +104,7 @@ pub fn estimate(
         current_n: current.len(),
         baseline_p95_us: harrell_davis(&baseline, GATE_QUANTILE),
         current_p95_us: harrell_davis(&current, GATE_QUANTILE),
+        correction,
         bootstrap,
     })
 }
@@ -121,8 +143,8 @@ fn comparison(
         baseline_p95_us: estimate.baseline_p95_us,
         current_p95_us: estimate.current_p95_us,
         ratio: estimate.current_p95_us / estimate.baseline_p95_us,
-        ratio_ci_low: bootstrap.map(|b| b.ci_low),
-        ratio_ci_high: bootstrap.map(|b| b.ci_high),
+        ratio_ci_low: bootstrap.map(|b| b.ci_low * estimate.correction.shift),
+        ratio_ci_high: bootstrap.map(|b| b.ci_high * estimate.correction.shift),
         p_value: bootstrap.map(|b| b.p_value()),
         q_value,
         outcome: match (bootstrap, q_value) {
@@ -138,8 +160,11 @@ fn outcome(
     q_value: f64,
     options: &CheckOptions,
 ) -> TimingOutcome {
-    let difference_us = estimate.current_p95_us - estimate.baseline_p95_us;
-    let significant = q_value <= options.fdr;
+    let relative_p95_us = estimate.current_p95_us / estimate.correction.shift;
+    let difference_us = relative_p95_us - estimate.baseline_p95_us;
+    let stands_out = (relative_p95_us / estimate.baseline_p95_us).ln().abs()
+        > estimate.correction.min_log_change;
+    let significant = q_value <= options.fdr && stands_out;
     let upper = 1.0 + options.threshold;
     if significant && bootstrap.ci_low > upper && difference_us > options.floor_us {
         TimingOutcome::Slower
@@ -186,7 +211,13 @@ mod tests {
         current: &[f64],
         options: &CheckOptions,
     ) -> Option<TimingEstimate> {
-        estimate(name, baseline, current, options, options.resamples as usize)
+        estimate(
+            name,
+            (baseline, current),
+            Correction::NONE,
+            options,
+            options.resamples as usize,
+        )
     }
 
     /// Options for simulations: fewer bootstrap resamples than production (tests run unoptimised).

@@ -69,6 +69,10 @@ pub struct CheckArgs {
     /// (printed in every output).
     #[arg(long)]
     allow_incomparable: bool,
+    /// Judge timing in absolute terms even when the whole workload changed speed between the
+    /// runs (by default a query then regresses only if it got slower than the rest did).
+    #[arg(long)]
+    no_drift_correction: bool,
     /// Also write the current results to PATH, to serve as the next baseline.
     #[arg(long, value_name = "PATH")]
     save_baseline: Option<PathBuf>,
@@ -156,6 +160,7 @@ fn options(args: &CheckArgs) -> Result<CheckOptions, UsageError> {
         buffers_threshold: non_negative("buffers-threshold", args.buffers_threshold)?,
         fail_on,
         allow_incomparable: args.allow_incomparable,
+        no_drift_correction: args.no_drift_correction,
         ..CheckOptions::default()
     })
 }

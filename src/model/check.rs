@@ -24,6 +24,26 @@ pub struct CheckReport {
     pub queries: Vec<QueryVerdict>,
     /// The overall conclusion, which decides the exit code.
     pub outcome: GateOutcome,
+    /// Set when the whole workload changed speed between the runs (the machine, not the code).
+    #[serde(default)]
+    pub drift: Option<MachineDrift>,
+}
+
+/// The whole workload got slower or faster together between the runs: the median across
+/// queries of the per-query P95 ratio is beyond the threshold. A code or schema regression moves
+/// a few queries; a machine that changed speed moves all of them (`docs/check.md`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MachineDrift {
+    /// Median across queries of `current P95 / baseline P95`.
+    pub shift: f64,
+    /// Queries with enough samples on both sides that the median is taken over.
+    pub queries: u64,
+    /// Robust standard deviation (1.4826 × MAD) of the per-query log ratios: how unevenly the
+    /// machine change hit the queries.
+    #[serde(default)]
+    pub spread: f64,
+    /// True when timing verdicts were judged relative to `shift` (no `--no-drift-correction`).
+    pub corrected: bool,
 }
 
 /// Which run a side of the comparison is.
@@ -131,6 +151,9 @@ pub struct CheckOptions {
     pub resamples: u32,
     /// Seed of the bootstrap, so that a verdict is reproducible.
     pub rng_seed: u64,
+    /// Judge timing in absolute terms even when the whole workload drifted (`MachineDrift`).
+    #[serde(default)]
+    pub no_drift_correction: bool,
 }
 
 impl Default for CheckOptions {
@@ -144,6 +167,7 @@ impl Default for CheckOptions {
             allow_incomparable: false,
             resamples: 2_000,
             rng_seed: 0x5047_5045_5246,
+            no_drift_correction: false,
         }
     }
 }

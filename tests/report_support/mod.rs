@@ -784,5 +784,6 @@ pub fn check_report() -> pgperf::model::check::CheckReport {
         comparability: Comparability::default(),
         queries,
         outcome: GateOutcome::Fail,
+        drift: None,
     }
 }

@@ -6,7 +6,8 @@ use std::io;
 use comfy_table::{Table, presets};
 
 use super::{
-    finding_summary, gate_cell, options_line, outcome_line, override_notice, timing_cells,
+    drift_notice, finding_summary, gate_cell, options_line, outcome_line, override_notice,
+    timing_cells,
 };
 use crate::model::check::{CheckReport, FindingKind, GateOutcome};
 
@@ -17,6 +18,9 @@ pub(super) fn write(report: &CheckReport, out: &mut impl io::Write) -> io::Resul
         report.baseline.run_id, report.current.run_id
     )?;
     if let Some(notice) = override_notice(&report.comparability) {
+        writeln!(out, "{notice}")?;
+    }
+    if let Some(notice) = drift_notice(report) {
         writeln!(out, "{notice}")?;
     }
     if report.outcome == GateOutcome::NotComparable {

@@ -6,7 +6,9 @@
 
 use std::io;
 
-use super::{difference_list, finding_summary, options_line, outcome_line, ratio_text};
+use super::{
+    difference_list, drift_notice, finding_summary, options_line, outcome_line, ratio_text,
+};
 use crate::model::check::{CheckReport, GateOutcome, QueryVerdict, TimingComparison, Verdict};
 
 pub(super) fn write(report: &CheckReport, out: &mut impl io::Write) -> io::Result<()> {
@@ -51,6 +53,9 @@ fn write_properties(report: &CheckReport, out: &mut impl io::Write) -> io::Resul
                 difference_list(&report.comparability)
             ),
         ));
+    }
+    if let Some(notice) = drift_notice(report) {
+        properties.push(("machine_drift", notice));
     }
     writeln!(out, "    <properties>")?;
     for (name, value) in properties {

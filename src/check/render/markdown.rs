@@ -7,7 +7,8 @@
 use std::io;
 
 use super::{
-    finding_summary, gate_cell, options_line, outcome_line, override_notice, timing_cells,
+    drift_notice, finding_summary, gate_cell, options_line, outcome_line, override_notice,
+    timing_cells,
 };
 use crate::model::check::{CheckReport, FindingKind, GateOutcome, QueryVerdict, Verdict};
 
@@ -61,6 +62,9 @@ fn head(report: &CheckReport) -> String {
         report.current.run_id
     );
     if let Some(notice) = override_notice(&report.comparability) {
+        text.push_str(&format!("\n> **{}**\n", escape(&notice)));
+    }
+    if let Some(notice) = drift_notice(report) {
         text.push_str(&format!("\n> **{}**\n", escape(&notice)));
     }
     if report.outcome == GateOutcome::NotComparable {

@@ -189,7 +189,7 @@ fn difference_list(comparability: &Comparability) -> String {
 fn options_line(options: &CheckOptions) -> String {
     let fail_on: Vec<&str> = options.fail_on.iter().map(|s| s.name()).collect();
     format!(
-        "threshold {:.0}%, floor {}, FDR {}, buffers threshold {:.0}%, fail on {}, {} bootstrap resamples, seed {}",
+        "threshold {:.0}%, floor {}, FDR {}, buffers threshold {:.0}%, fail on {}, {} bootstrap resamples, seed {}, drift correction {}",
         options.threshold * 100.0,
         ms(options.floor_us),
         options.fdr,
@@ -201,7 +201,27 @@ fn options_line(options: &CheckOptions) -> String {
         },
         options.resamples,
         options.rng_seed,
+        if options.no_drift_correction {
+            "off"
+        } else {
+            "on"
+        },
     )
+}
+
+/// A warning line when the whole workload changed speed between the runs, `None` otherwise.
+fn drift_notice(report: &CheckReport) -> Option<String> {
+    report.drift.as_ref().map(|drift| {
+        let judged = if drift.corrected {
+            "timing is judged relative to that shift"
+        } else {
+            "timing is judged in absolute terms (--no-drift-correction)"
+        };
+        format!(
+            "WARNING: the whole workload changed speed between the runs (median P95 ratio ×{:.2} over {} queries); {judged}. The machine changed speed between the runs: rerun baseline and candidate alternated on the same runner (docs/ci.md), or gate on plan/buffers only",
+            drift.shift, drift.queries
+        )
+    })
 }
 
 /// Baseline and current P95 and sample counts, for a table row; dashes without timing.
