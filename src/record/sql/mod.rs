@@ -25,8 +25,11 @@ pub enum Skip {
     Utility,
     /// Reads only `pg_catalog`/`information_schema` (tools, drivers, pgperf itself).
     CatalogOnly,
-    /// Touches no table and calls no application function (`SELECT 1`, `set_config(…)`).
+    /// Touches no table and calls no application function (`SELECT 1`).
     NoRelation,
+    /// Sets session state with `set_config` (PostgREST's claims, pgperf's own persona setup):
+    /// part of how a caller arrives, not dashboard work, and meaningless replayed alone.
+    SessionSetup,
 }
 
 impl std::fmt::Display for Skip {
@@ -37,6 +40,7 @@ impl std::fmt::Display for Skip {
             Skip::Utility => "utility command (SET, SHOW, BEGIN, EXPLAIN, DDL, ...)",
             Skip::CatalogOnly => "reads only pg_catalog/information_schema",
             Skip::NoRelation => "touches no table and calls no application function",
+            Skip::SessionSetup => "sets session state with set_config (claims, role)",
         })
     }
 }
@@ -95,6 +99,9 @@ pub fn analyse(sql: &str) -> Result<Statement, Skip> {
         return Err(Skip::MultiStatement);
     }
     let (verb, kind) = statement_kind(&parsed).ok_or(Skip::Utility)?;
+    if calls_set_config(&parsed) {
+        return Err(Skip::SessionSetup);
+    }
     let tables = tables(&parsed);
     let functions = application_functions(&parsed);
     if tables.is_empty() && functions.is_empty() {
@@ -249,6 +256,19 @@ fn is_catalog(table: &TableRef) -> bool {
 }
 
 /// Functions that are not PostgreSQL's own helpers, by position in the text.
+/// Whether the statement calls `set_config` anywhere (however it is wrapped: pgperf's own is
+/// `SELECT count(set_config(k, v, false)) FROM unnest(…)`).
+fn calls_set_config(parsed: &pg_query::ParseResult) -> bool {
+    parsed.protobuf.nodes().into_iter().any(|(node, ..)| {
+        match node {
+        NodeRef::FuncCall(call) => call.funcname.last().is_some_and(|name| {
+            matches!(&name.node, Some(pg_query::NodeEnum::String(s)) if s.sval == "set_config")
+        }),
+        _ => false,
+    }
+    })
+}
+
 fn application_functions(parsed: &pg_query::ParseResult) -> Vec<String> {
     let mut found: Vec<(i32, String)> = parsed
         .protobuf
@@ -317,7 +337,12 @@ mod tests {
             ("SELECT 1", Skip::NoRelation),
             (
                 "SELECT set_config('request.jwt.claims', '{}', true)",
-                Skip::NoRelation,
+                Skip::SessionSetup,
+            ),
+            (
+                // pgperf's own persona setup, which a dashboard round trip recorded as an RPC.
+                "SELECT count(set_config(k, v, false)) FROM unnest($1::text[], $2::text[]) AS s(k, v)",
+                Skip::SessionSetup,
             ),
             ("SELECT 1; SELECT 2", Skip::MultiStatement),
             ("SELEC nonsense", Skip::Unparseable),
