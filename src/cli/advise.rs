@@ -52,7 +52,7 @@ pub fn run(args: AdviseArgs) -> anyhow::Result<Outcome> {
         .clone()
         .or(project.out.clone())
         .unwrap_or_else(|| PathBuf::from("reports"));
-    let target = args.target.prepare()?;
+    let target = args.target.prepare(project)?;
     if options.verify.is_some() && !target.target.embedded && !args.allow_locks {
         return Err(UsageError(
             "verification builds indexes inside a transaction, which blocks writes to those tables while they build; pass --allow-locks to accept that, or --no-verify".into(),

@@ -71,7 +71,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<Outcome> {
         .clone()
         .or(project.out.clone())
         .unwrap_or_else(|| PathBuf::from("reports"));
-    let prepared = args.target.prepare()?;
+    let prepared = args.target.prepare(project)?;
     let context = BenchContext {
         target: prepared.target.clone(),
         scale: prepared.scale,

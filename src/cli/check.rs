@@ -212,7 +212,7 @@ fn bench_now(args: &CheckArgs, baseline: &RunResult) -> anyhow::Result<(RunResul
         .rng_seed
         .or(baseline.environment.rng_seed)
         .or(Some(baseline.settings.rng_seed));
-    let prepared = target.prepare()?;
+    let prepared = target.prepare(project)?;
     let context = BenchContext {
         target: prepared.target.clone(),
         scale: prepared.scale,
@@ -224,7 +224,7 @@ fn bench_now(args: &CheckArgs, baseline: &RunResult) -> anyhow::Result<(RunResul
     let out = args
         .out
         .clone()
-        .or(project.out)
+        .or(prepared.project.out.clone())
         .unwrap_or_else(|| PathBuf::from("reports"));
     let path = crate::bench::results::write(&out, &result)
         .with_context(|| format!("cannot write the results under {}", out.display()))?;

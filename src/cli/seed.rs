@@ -22,7 +22,8 @@ pub struct SeedArgs {
 }
 
 pub fn run(args: SeedArgs) -> anyhow::Result<Outcome> {
-    let prepared = args.target.prepare_with(Setup::Migrate)?;
+    let project = super::config::ProjectConfig::load(args.target.config.as_deref())?;
+    let prepared = args.target.prepare_with(project, Setup::Migrate)?;
     let options = SeedOptions {
         scale: args.target.scale(&prepared.project)?,
         rng_seed: prepared.rng_seed,

@@ -72,13 +72,17 @@ pub struct PreparedTarget {
 impl TargetArgs {
     /// Resolves the target: connects to the user's database, or starts, migrates and seeds
     /// the embedded one.
-    pub fn prepare(&self) -> anyhow::Result<PreparedTarget> {
-        self.prepare_with(Setup::MigrateAndSeed)
+    pub fn prepare(&self, project: ProjectConfig) -> anyhow::Result<PreparedTarget> {
+        self.prepare_with(project, Setup::MigrateAndSeed)
     }
 
     /// Like [`TargetArgs::prepare`], choosing how far to set up an embedded database.
-    pub fn prepare_with(&self, setup: Setup) -> anyhow::Result<PreparedTarget> {
-        let project = ProjectConfig::load(self.config.as_deref())?;
+    /// `project` is the command's `pgperf.toml`, read once by the command.
+    pub fn prepare_with(
+        &self,
+        project: ProjectConfig,
+        setup: Setup,
+    ) -> anyhow::Result<PreparedTarget> {
         let rng_seed = self.rng_seed.or(project.rng_seed).unwrap_or(42);
         match self.db.clone().or_else(|| project.db.clone()) {
             Some(url) => {
