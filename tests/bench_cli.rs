@@ -1,6 +1,9 @@
 //! `pgperf bench` as users run it: exit codes, the results file, the table on stdout, and no
 //! password anywhere in the output.
 
+mod cli_support;
+use cli_support::pgperf;
+
 use std::process::Command;
 
 use pgperf::embedded::{Cluster, ClusterOptions};
@@ -12,20 +15,6 @@ fn fixture(name: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/shop")
         .join(name)
-}
-
-fn pgperf(args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_pgperf"))
-        .args(args)
-        .env_remove("DATABASE_URL")
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("pgperf runs");
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
 }
 
 #[test]

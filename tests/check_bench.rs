@@ -2,8 +2,10 @@
 //! settings on a real PostgreSQL, then judges. A/A passes; a new index that changes a query's
 //! plan fails the deterministic gate and names that query.
 
+mod cli_support;
+use cli_support::pgperf;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use pgperf::embedded::{Cluster, ClusterOptions};
 use pgperf::model::RunResult;
@@ -14,20 +16,6 @@ const SCHEMA: &str = include_str!("fixtures/shop/schema.sql");
 
 fn workload() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/shop/workload.toml")
-}
-
-fn pgperf(args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_pgperf"))
-        .args(args)
-        .env_remove("DATABASE_URL")
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("pgperf runs");
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
 }
 
 fn only_results_file(dir: &Path) -> PathBuf {
