@@ -160,6 +160,7 @@ fn verify(url: Option<&str>, set: &[migrate::Migration]) -> anyhow::Result<Outco
             let redacted = crate::pg::redact_url(url);
             let config = parse_url(url)?;
             let mut admin = connect(&config, &redacted)?;
+            warn_about_leftover_scratch_databases(&mut admin);
             let name = crate::pg::quote_ident(&scratch);
             admin
                 .batch_execute(&format!("CREATE DATABASE {name}"))
@@ -200,4 +201,22 @@ fn verify(url: Option<&str>, set: &[migrate::Migration]) -> anyhow::Result<Outco
         report.catalog_lines
     );
     Ok(Outcome::Success)
+}
+
+/// A verify that was killed (SIGKILL, power loss) cannot drop its scratch database; the next
+/// verify on that server names any it finds, with the statement that removes each.
+fn warn_about_leftover_scratch_databases(admin: &mut postgres::Client) {
+    let Ok(rows) = admin.query(
+        "SELECT datname::text FROM pg_database WHERE datname LIKE 'pgperf\\_verify\\_%' ORDER BY 1",
+        &[],
+    ) else {
+        return;
+    };
+    for row in rows {
+        let name: String = row.get(0);
+        eprintln!(
+            "pgperf: warning: {name} was left by an interrupted pgperf migrate verify; remove it with: DROP DATABASE {} WITH (FORCE);",
+            crate::pg::quote_ident(&name)
+        );
+    }
 }
