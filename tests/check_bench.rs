@@ -102,10 +102,20 @@ fn check_benches_the_current_run_itself_and_catches_a_plan_change() {
         stdout.contains("recent_orders:") && stdout.contains("[FAIL] plan shape changed"),
         "{stdout}"
     );
-    assert!(
-        !stdout.contains("product_by_id:"),
-        "only the affected query has findings:\n{stdout}"
-    );
+    // Reads the index cannot affect must pass the gate. Timing may add a non-gating note on
+    // a noisy machine (found by a CI run), and the writer place_order may fail on buffers for
+    // real: the new index is maintained by every insert (+20-25% buffers per call, around
+    // the threshold).
+    for unaffected in ["product_by_id", "orders_per_status"] {
+        let row = stdout
+            .lines()
+            .find(|line| line.contains(&format!("│ {unaffected} ")))
+            .unwrap_or_else(|| panic!("{unaffected} has a row:\n{stdout}"));
+        assert!(
+            row.contains("┆ ok"),
+            "{unaffected} passes the gate:\n{stdout}"
+        );
+    }
 }
 
 #[test]
