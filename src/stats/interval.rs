@@ -95,6 +95,26 @@ impl BinomialWindow {
     }
 }
 
+/// Rank `l` (1-based) of the highest order statistic that lies at or below quantile `q` with
+/// probability at least `confidence`: `P(x_(l) ≤ ξ_q) = P(B ≥ l)` for `B ~ Binomial(n, q)`.
+/// A one-sided bound exists for far smaller samples than an interval (P95 at 97.5%: from 2
+/// samples, where the interval needs 59), which lets a slow query show that it was slow
+/// without being run 59 times. `None` when even the minimum does not reach the confidence.
+pub fn lower_bound_rank(n: usize, q: f64, confidence: f64) -> Option<usize> {
+    assert!(
+        q > 0.0 && q < 1.0,
+        "quantile {q} must lie strictly between 0 and 1"
+    );
+    let cdf = BinomialWindow::new(n, q);
+    let target = confidence - 1e-12;
+    (1..=n).rev().find(|&l| 1.0 - cdf.below(l) >= target)
+}
+
+/// The value of [`lower_bound_rank`] in an ascending sample.
+pub fn quantile_lower_bound(sorted: &[f64], q: f64, confidence: f64) -> Option<f64> {
+    lower_bound_rank(sorted.len(), q, confidence).map(|l| sorted[l - 1])
+}
+
 /// The smallest sample size for which [`order_statistic_interval`] exists (59 for P95 at 95%).
 pub fn min_samples_for_interval(q: f64, confidence: f64) -> usize {
     // Coverage of (x_(1), x_(n)) is 1 − q^n − (1−q)^n; find the first n where it suffices.
@@ -118,6 +138,21 @@ mod tests {
     use super::*;
     use rand::SeedableRng;
     use rand_distr::{Distribution, LogNormal};
+
+    #[test]
+    fn a_one_sided_lower_bound_of_p95_needs_two_samples() {
+        // P(B ≥ l), B ~ Bin(n, 0.95): n = 1: P(B ≥ 1) = 0.95 < 0.975; n = 2: 1 − 0.05² ≥ 0.975.
+        assert_eq!(lower_bound_rank(1, 0.95, 0.975), None);
+        assert_eq!(lower_bound_rank(2, 0.95, 0.975), Some(1));
+        // n = 8: P(B ≥ 7) = 0.943, P(B ≥ 6) = 0.994.
+        assert_eq!(lower_bound_rank(8, 0.95, 0.975), Some(6));
+        // n = 100: the lower end of the two-sided 95% interval is about as high.
+        let (l, _) = order_statistic_interval(100, 0.95, 0.95).expect("n = 100");
+        let one_sided = lower_bound_rank(100, 0.95, 0.975).expect("n = 100");
+        assert!(one_sided.abs_diff(l) <= 1, "{one_sided} vs {l}");
+        let sorted: Vec<f64> = (1..=8).map(f64::from).collect();
+        assert_eq!(quantile_lower_bound(&sorted, 0.95, 0.975), Some(6.0));
+    }
 
     #[test]
     fn p95_needs_59_samples() {

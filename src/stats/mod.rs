@@ -18,7 +18,10 @@ mod interval;
 pub use bootstrap::{QuantileResampler, RatioBootstrap, bootstrap_quantile_ratio};
 pub use fdr::benjamini_hochberg;
 pub use harrell_davis::{HdWeights, harrell_davis};
-pub use interval::{min_samples_for_interval, order_statistic_interval, quantile_interval};
+pub use interval::{
+    lower_bound_rank, min_samples_for_interval, order_statistic_interval, quantile_interval,
+    quantile_lower_bound,
+};
 
 use crate::model::{LatencySummary, QuantileEstimate};
 
