@@ -182,6 +182,7 @@ pub fn format_p95(estimate: &QuantileEstimate) -> String {
         (Some(low), Some(high)) => {
             format!("{} ms [{}, {}]", ms(estimate.value_us), ms(low), ms(high))
         }
+        (Some(low), None) => format!("{} ms [≥ {}]", ms(estimate.value_us), ms(low)),
         _ => format!("{} ms", ms(estimate.value_us)),
     }
 }

@@ -12,6 +12,7 @@ use super::catalog::{self, Catalog, ExistingIndex, Relation};
 use super::ddl::{create_concurrently, index_name};
 use super::parse::extract;
 use super::plan;
+use super::retry;
 use super::select::{self, Costed, QueryBaseline, SelectionInput};
 use super::session::{Statement, explain};
 use super::shapes::{TableFacts, or_bundle, shapes};
@@ -58,6 +59,26 @@ pub struct Advice {
     pub queries: Vec<QueryAdvice>,
     pub existing_indexes: Vec<ExistingIndexFinding>,
     pub notes: Vec<String>,
+    /// Wall time of each phase, in order, for the progress line and the benchmarks.
+    pub phases: Vec<(&'static str, std::time::Duration)>,
+}
+
+/// Wall time per phase of a run.
+#[derive(Default)]
+struct Phases {
+    done: Vec<(&'static str, std::time::Duration)>,
+    started: Option<std::time::Instant>,
+}
+
+impl Phases {
+    /// Ends the running phase as `name` and starts the next.
+    fn lap(&mut self, name: &'static str) {
+        let now = std::time::Instant::now();
+        if let Some(started) = self.started {
+            self.done.push((name, now - started));
+        }
+        self.started = Some(now);
+    }
 }
 
 /// One statement with its baseline plan.
@@ -70,6 +91,10 @@ struct Analyzed {
     largest_scan: Option<(String, f64)>,
     /// `(schema, table)` of every base table the statement reads.
     tables: BTreeSet<(String, String)>,
+    /// Why SQL its functions build at run time could not be captured.
+    uncaptured: Option<String>,
+    /// It inserts, updates or deletes: every new index on the table costs it time.
+    writes: bool,
 }
 
 /// Tables seen, resolved once.
@@ -84,6 +109,8 @@ pub fn advise(
     workload: &Workload,
     options: &AdviseOptions,
 ) -> Result<Advice, AdviseError> {
+    let mut phases = Phases::default();
+    phases.lap("");
     let mut catalog = Catalog::new();
     let mut tables = Tables::default();
     let mut candidates: Vec<(Bundle, Vec<String>)> = Vec::new();
@@ -95,8 +122,10 @@ pub fn advise(
             analyzed.push(entry);
         }
     }
-    let mut whatif = WhatIf::new(client, options.lock_timeout_ms)?;
+    phases.lap("statements and candidates");
+    let mut whatif = WhatIf::new(client, options.lock_timeout_ms, options.verify.is_some())?;
     let (costed, refused) = cost_candidates(client, &mut whatif, &analyzed, &candidates)?;
+    phases.lap("what-if");
     let input = selection_input(client, &tables, &analyzed, costed, options)?;
     let selection = select_in_rounds(client, &mut whatif, &analyzed, &input)?;
     let mut rejected: Vec<RejectedCandidate> = selection
@@ -106,18 +135,26 @@ pub fn advise(
         .chain(refused)
         .collect();
     let mut recommendations = recommend(client, &mut whatif, &analyzed, &input, &selection)?;
-    let (verification, verification_notes) = verify_selected(
-        client,
+    phases.lap("selection");
+    let mut run = Run {
         workload,
-        &analyzed,
+        analyzed: &analyzed,
+        input: &input,
+        options,
+    };
+    let (verification, verification_notes) = run.verify_in_rounds(
+        client,
+        &mut whatif,
+        &selection,
         &mut recommendations,
         &mut rejected,
-        options,
     )?;
+    phases.lap("verification");
     let queries = query_advice(&analyzed, &recommendations);
     let existing_indexes = existing_findings(client, &tables)?;
     let mut notes = notes(&analyzed, whatif.method());
     notes.extend(verification_notes);
+    phases.lap("findings");
     Ok(Advice {
         what_if: whatif.method(),
         verification,
@@ -126,41 +163,167 @@ pub fn advise(
         queries,
         existing_indexes,
         notes,
+        phases: phases.done,
     })
 }
 
-/// Verification of the recommendations (unless `--no-verify`): drops the ones that do not pay
-/// off into `rejected`, and returns what was done with the notes it produced.
-fn verify_selected(
-    client: &mut Client,
-    workload: &Workload,
-    analyzed: &[Analyzed],
-    recommendations: &mut Vec<Recommendation>,
-    rejected: &mut Vec<RejectedCandidate>,
-    options: &AdviseOptions,
-) -> Result<(Verification, Vec<String>), AdviseError> {
-    let Some(verify_options) = &options.verify else {
-        let reason = "--no-verify: recommendations rest on planner estimates only".into();
-        return Ok((Verification::Skipped { reason }, Vec::new()));
-    };
-    let statements = touching(analyzed, recommendations);
-    let trial = verify::Trial {
-        workload,
-        statements: &statements,
-        lock_timeout_ms: options.lock_timeout_ms,
-    };
-    let outcome = verify::verify(client, recommendations, &trial, verify_options)?;
-    rejected.extend(outcome.rejected);
-    let mut notes = Vec::new();
-    if !outcome.unmeasured.is_empty() {
-        notes.push(format!(
-            "not timed (a probe execution took longer than {} ms, or failed): {}; the indexes serving them rest on planner estimates for these queries",
-            verify_options.max_execution_ms,
-            outcome.unmeasured.join(", ")
-        ));
+/// What verification rounds share.
+struct Run<'a> {
+    workload: &'a Workload,
+    analyzed: &'a [Analyzed],
+    input: &'a SelectionInput,
+    options: &'a AdviseOptions,
+}
+
+/// Verification rounds at most: the selected set, then the candidates it set aside for an
+/// index the first round dropped or for a budget that real sizes left room for (`retry`).
+const VERIFICATION_ROUNDS: usize = 2;
+
+impl Run<'_> {
+    /// Verifies the recommendations (unless `--no-verify`), then gives the candidates whose
+    /// rejection verification undid a round of their own on top of the indexes kept. The
+    /// budget is checked with real sizes after every round.
+    fn verify_in_rounds(
+        &mut self,
+        client: &mut Client,
+        whatif: &mut WhatIf,
+        selection: &select::Selection,
+        recommendations: &mut Vec<Recommendation>,
+        rejected: &mut Vec<RejectedCandidate>,
+    ) -> Result<(Verification, Vec<String>), AdviseError> {
+        let Some(verify_options) = &self.options.verify else {
+            let reason = "--no-verify: recommendations rest on planner estimates only".into();
+            return Ok((Verification::Skipped { reason }, Vec::new()));
+        };
+        let mut notes = Vec::new();
+        let mut tried: Vec<usize> = selection.chosen.iter().map(|c| c.candidate).collect();
+        let mut dropped = self.verify_round(client, recommendations, &[], rejected, &mut notes)?;
+        for _ in 1..VERIFICATION_ROUNDS {
+            let retry = retry::retry_candidates(
+                &self.input.candidates,
+                &selection.rejected,
+                &dropped,
+                &tried,
+            );
+            if retry.is_empty() {
+                break;
+            }
+            tried.extend(&retry);
+            let (mut more, still_rejected) =
+                self.reselect(client, whatif, recommendations, &retry)?;
+            let retried: Vec<&IndexSpec> = retry
+                .iter()
+                .map(|id| &self.input.candidates[*id].spec)
+                .collect();
+            rejected.retain(|r| !retried.contains(&&r.spec));
+            rejected.extend(still_rejected);
+            if more.is_empty() {
+                break;
+            }
+            notes.push(format!(
+                "second verification round, on top of the indexes kept: {} (set aside for an index verification dropped, or for the budget before real sizes were known)",
+                more.iter().map(|m| m.name.as_str()).collect::<Vec<_>>().join(", ")
+            ));
+            dropped =
+                self.verify_round(client, &mut more, recommendations, rejected, &mut notes)?;
+            recommendations.extend(more);
+        }
+        let executions = verify_options.executions;
+        Ok((Verification::Measured { executions }, notes))
     }
-    let executions = verify_options.executions;
-    Ok((Verification::Measured { executions }, notes))
+
+    /// One verification round of `recommendations` with `base` built first; drops the ones
+    /// that do not pay off (or no longer fit the budget at real size) into `rejected` and
+    /// returns their specs.
+    fn verify_round(
+        &self,
+        client: &mut Client,
+        recommendations: &mut Vec<Recommendation>,
+        base: &[Recommendation],
+        rejected: &mut Vec<RejectedCandidate>,
+        notes: &mut Vec<String>,
+    ) -> Result<Vec<IndexSpec>, AdviseError> {
+        let verify_options = self
+            .options
+            .verify
+            .as_ref()
+            .expect("rounds run only with verification");
+        let before: Vec<IndexSpec> = recommendations.iter().map(|r| r.spec.clone()).collect();
+        let touched = touching(self.analyzed, recommendations);
+        let trial = verify::Trial {
+            workload: self.workload,
+            statements: &touched.statements,
+            inner: &touched.inner,
+            writes: &touched.writes,
+            base,
+            lock_timeout_ms: self.options.lock_timeout_ms,
+        };
+        let outcome = verify::verify(client, recommendations, &trial, verify_options)?;
+        rejected.extend(outcome.rejected);
+        if let Some(budget) = self.options.budget_bytes {
+            let room = budget.saturating_sub(retry::real_bytes(base));
+            rejected.extend(retry::fit_budget(recommendations, room));
+        }
+        if !outcome.unmeasured.is_empty() {
+            notes.push(format!(
+                "not timed (a probe execution failed): {}; the indexes serving them rest on planner estimates for these queries",
+                outcome.unmeasured.join(", ")
+            ));
+        }
+        if !outcome.unchanged.is_empty() {
+            notes.push(format!(
+                "read an indexed table but kept the same plans with the indexes (under 3 parameter draws each), so were not timed: {}",
+                outcome.unchanged.join(", ")
+            ));
+        }
+        Ok(before
+            .into_iter()
+            .filter(|spec| !recommendations.iter().any(|r| r.spec == *spec))
+            .collect())
+    }
+
+    /// Selects among the `retry` candidates on top of the `kept` indexes (costs rebased on
+    /// them, sizes corrected by what the real builds measured, the budget left at real size):
+    /// the new recommendations, and the retried candidates that were not chosen with their
+    /// reason now.
+    fn reselect(
+        &self,
+        client: &mut Client,
+        whatif: &mut WhatIf,
+        kept: &[Recommendation],
+        retry: &[usize],
+    ) -> Result<(Vec<Recommendation>, Vec<RejectedCandidate>), AdviseError> {
+        let specs: Vec<IndexSpec> = kept.iter().map(|r| r.spec.clone()).collect();
+        let mut round = self.input.clone();
+        if !specs.is_empty() {
+            rebase(client, whatif, self.analyzed, &specs, &mut round)?;
+        }
+        round.existing.extend(kept.iter().map(|r| select::Existing {
+            name: r.name.clone(),
+            spec: r.spec.clone(),
+        }));
+        round.budget_bytes = self
+            .options
+            .budget_bytes
+            .map(|b| b.saturating_sub(retry::real_bytes(kept)));
+        let correction = retry::size_correction(kept);
+        let mut candidates = Vec::new();
+        for id in retry {
+            let candidate = &self.input.candidates[*id];
+            let mut costed = recost(client, whatif, self.analyzed, &specs, candidate, &round)?;
+            costed.estimated_size_bytes = (costed.estimated_size_bytes as f64 * correction) as u64;
+            candidates.push(costed);
+        }
+        round.candidates = candidates;
+        let selection = select::select(&round);
+        let rejected = selection
+            .rejected
+            .iter()
+            .map(|r| rejected_candidate(&round.candidates[r.candidate], r.reason.clone(), &round))
+            .collect();
+        let chosen = recommend(client, whatif, self.analyzed, &round, &selection)?;
+        Ok((chosen, rejected))
+    }
 }
 
 /// Baseline plan, accesses and candidate specs of a statement and of the statements it implies.
@@ -206,10 +369,12 @@ fn analyze(
             statement,
             top_level: true,
             tables: touched,
+            uncaptured: derived.uncaptured,
+            writes: !extraction.written.is_empty(),
         },
         specs,
     )];
-    for inner in derived {
+    for inner in derived.statements {
         for (mut entry, specs) in analyze(client, catalog, tables, inner, options)? {
             entry.top_level = false;
             out.push((entry, specs));
@@ -327,28 +492,46 @@ fn cost_candidates(
 }
 
 /// Workload queries that read a table of the recommendations, themselves or through the
-/// functions and foreign keys they touch (derived statements follow their query).
-fn touching<'a>(
-    analyzed: &'a [Analyzed],
-    recommendations: &[Recommendation],
-) -> Vec<&'a Statement> {
+/// functions and foreign keys they touch, with the statements derived from each (they follow
+/// their query in `analyzed`) and whether it writes.
+fn touching<'a>(analyzed: &'a [Analyzed], recommendations: &[Recommendation]) -> Touching<'a> {
     let tables: BTreeSet<(String, String)> = recommendations
         .iter()
         .map(|r| (r.spec.schema.clone(), r.spec.table.clone()))
         .collect();
-    let mut out: Vec<&Statement> = Vec::new();
-    let mut current: Option<&Analyzed> = None;
+    let mut out = Touching::default();
+    let mut group: Vec<&Analyzed> = Vec::new();
+    let flush = |group: &mut Vec<&'a Analyzed>, out: &mut Touching<'a>| {
+        let hits = group
+            .iter()
+            .any(|entry| entry.tables.iter().any(|t| tables.contains(t)));
+        if let Some((query, inner)) = group.split_first()
+            && hits
+            && query.baseline.is_ok()
+        {
+            out.statements.push(&query.statement);
+            out.inner
+                .push(inner.iter().map(|entry| &entry.statement).collect());
+            out.writes.push(query.writes);
+        }
+        group.clear();
+    };
     for entry in analyzed {
         if entry.top_level {
-            current = entry.baseline.is_ok().then_some(entry);
+            flush(&mut group, &mut out);
         }
-        let Some(query) = current else { continue };
-        let hits = entry.tables.iter().any(|t| tables.contains(t));
-        if hits && !out.iter().any(|s| s.name == query.statement.name) {
-            out.push(&query.statement);
-        }
+        group.push(entry);
     }
+    flush(&mut group, &mut out);
     out
+}
+
+/// The statements a verification round times (see `verify::Trial`).
+#[derive(Default)]
+struct Touching<'a> {
+    statements: Vec<&'a Statement>,
+    inner: Vec<Vec<&'a Statement>>,
+    writes: Vec<bool>,
 }
 
 fn affected<'a>(analyzed: &'a [Analyzed], spec: &IndexSpec) -> Vec<&'a Analyzed> {
@@ -815,6 +998,14 @@ fn notes(analyzed: &[Analyzed], method: WhatIfMethod) -> Vec<String> {
     let mut notes = Vec::new();
     if method == WhatIfMethod::RealBuild {
         notes.push("HypoPG is not installed: each candidate was built for real inside a rolled-back transaction (slower, and it blocks writes to the table while it builds)".into());
+    }
+    for entry in analyzed {
+        if let Some(why) = &entry.uncaptured {
+            notes.push(format!(
+                "{} calls a function that builds SQL at run time (EXECUTE), which could not be captured: {why}; indexes for that SQL are not proposed",
+                entry.statement.name
+            ));
+        }
     }
     let generic: Vec<&str> = analyzed
         .iter()

@@ -26,8 +26,10 @@ pub enum AdviseError {
     #[error("interrupted: the verification transaction was rolled back")]
     Interrupted,
 }
+pub mod dynamic;
 pub mod engine;
 pub mod render;
+pub mod retry;
 pub mod session;
 pub mod statements;
 pub mod verify;

@@ -429,6 +429,9 @@ impl Walker<'_> {
 
     /// A function or operator over columns of exactly one relation is an expression key.
     fn expression_side(&mut self, node: &N, scope: &Scope) -> Side {
+        if let N::RowExpr(row) = node {
+            return self.row_side(row, scope);
+        }
         let mut columns = Vec::new();
         collect_column_refs(node, &mut columns);
         if has_aggregate(node) {
@@ -457,6 +460,28 @@ impl Walker<'_> {
             (None, _) => Side::Value(Operand::Other),
             (Some(relation), Some(sql)) => Side::Key(relation, KeyExpr::Expression { sql }),
             (Some(_), None) => Side::Mixed,
+        }
+    }
+
+    /// A row comparison `(a, b) < ($1, $2)` (keyset paging) is bounded by its first column, and
+    /// a B-tree on `(a, b)` serves it whole; no index expression is a row.
+    fn row_side(&mut self, row: &protobuf::RowExpr, scope: &Scope) -> Side {
+        let mut first = None;
+        for (position, arg) in row.args.iter().enumerate() {
+            let mut columns = Vec::new();
+            if let Some(arg) = node_of(arg) {
+                collect_column_refs(arg, &mut columns);
+            }
+            for column in &columns {
+                let resolved = self.resolve(column, scope);
+                if position == 0 && columns.len() == 1 {
+                    first = resolved;
+                }
+            }
+        }
+        match first {
+            Some((relation, key @ KeyExpr::Column(_))) => Side::Key(relation, key),
+            _ => Side::Mixed,
         }
     }
 
@@ -844,6 +869,45 @@ pub(crate) fn deparse_unqualified(node: &N) -> Option<String> {
     text.strip_prefix("SELECT ").map(str::to_string)
 }
 
+/// A partial index predicate in one spelling, so the catalog's `(status =
+/// 'pending'::app.status)` and a candidate's `"status" = 'pending'` compare equal: qualifiers,
+/// quotes, parentheses and casts of constants dropped. `None` when it does not parse.
+pub fn normalize_predicate(sql: &str) -> Option<String> {
+    let parsed = pg_query::parse(&format!("SELECT 1 WHERE {sql}"), 0)
+        .ok()?
+        .protobuf;
+    let statement = parsed.stmts.first()?.stmt.as_deref()?;
+    let Some(N::SelectStmt(select)) = statement.node.as_ref() else {
+        return None;
+    };
+    let mut predicate = select.where_clause.as_deref()?.clone();
+    strip_constant_casts(&mut predicate);
+    deparse_unqualified(predicate.node.as_ref()?)
+}
+
+fn strip_constant_casts(node: &mut protobuf::Node) {
+    let Some(inner) = node.node.as_mut() else {
+        return;
+    };
+    match inner {
+        N::TypeCast(cast) => {
+            if let Some(arg) = cast.arg.as_deref()
+                && matches!(arg.node, Some(N::AConst(_)))
+            {
+                *node = arg.clone();
+            }
+        }
+        N::AExpr(e) => {
+            e.lexpr.iter_mut().for_each(|b| strip_constant_casts(b));
+            e.rexpr.iter_mut().for_each(|b| strip_constant_casts(b));
+        }
+        N::BoolExpr(b) => b.args.iter_mut().for_each(strip_constant_casts),
+        N::List(l) => l.items.iter_mut().for_each(strip_constant_casts),
+        N::AArrayExpr(a) => a.elements.iter_mut().for_each(strip_constant_casts),
+        _ => {}
+    }
+}
+
 fn strip_qualifiers(node: &mut protobuf::Node) {
     // Only the node kinds that appear in index expressions.
     let Some(inner) = node.node.as_mut() else {
@@ -907,6 +971,24 @@ mod tests {
             .map(|a| format!("{a:?}"))
             .collect::<Vec<_>>()
             .join("\n")
+    }
+
+    #[test]
+    fn catalog_and_candidate_spellings_of_a_predicate_compare_equal() {
+        let catalog = normalize_predicate("(status = 'pending'::app.approval_status)");
+        let candidate = normalize_predicate("\"status\" = 'pending'");
+        assert_eq!(catalog, candidate);
+        assert!(catalog.is_some());
+        assert_ne!(catalog, normalize_predicate("status = 'done'"));
+    }
+
+    #[test]
+    fn a_keyset_row_comparison_bounds_its_first_column_and_is_no_expression_key() {
+        let found = summary(
+            "SELECT o.id FROM orders o WHERE (o.created_at, o.id) < ($1, $2) ORDER BY o.created_at DESC, o.id DESC LIMIT 50",
+        );
+        assert!(!found.contains("Expression"), "{found}");
+        assert!(found.contains("created_at"), "{found}");
     }
 
     #[test]

@@ -108,7 +108,11 @@ pub fn covers(existing: &IndexSpec, candidate: &IndexSpec) -> bool {
     let same_expressions = pairs().all(|(c, e)| c.sql == e.sql);
     let same_direction = pairs().all(|(c, e)| c.descending == e.descending);
     let reversed = pairs().all(|(c, e)| c.descending != e.descending);
-    let predicate_ok = existing.predicate.is_none() || existing.predicate == candidate.predicate;
+    let predicate_ok = match (&existing.predicate, &candidate.predicate) {
+        (None, _) => true,
+        (Some(a), Some(b)) => a == b || same_predicate(a, b),
+        (Some(_), None) => false,
+    };
     let stored: Vec<&String> = existing
         .keys
         .iter()
@@ -117,6 +121,17 @@ pub fn covers(existing: &IndexSpec, candidate: &IndexSpec) -> bool {
         .collect();
     let include_ok = candidate.include.iter().all(|c| stored.contains(&c));
     same_expressions && (same_direction || reversed) && predicate_ok && include_ok
+}
+
+/// The two predicates say the same in different spellings (catalog against candidate).
+fn same_predicate(a: &str, b: &str) -> bool {
+    match (
+        super::parse::normalize_predicate(a),
+        super::parse::normalize_predicate(b),
+    ) {
+        (Some(a), Some(b)) => a == b,
+        _ => false,
+    }
 }
 
 /// Chooses the indexes to recommend.

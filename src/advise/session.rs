@@ -70,14 +70,8 @@ fn explain_as_is(client: &mut Client, statement: &Statement) -> Result<Value, Ad
     let row = match (&statement.params, count) {
         (_, 0) => client.query_one(&format!("{EXPLAIN} {}", statement.sql), &[])?,
         (Some(values), _) => {
-            let params: Vec<TextParam> = (0..count as usize)
-                .map(|i| TextParam(values.get(i).cloned().flatten()))
-                .collect();
-            let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = params
-                .iter()
-                .map(|p| p as &(dyn postgres::types::ToSql + Sync))
-                .collect();
-            client.query_one(&format!("{EXPLAIN} {}", statement.sql), &refs)?
+            let params = text_binds(&statement.sql, values);
+            client.query_one(&format!("{EXPLAIN} {}", statement.sql), &bind_refs(&params))?
         }
         (None, _) => {
             client.batch_execute("SET plan_cache_mode = force_generic_plan")?;
@@ -100,6 +94,21 @@ fn explain_as_is(client: &mut Client, statement: &Statement) -> Result<Value, Ad
     Ok(row.get(0))
 }
 
+/// One text-format bind per `$n` of `sql` (missing values are NULL).
+pub fn text_binds(sql: &str, values: &[Option<String>]) -> Vec<TextParam> {
+    (0..param_count(sql) as usize)
+        .map(|i| TextParam(values.get(i).cloned().flatten()))
+        .collect()
+}
+
+/// The binds as the driver takes them.
+pub fn bind_refs(binds: &[TextParam]) -> Vec<&(dyn postgres::types::ToSql + Sync)> {
+    binds
+        .iter()
+        .map(|p| p as &(dyn postgres::types::ToSql + Sync))
+        .collect()
+}
+
 /// Becomes the statement's caller (`SET ROLE` and the JWT claims, as PostgREST does) with its
 /// `statement_timeout`.
 pub fn enter(client: &mut Client, statement: &Statement) -> Result<(), AdviseError> {
@@ -111,23 +120,56 @@ pub fn enter(client: &mut Client, statement: &Statement) -> Result<(), AdviseErr
     Ok(())
 }
 
-/// One representative value per parameter: a draw from the workload's generator with a fixed
-/// seed (a fixed value stays itself), or the first row of a `sample` query.
+/// One representative value per parameter: the first of [`param_draws`].
 pub fn representative_params(
     client: &mut Client,
     plans: &[ParamPlan],
 ) -> Result<Vec<Option<String>>, AdviseError> {
+    let mut draws = param_draws(client, plans, 1)?;
+    Ok(draws.pop().unwrap_or_default())
+}
+
+/// `count` sets of parameter values: draws from the workload's generators with a fixed seed (a
+/// fixed value stays itself), or rows of a `sample` query spread over what it returns.
+pub fn param_draws(
+    client: &mut Client,
+    plans: &[ParamPlan],
+    count: usize,
+) -> Result<Vec<Vec<Option<String>>>, AdviseError> {
+    let mut samples: Vec<Option<Vec<Option<String>>>> = Vec::new();
+    for plan in plans {
+        samples.push(match plan {
+            ParamPlan::Ready(_) => None,
+            ParamPlan::Sample { sql, limit } => Some(
+                client
+                    .query(
+                        &format!("SELECT s::text FROM ({sql}) s LIMIT {}", (*limit).max(1)),
+                        &[],
+                    )?
+                    .iter()
+                    .map(|row| {
+                        row.get::<_, Option<String>>(0)
+                            .map(|t| strip_row_parens(&t))
+                    })
+                    .collect(),
+            ),
+        });
+    }
     let mut rng = ChaCha8Rng::seed_from_u64(REPRESENTATIVE_SEED);
-    plans
-        .iter()
-        .map(|plan| match plan {
-            ParamPlan::Ready(generator) => Ok(generator.draw(&mut rng, Utc::now())),
-            ParamPlan::Sample { sql, .. } => Ok(client
-                .query_opt(&format!("SELECT s::text FROM ({sql}) s LIMIT 1"), &[])?
-                .and_then(|row| row.get::<_, Option<String>>(0))
-                .map(|text| strip_row_parens(&text))),
+    let draws = (0..count)
+        .map(|draw| {
+            plans
+                .iter()
+                .zip(&samples)
+                .map(|(plan, rows)| match (plan, rows) {
+                    (ParamPlan::Ready(generator), _) => generator.draw(&mut rng, Utc::now()),
+                    (_, Some(rows)) if !rows.is_empty() => rows[draw * rows.len() / count].clone(),
+                    _ => None,
+                })
+                .collect()
         })
-        .collect()
+        .collect();
+    Ok(draws)
 }
 
 const REPRESENTATIVE_SEED: u64 = 42;

@@ -45,35 +45,75 @@ pub fn workload_statements(
     Ok(out)
 }
 
-/// Statements inside the functions `statement` calls and behind the foreign keys it touches.
+/// Statements a query runs without showing them in its own plan.
+pub struct Derived {
+    pub statements: Vec<Statement>,
+    /// Why the SQL a function of the query builds at run time could not be captured.
+    pub uncaptured: Option<String>,
+}
+
+/// Statements inside the functions `statement` calls (read from their bodies, and for SQL built
+/// at run time, captured by running the query once) and behind the foreign keys it touches.
 pub fn derived_statements(
     client: &mut Client,
     catalog: &mut Catalog,
     statement: &Statement,
     extraction: &Extraction,
-) -> Result<Vec<Statement>, AdviseError> {
+) -> Result<Derived, AdviseError> {
     let mut out = Vec::new();
     let mut seen = BTreeSet::new();
+    let mut run_time_sql = false;
     for function in &extraction.functions {
         for body in function_bodies(client, function)? {
+            run_time_sql |= super::dynamic::builds_sql_at_run_time(&body);
             for sql in body_statements(&body) {
-                if seen.insert(sql.clone()) {
-                    out.push(Statement {
-                        name: format!("{} (fn {function})", statement.name),
-                        sql,
-                        params: None,
-                        query_index: None,
-                        ..statement.clone()
-                    });
+                if seen.insert(fingerprint(&sql)) {
+                    out.push(derived(statement, &format!("fn {function}"), sql));
                 }
             }
+        }
+    }
+    let mut unavailable = None;
+    if run_time_sql {
+        match super::dynamic::capture(client, statement)? {
+            super::dynamic::Capture::Statements(found) => {
+                for sql in found {
+                    if seen.insert(fingerprint(&sql)) {
+                        out.push(derived(statement, "run-time SQL", sql));
+                    }
+                }
+            }
+            super::dynamic::Capture::Unavailable(why) => unavailable = Some(why),
         }
     }
     for written in &extraction.written {
         out.extend(foreign_key_lookups(client, catalog, statement, written)?);
     }
     number_duplicates(&mut out);
-    Ok(out)
+    Ok(Derived {
+        statements: out,
+        uncaptured: unavailable,
+    })
+}
+
+/// A statement run inside `statement`, named after it and where it comes from; no values are
+/// known for its `$n`, so it is costed as a generic plan.
+fn derived(statement: &Statement, origin: &str, sql: String) -> Statement {
+    Statement {
+        name: format!("{} ({origin})", statement.name),
+        sql,
+        params: None,
+        query_index: None,
+        ..statement.clone()
+    }
+}
+
+/// Literal-blind identity of a statement, so a statement read from a body and the same one
+/// captured at run time count once.
+fn fingerprint(sql: &str) -> String {
+    pg_query::fingerprint(sql, 0, pg_query::FingerprintOptions::FULL_RELNAME)
+        .map(|f| f.hex)
+        .unwrap_or_else(|_| sql.to_string())
 }
 
 /// Several statements from one function get `#2`, `#3` suffixes so names stay unique.
@@ -141,16 +181,20 @@ pub fn body_statements(body: &FunctionBody) -> Vec<String> {
         .collect()
 }
 
-/// Queries of a PL/pgSQL body (`RETURN QUERY`, `PERFORM`, plain SQL, `FOR … IN`), as text.
-fn plpgsql_queries(source: &str) -> Vec<String> {
+/// PostgreSQL's parse tree of a PL/pgSQL body, as JSON.
+pub fn plpgsql_tree(source: &str) -> Option<serde_json::Value> {
     // The parser checks RETURN forms against the return type: try a set, then a scalar.
-    let tree = ["SETOF record", "record"].iter().find_map(|returns| {
+    ["SETOF record", "record"].iter().find_map(|returns| {
         pg_query::parse_plpgsql(&format!(
             "CREATE FUNCTION pgperf_body() RETURNS {returns} LANGUAGE plpgsql AS $pgperf_body${source}$pgperf_body$"
         ))
         .ok()
-    });
-    let Some(tree) = tree else {
+    })
+}
+
+/// Queries of a PL/pgSQL body (`RETURN QUERY`, `PERFORM`, plain SQL, `FOR … IN`), as text.
+fn plpgsql_queries(source: &str) -> Vec<String> {
+    let Some(tree) = plpgsql_tree(source) else {
         return Vec::new();
     };
     let mut out = Vec::new();

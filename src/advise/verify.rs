@@ -1,11 +1,15 @@
 //! Verification for real, inside one transaction that is always rolled back (on success, on
 //! error, on Ctrl-C; a killed pgperf's transaction dies with its connection). Order, so that
-//! machine drift spreads evenly over both sides: first half of the "before" executions →
-//! `SAVEPOINT` → build the selected indexes (check `indcheckxmin`, EXPLAIN confirms use, real
-//! sizes) → all "after" executions → `ROLLBACK TO SAVEPOINT` → second half of "before".
+//! machine drift spreads evenly over both sides: the base indexes (kept by an earlier round)
+//! → one probe execution per statement → first half of the "before" executions → `SAVEPOINT`
+//! → build the selected indexes (check `indcheckxmin`, EXPLAIN confirms use, real sizes) → one
+//! probe and all "after" executions → `ROLLBACK TO SAVEPOINT` → second half of "before".
 //! Executions are interleaved across statements; writes run inside their own savepoint so every
-//! execution sees the same data. An index is kept only when a query it serves got a lower P95
-//! with non-overlapping 95% intervals, and no query that uses it got slower the same way.
+//! execution sees the same data. A side whose probe is slower than `max_execution_ms` gets only
+//! as many executions as fit in `slow_side_budget_ms` (at least [`MIN_SLOW_EXECUTIONS`]):
+//! too few for a P95 interval, enough for a one-sided lower bound, which is what "it was slow"
+//! needs. An index is kept only when a query it serves got a P95 whose upper bound lies below
+//! the lower bound before, and no query that uses it got slower the same way.
 
 use postgres::Client;
 
@@ -26,9 +30,11 @@ pub struct VerifyOptions {
     pub executions: u64,
     /// `statement_timeout` inside the verification transaction.
     pub statement_timeout_ms: u64,
-    /// Queries slower than this on a probe execution are not timed (2 × `executions` of them
-    /// would not fit in an advise run); their indexes rest on the planner and say so.
+    /// A side of a query slower than this on its probe execution gets fewer executions (2 ×
+    /// `executions` of it would not fit in an advise run), enough for a one-sided bound.
     pub max_execution_ms: u64,
+    /// Time one slow side may take (both halves of "before" together).
+    pub slow_side_budget_ms: u64,
 }
 
 impl Default for VerifyOptions {
@@ -36,30 +42,42 @@ impl Default for VerifyOptions {
         VerifyOptions {
             executions: 100,
             statement_timeout_ms: 30_000,
-            max_execution_ms: 100,
+            max_execution_ms: 50,
+            slow_side_budget_ms: 2_000,
         }
     }
 }
+
+/// Fewest executions of a slow "before" side: a 97.5% lower bound of P95 is then the 4th of 6.
+pub const MIN_SLOW_EXECUTIONS: u64 = 6;
+/// Fewest executions of an "after" side: a P95 interval needs 59 (`1 − 0.95^59 ≥ 0.95`).
+pub const MIN_INTERVAL_EXECUTIONS: u64 = 59;
 
 /// Indexes dropped by verification, with their evidence.
 #[derive(Debug, Default)]
 pub struct VerifyOutcome {
     pub rejected: Vec<RejectedCandidate>,
-    /// Queries served by a kept index that were too slow (or failed) to be timed.
+    /// Queries served by a kept index whose probe failed, so they were not timed.
     pub unmeasured: Vec<String>,
+    /// Queries that read an indexed table but whose plans the indexes did not change: not timed.
+    pub unchanged: Vec<String>,
 }
 
 /// Samples of one statement.
 #[derive(Debug, Default, Clone)]
 struct Samples {
-    /// One execution before anything else; `None` when it failed.
+    /// One execution before the timed ones; `None` when it failed.
     probe_us: Option<f64>,
+    /// One execution with the indexes, before the timed ones.
+    probe_after_us: Option<f64>,
     /// Why the probe failed, when it did.
     probe_error: Option<String>,
     before_us: Vec<f64>,
     after_us: Vec<f64>,
-    /// Positions of the recommendations its "after" plan uses.
+    /// Positions of the recommendations its "after" plans use.
     uses: Vec<usize>,
+    /// Its plans are the same with and without the indexes, so it was not timed.
+    unchanged: bool,
 }
 
 /// What verification runs: the workload's queries (for the bench's timing loop) and the
@@ -68,6 +86,13 @@ pub struct Trial<'a> {
     pub workload: &'a Workload,
     /// Top-level statements whose baseline plan succeeded.
     pub statements: &'a [&'a Statement],
+    /// Per statement: the statements it runs that its plan does not show (function bodies,
+    /// SQL built at run time, foreign-key lookups), whose plans count too.
+    pub inner: &'a [Vec<&'a Statement>],
+    /// Per statement: it writes, so every new index on its table costs it time.
+    pub writes: &'a [bool],
+    /// Indexes kept by an earlier round: built first, present on both sides.
+    pub base: &'a [Recommendation],
     pub lock_timeout_ms: u64,
 }
 
@@ -90,7 +115,15 @@ pub fn verify(
     let rollback = client.batch_execute("ROLLBACK");
     let (failed, samples) = measured?;
     rollback?;
-    Ok(decide(recommendations, trial.statements, failed, &samples))
+    let mut outcome = decide(recommendations, trial.statements, failed, &samples);
+    outcome.unchanged = trial
+        .statements
+        .iter()
+        .zip(&samples)
+        .filter(|(_, sample)| sample.unchanged)
+        .map(|(statement, _)| statement.name.clone())
+        .collect();
+    Ok(outcome)
 }
 
 type Measured = (Vec<(usize, RejectReason)>, Vec<Samples>);
@@ -101,41 +134,219 @@ fn measure(
     trial: &Trial,
     options: &VerifyOptions,
 ) -> Result<Measured, AdviseError> {
+    for base in trial.base {
+        client.batch_execute(&create_in_transaction(&base.spec, &base.name))?;
+    }
     let mut samples = vec![Samples::default(); trial.statements.len()];
     let all: Vec<usize> = (0..trial.statements.len()).collect();
     time(client, trial, &all, 1, &mut samples, Side::Probe)?;
+    let changed = screen(client, recommendations, trial, &mut samples)?;
+    for (sample, changed) in samples.iter_mut().zip(&changed) {
+        sample.unchanged = sample.probe_us.is_some() && !changed;
+    }
     let timed: Vec<usize> = all
         .into_iter()
-        .filter(|i| {
-            let probe = samples[*i].probe_us;
-            probe.is_some_and(|us| us <= options.max_execution_ms as f64 * 1000.0)
-        })
+        .filter(|i| samples[*i].probe_us.is_some() && changed[*i])
         .collect();
-    let executions = options.executions.max(1);
-    let first_half = executions.div_ceil(2);
-    time(
+    let before = plan_sides(
+        &timed,
+        &samples,
+        |s| s.probe_us,
+        MIN_SLOW_EXECUTIONS,
+        options,
+    );
+    time_groups(
         client,
         trial,
-        &timed,
-        first_half,
+        &before,
+        Half::First,
         &mut samples,
         Side::Before,
     )?;
     client.batch_execute("SAVEPOINT pgperf_indexes")?;
     let failed = build_all(client, recommendations)?;
-    for (index, statement) in trial.statements.iter().enumerate() {
-        if let Ok(plan) = explain(client, statement) {
-            let used = plan::index_names(&plan);
-            samples[index].uses = (0..recommendations.len())
-                .filter(|i| used.contains(&recommendations[*i].name))
-                .collect();
+    time(client, trial, &timed, 1, &mut samples, Side::ProbeAfter)?;
+    // "After" needs an upper bound to show an improvement: never fewer than an interval needs.
+    let after = plan_sides(
+        &timed,
+        &samples,
+        |s| s.probe_after_us,
+        MIN_INTERVAL_EXECUTIONS,
+        options,
+    );
+    time_groups(
+        client,
+        trial,
+        &after,
+        Half::Whole,
+        &mut samples,
+        Side::After,
+    )?;
+    client.batch_execute("ROLLBACK TO SAVEPOINT pgperf_indexes")?;
+    time_groups(
+        client,
+        trial,
+        &before,
+        Half::Second,
+        &mut samples,
+        Side::Before,
+    )?;
+    Ok((failed, samples))
+}
+
+/// Parameter draws whose plans are compared with and without the indexes.
+const SCREEN_DRAWS: usize = 3;
+
+/// Which statements the indexes can change: the ones that write (every index is maintained),
+/// or whose plan shape (node types, relations, indexes) differs with the indexes built, under
+/// any of [`SCREEN_DRAWS`] parameter draws or in any statement it runs that its own plan does
+/// not show (`trial.inner`, generic plans). A read whose plans all stay the same executes the
+/// same way, so timing it would only add noise and minutes. Also fills which indexes each
+/// statement's plans use.
+fn screen(
+    client: &mut Client,
+    recommendations: &mut [Recommendation],
+    trial: &Trial,
+    samples: &mut [Samples],
+) -> Result<Vec<bool>, AdviseError> {
+    let mut variants = Vec::new();
+    for (statement, inner) in trial.statements.iter().zip(trial.inner) {
+        let mut all = draws(client, trial, statement)?;
+        all.extend(inner.iter().map(|s| (*s).clone()));
+        variants.push(all);
+    }
+    let before = shapes(client, &variants)?;
+    client.batch_execute("SAVEPOINT pgperf_screen")?;
+    build_all(client, recommendations)?;
+    let after = shapes(client, &variants)?;
+    for (index, plans) in after.iter().enumerate() {
+        let used: Vec<String> = plans.iter().flat_map(|(_, used)| used.clone()).collect();
+        samples[index].uses = (0..recommendations.len())
+            .filter(|i| used.contains(&recommendations[*i].name))
+            .collect();
+    }
+    client.batch_execute("ROLLBACK TO SAVEPOINT pgperf_screen")?;
+    Ok((0..trial.statements.len())
+        .map(|i| {
+            let same = before[i]
+                .iter()
+                .map(|(shape, _)| shape)
+                .eq(after[i].iter().map(|(shape, _)| shape));
+            trial.writes[i] || !same
+        })
+        .collect())
+}
+
+/// The statement under [`SCREEN_DRAWS`] draws of its workload query's parameters (itself
+/// when it has no workload query or no parameters).
+fn draws(
+    client: &mut Client,
+    trial: &Trial,
+    statement: &Statement,
+) -> Result<Vec<Statement>, AdviseError> {
+    let plans = statement
+        .query_index
+        .map(|i| &trial.workload.queries[i].params)
+        .filter(|plans| !plans.is_empty() && statement.params.is_some());
+    let Some(plans) = plans else {
+        return Ok(vec![(*statement).clone()]);
+    };
+    Ok(super::session::param_draws(client, plans, SCREEN_DRAWS)?
+        .into_iter()
+        .map(|params| Statement {
+            params: Some(params),
+            ..(*statement).clone()
+        })
+        .collect())
+}
+
+/// Per statement and draw: the plan shape (`None` when EXPLAIN failed) and the indexes used.
+type Shapes = Vec<Vec<(Option<Vec<String>>, Vec<String>)>>;
+
+fn shapes(client: &mut Client, variants: &[Vec<Statement>]) -> Result<Shapes, AdviseError> {
+    let roots = crate::pg::explain::PartitionRoots::new();
+    let mut out = Vec::new();
+    for statements in variants {
+        let mut plans = Vec::new();
+        for statement in statements {
+            client.batch_execute("SAVEPOINT pgperf_explain")?;
+            let explained = explain(client, statement);
+            client.batch_execute("ROLLBACK TO SAVEPOINT pgperf_explain")?;
+            plans.push(match explained {
+                Ok(plan) => {
+                    let shape = plan
+                        .get(0)
+                        .and_then(|top| top.get("Plan"))
+                        .map(|node| crate::pg::explain::plan_shape(node, &roots));
+                    (shape, plan::index_names(&plan))
+                }
+                Err(AdviseError::Database(error)) if error.as_db_error().is_some() => {
+                    (None, Vec::new())
+                }
+                Err(other) => return Err(other),
+            });
+        }
+        out.push(plans);
+    }
+    Ok(out)
+}
+
+/// Statements grouped by how many executions their side gets: the full count when the probe
+/// was fast, else what fits in `slow_side_budget_ms`.
+fn plan_sides(
+    targets: &[usize],
+    samples: &[Samples],
+    probe: impl Fn(&Samples) -> Option<f64>,
+    fewest: u64,
+    options: &VerifyOptions,
+) -> Vec<(u64, Vec<usize>)> {
+    let mut groups: Vec<(u64, Vec<usize>)> = Vec::new();
+    for &target in targets {
+        let probe_us = probe(&samples[target]).unwrap_or(f64::INFINITY);
+        let count = side_executions(probe_us, fewest, options);
+        match groups.iter_mut().find(|(n, _)| *n == count) {
+            Some((_, members)) => members.push(target),
+            None => groups.push((count, vec![target])),
         }
     }
-    time(client, trial, &timed, executions, &mut samples, Side::After)?;
-    client.batch_execute("ROLLBACK TO SAVEPOINT pgperf_indexes")?;
-    let rest = executions - first_half;
-    time(client, trial, &timed, rest, &mut samples, Side::Before)?;
-    Ok((failed, samples))
+    groups
+}
+
+/// Executions of one side of a statement whose probe took `probe_us`, at least `fewest`.
+fn side_executions(probe_us: f64, fewest: u64, options: &VerifyOptions) -> u64 {
+    let executions = options.executions.max(1);
+    if probe_us <= options.max_execution_ms as f64 * 1000.0 {
+        return executions;
+    }
+    let fitting = (options.slow_side_budget_ms as f64 * 1000.0 / probe_us) as u64;
+    fitting.clamp(fewest.min(executions), executions)
+}
+
+/// Which part of a side's executions a block runs: "before" is split around "after".
+#[derive(Clone, Copy)]
+enum Half {
+    First,
+    Second,
+    Whole,
+}
+
+fn time_groups(
+    client: &mut Client,
+    trial: &Trial,
+    groups: &[(u64, Vec<usize>)],
+    half: Half,
+    samples: &mut [Samples],
+    side: Side,
+) -> Result<(), AdviseError> {
+    for (count, members) in groups {
+        let iterations = match half {
+            Half::First => count.div_ceil(2),
+            Half::Second => count - count.div_ceil(2),
+            Half::Whole => *count,
+        };
+        time(client, trial, members, iterations, samples, side)?;
+    }
+    Ok(())
 }
 
 /// Builds every index in its own savepoint; returns the ones that failed or are unusable.
@@ -173,6 +384,7 @@ fn build_all(
 #[derive(Clone, Copy, PartialEq)]
 enum Side {
     Probe,
+    ProbeAfter,
     Before,
     After,
 }
@@ -200,7 +412,7 @@ fn time(
         .collect();
     let options = MeasureOptions {
         iterations,
-        warmup: if side == Side::Probe {
+        warmup: if matches!(side, Side::Probe | Side::ProbeAfter) {
             0
         } else {
             WARMUP_EXECUTIONS
@@ -224,6 +436,7 @@ fn time(
                 sample.probe_us = latencies.fold(None, |_, us| Some(us));
                 sample.probe_error = result.first_error.map(|e| e.message);
             }
+            Side::ProbeAfter => sample.probe_after_us = latencies.fold(None, |_, us| Some(us)),
             Side::Before => sample.before_us.extend(latencies),
             Side::After => sample.after_us.extend(latencies),
         }
@@ -253,21 +466,24 @@ fn decide(
         let planned = std::mem::take(&mut recommendation.serves);
         let (mut improved, mut unmeasured) = (false, false);
         for (statement, sample) in statements.iter().zip(samples) {
+            // Real plans unchanged by the indexes: whatever the what-if thought, not served.
+            if sample.unchanged {
+                continue;
+            }
             if !sample.uses.contains(&position) && !serves_through(&planned, &statement.name) {
                 continue;
             }
             recommendation.serves.push(statement.name.clone());
             if sample.before_us.is_empty() || sample.after_us.is_empty() {
                 unmeasured = true;
-                notes.push(match (&sample.probe_error, sample.probe_us) {
-                    (Some(error), _) => format!("{} (failed: {error})", statement.name),
-                    (None, Some(us)) => format!("{} ({:.0} ms)", statement.name, us / 1000.0),
-                    (None, None) => statement.name.clone(),
+                notes.push(match &sample.probe_error {
+                    Some(error) => format!("{} (failed: {error})", statement.name),
+                    None => statement.name.clone(),
                 });
                 continue;
             }
             let (before, after) = (p95(&sample.before_us), p95(&sample.after_us));
-            record_effect(recommendation, &statement.name, (before, after), sample);
+            record_effect(recommendation, &statement.name, (&before, &after), sample);
             if clearly_lower(&after, &before) {
                 improved = true;
             } else if clearly_lower(&before, &after) {
@@ -315,7 +531,7 @@ fn serves_through(planned: &[String], query: &str) -> bool {
 fn record_effect(
     recommendation: &mut Recommendation,
     query: &str,
-    (before, after): (QuantileEstimate, QuantileEstimate),
+    (before, after): (&Bounded, &Bounded),
     sample: &Samples,
 ) {
     let position = match recommendation.effects.iter().position(|e| e.query == query) {
@@ -336,8 +552,8 @@ fn record_effect(
         }
     };
     let effect = &mut recommendation.effects[position];
-    effect.p95_before = Some(before);
-    effect.p95_after = Some(after);
+    effect.p95_before = Some(before.estimate);
+    effect.p95_after = Some(after.estimate);
     effect.samples_before_us = thinned(&sample.before_us);
     effect.samples_after_us = thinned(&sample.after_us);
 }
@@ -356,19 +572,43 @@ fn thinned(samples_us: &[f64]) -> Vec<f64> {
         .collect()
 }
 
-fn p95(samples_us: &[f64]) -> QuantileEstimate {
-    crate::stats::summarize(samples_us)
+/// A P95 estimate with the bounds a decision may use: the two-sided 95% interval when the
+/// sample has one (59+ executions), else only a one-sided 97.5% lower bound.
+struct Bounded {
+    estimate: QuantileEstimate,
+    lower_us: Option<f64>,
+    upper_us: Option<f64>,
+}
+
+fn p95(samples_us: &[f64]) -> Bounded {
+    let estimate = crate::stats::summarize(samples_us)
         .map(|s| s.p95)
         .unwrap_or(QuantileEstimate {
             value_us: f64::NAN,
             ci_low_us: None,
             ci_high_us: None,
-        })
+        });
+    let lower_us = estimate.ci_low_us.or_else(|| {
+        let mut sorted = samples_us.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        crate::stats::quantile_lower_bound(&sorted, 0.95, ONE_SIDED_CONFIDENCE)
+    });
+    Bounded {
+        upper_us: estimate.ci_high_us,
+        lower_us,
+        estimate: QuantileEstimate {
+            ci_low_us: lower_us,
+            ..estimate
+        },
+    }
 }
 
-/// `low`'s interval lies entirely below `high`'s: a difference beyond noise.
-fn clearly_lower(low: &QuantileEstimate, high: &QuantileEstimate) -> bool {
-    match (low.ci_high_us, high.ci_low_us) {
+/// A one-sided bound carries the risk of one tail of the two-sided 95% interval.
+const ONE_SIDED_CONFIDENCE: f64 = 0.975;
+
+/// `low`'s upper bound lies below `high`'s lower bound: a difference beyond noise.
+fn clearly_lower(low: &Bounded, high: &Bounded) -> bool {
+    match (low.upper_us, high.lower_us) {
         (Some(low_top), Some(high_bottom)) => low_top < high_bottom,
         _ => false,
     }
@@ -405,11 +645,15 @@ fn rejection(recommendation: Recommendation, reason: RejectReason) -> RejectedCa
 mod tests {
     use super::*;
 
-    fn estimate(low: f64, value: f64, high: f64) -> QuantileEstimate {
-        QuantileEstimate {
-            value_us: value,
-            ci_low_us: Some(low),
-            ci_high_us: Some(high),
+    fn estimate(low: f64, value: f64, high: f64) -> Bounded {
+        Bounded {
+            estimate: QuantileEstimate {
+                value_us: value,
+                ci_low_us: Some(low),
+                ci_high_us: Some(high),
+            },
+            lower_us: Some(low),
+            upper_us: Some(high),
         }
     }
 
@@ -435,11 +679,35 @@ mod tests {
             &estimate(90.0, 100.0, 510.0),
             &estimate(500.0, 600.0, 700.0)
         ));
-        let unknown = QuantileEstimate {
-            value_us: 1.0,
-            ci_low_us: None,
-            ci_high_us: None,
+        let few = p95(&[1.0, 2.0, 3.0]);
+        assert!(!clearly_lower(&few, &estimate(500.0, 600.0, 700.0)));
+    }
+
+    #[test]
+    fn a_slow_side_with_few_executions_still_shows_it_was_slow() {
+        let slow_before = p95(&[200e3, 210e3, 205e3, 230e3, 220e3, 215e3]);
+        assert_eq!(slow_before.upper_us, None);
+        assert_eq!(slow_before.lower_us, Some(215e3));
+        let fast_after = estimate(1e3, 1.5e3, 2e3);
+        assert!(clearly_lower(&fast_after, &slow_before));
+        assert!(!clearly_lower(&slow_before, &fast_after));
+    }
+
+    #[test]
+    fn slow_sides_get_what_fits_in_their_budget() {
+        let options = VerifyOptions {
+            executions: 100,
+            max_execution_ms: 50,
+            ..VerifyOptions::default()
         };
-        assert!(!clearly_lower(&unknown, &estimate(500.0, 600.0, 700.0)));
+        let fewest = MIN_SLOW_EXECUTIONS;
+        assert_eq!(side_executions(40e3, fewest, &options), 100);
+        assert_eq!(side_executions(100e3, fewest, &options), 20);
+        assert_eq!(side_executions(900e3, fewest, &options), fewest);
+        assert_eq!(side_executions(f64::INFINITY, fewest, &options), fewest);
+        assert_eq!(
+            side_executions(900e3, MIN_INTERVAL_EXECUTIONS, &options),
+            59
+        );
     }
 }

@@ -34,6 +34,8 @@ pub struct WhatIfResult {
 
 pub struct WhatIf {
     method: WhatIfMethod,
+    /// Build partial indexes for real even with HypoPG (see [`WhatIf::new`]).
+    partial_for_real: bool,
     lock_timeout_ms: u64,
     cache: HashMap<(Vec<IndexSpec>, String), Result<Costing, String>>,
     sizes: HashMap<IndexSpec, u64>,
@@ -41,7 +43,17 @@ pub struct WhatIf {
 
 impl WhatIf {
     /// Uses HypoPG when the extension is installed in the database, real builds otherwise.
-    pub fn new(client: &mut Client, lock_timeout_ms: u64) -> Result<WhatIf, AdviseError> {
+    /// HypoPG 1.3 ignores a hypothetical partial index when its table is not the query's first
+    /// range-table entry (a view, a join, an RLS subquery: its predicate keeps the varno 1 and
+    /// is never proved), which hides the partial indexes that matter most; with
+    /// `partial_for_real` (the caller may take locks: verification will build anyway) the
+    /// partial indexes of a set are built for real in a rolled-back transaction (they are
+    /// small: only the matching rows), the others stay hypothetical.
+    pub fn new(
+        client: &mut Client,
+        lock_timeout_ms: u64,
+        partial_for_real: bool,
+    ) -> Result<WhatIf, AdviseError> {
         let hypopg = client
             .query_opt("SELECT 1 FROM pg_extension WHERE extname = 'hypopg'", &[])?
             .is_some();
@@ -51,6 +63,7 @@ impl WhatIf {
             } else {
                 WhatIfMethod::RealBuild
             },
+            partial_for_real,
             lock_timeout_ms,
             cache: HashMap::new(),
             sizes: HashMap::new(),
@@ -74,9 +87,10 @@ impl WhatIf {
             .filter(|s| !self.cache.contains_key(&(specs.to_vec(), s.name.clone())))
             .collect();
         let all_sized = specs.iter().all(|s| self.sizes.contains_key(s));
+        let partial = self.partial_for_real && specs.iter().any(|s| s.predicate.is_some());
         if !missing.is_empty() || !all_sized {
             match self.method {
-                WhatIfMethod::Hypopg => self.hypothetical(client, specs, &missing)?,
+                WhatIfMethod::Hypopg => self.hypothetical(client, specs, &missing, partial)?,
                 WhatIfMethod::RealBuild => self.real(client, specs, &missing)?,
             }
         }
@@ -92,35 +106,67 @@ impl WhatIf {
         })
     }
 
+    /// HypoPG indexes; with `real_partials`, the partial ones are built for real (they are
+    /// small: only the matching rows) in a transaction rolled back afterwards.
     fn hypothetical(
         &mut self,
         client: &mut Client,
         specs: &[IndexSpec],
         statements: &[&Statement],
+        real_partials: bool,
     ) -> Result<(), AdviseError> {
         client.execute("SELECT hypopg_reset()", &[])?;
-        let mut names = Vec::new();
-        for spec in specs {
-            let ddl = format!("CREATE INDEX {}", definition(spec));
-            let row = client.query_one(
-                "SELECT indexrelid, indexname::text, hypopg_relation_size(indexrelid)::int8 \
-                 FROM hypopg_create_index($1)",
-                &[&ddl],
-            );
-            let row = match row {
-                Ok(row) => row,
-                Err(error) => {
-                    client.execute("SELECT hypopg_reset()", &[])?;
-                    return Err(error.into());
-                }
-            };
-            names.push(row.get::<_, String>(1));
-            self.sizes
-                .insert(spec.clone(), row.get::<_, i64>(2).max(0) as u64);
+        if real_partials {
+            self.begin(client)?;
         }
-        let result = self.cost_all(client, specs, &names, statements);
+        let result = self.create_and_cost(client, specs, statements, real_partials);
+        if real_partials {
+            client.batch_execute("ROLLBACK")?;
+        }
         client.execute("SELECT hypopg_reset()", &[])?;
         result
+    }
+
+    fn create_and_cost(
+        &mut self,
+        client: &mut Client,
+        specs: &[IndexSpec],
+        statements: &[&Statement],
+        real_partials: bool,
+    ) -> Result<(), AdviseError> {
+        let mut names = Vec::new();
+        for spec in specs {
+            names.push(if real_partials && spec.predicate.is_some() {
+                self.build(client, spec)?
+            } else {
+                self.hypothetical_index(client, spec)?
+            });
+        }
+        self.cost_all(client, specs, &names, statements, real_partials)
+    }
+
+    fn hypothetical_index(
+        &mut self,
+        client: &mut Client,
+        spec: &IndexSpec,
+    ) -> Result<String, AdviseError> {
+        let ddl = format!("CREATE INDEX {}", definition(spec));
+        let row = client.query_one(
+            "SELECT indexrelid, indexname::text, hypopg_relation_size(indexrelid)::int8 \
+             FROM hypopg_create_index($1)",
+            &[&ddl],
+        )?;
+        self.sizes
+            .insert(spec.clone(), row.get::<_, i64>(2).max(0) as u64);
+        Ok(row.get(1))
+    }
+
+    fn begin(&self, client: &mut Client) -> Result<(), AdviseError> {
+        client.batch_execute(&format!(
+            "BEGIN; SET LOCAL lock_timeout = '{}ms'",
+            self.lock_timeout_ms
+        ))?;
+        Ok(())
     }
 
     fn real(
@@ -129,10 +175,7 @@ impl WhatIf {
         specs: &[IndexSpec],
         statements: &[&Statement],
     ) -> Result<(), AdviseError> {
-        client.batch_execute(&format!(
-            "BEGIN; SET LOCAL lock_timeout = '{}ms'",
-            self.lock_timeout_ms
-        ))?;
+        self.begin(client)?;
         let result = self.build_and_cost(client, specs, statements);
         client.batch_execute("ROLLBACK")?;
         result
@@ -144,19 +187,26 @@ impl WhatIf {
         specs: &[IndexSpec],
         statements: &[&Statement],
     ) -> Result<(), AdviseError> {
-        let names: Vec<String> = specs.iter().map(index_name).collect();
-        for (spec, name) in specs.iter().zip(&names) {
-            client.batch_execute(&create_in_transaction(spec, name))?;
-            let size: i64 = client
-                .query_one(
-                    "SELECT coalesce((SELECT sum(pg_relation_size(relid)) FROM pg_partition_tree(to_regclass($1))), \
-                            pg_relation_size(to_regclass($1)))::int8",
-                    &[&crate::pg::quote_qualified(&spec.schema, name)],
-                )?
-                .get(0);
-            self.sizes.insert(spec.clone(), size.max(0) as u64);
+        let mut names = Vec::new();
+        for spec in specs {
+            names.push(self.build(client, spec)?);
         }
-        self.cost_all(client, specs, &names, statements)
+        self.cost_all(client, specs, &names, statements, true)
+    }
+
+    /// Builds `spec` for real inside the open transaction and records its real size.
+    fn build(&mut self, client: &mut Client, spec: &IndexSpec) -> Result<String, AdviseError> {
+        let name = index_name(spec);
+        client.batch_execute(&create_in_transaction(spec, &name))?;
+        let size: i64 = client
+            .query_one(
+                "SELECT coalesce((SELECT sum(pg_relation_size(relid)) FROM pg_partition_tree(to_regclass($1))), \
+                        pg_relation_size(to_regclass($1)))::int8",
+                &[&crate::pg::quote_qualified(&spec.schema, &name)],
+            )?
+            .get(0);
+        self.sizes.insert(spec.clone(), size.max(0) as u64);
+        Ok(name)
     }
 
     fn cost_all(
@@ -165,8 +215,8 @@ impl WhatIf {
         specs: &[IndexSpec],
         names: &[String],
         statements: &[&Statement],
+        in_transaction: bool,
     ) -> Result<(), AdviseError> {
-        let in_transaction = self.method == WhatIfMethod::RealBuild;
         for statement in statements {
             if in_transaction {
                 client.batch_execute("SAVEPOINT pgperf_explain")?;
