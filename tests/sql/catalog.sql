@@ -24,7 +24,7 @@ WHERE n.nspname IN ('app', 'approvals', 'inventory', 'cx', 'growth', 'audit') AN
   AND obj_description(t.oid, 'pg_type') IS NULL;
 
 SELECT is(array_agg(i.indexrelid::regclass::text ORDER BY i.indexrelid::regclass::text), NULL,
-          'tables have primary-key and unique-constraint indexes only, plus the secondary indexes pgperf advise named (<table>_<keys>_<hash>_idx, migrations 0006 and 0008)')
+          'tables have primary-key and unique-constraint indexes only, plus the secondary indexes pgperf advise named (<table>_<keys>_<hash>_idx, migrations 0006, 0008 and 0009)')
 FROM pg_index i JOIN our_relations r ON r.oid = i.indrelid
 JOIN pg_class ic ON ic.oid = i.indexrelid
 WHERE r.relkind IN ('r', 'p')
