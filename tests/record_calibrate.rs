@@ -3,7 +3,9 @@
 //! the last 10 days of a year of events (a window between the usual 7 and 14 that only the
 //! narrowing finds), a rare kind, one id at a time; the recording must give a cut-off window
 //! near 10 days (not a spread over the whole histogram), the rare kind, and leave the id
-//! lookup, which no estimate tells apart, with its statistical draw.
+//! lookup, which no estimate tells apart, with its statistical draw. Under RLS the estimate is
+//! the recorded role's, or the note says it is not; with a reference workload's claims, a draw
+//! keeps only the values its persona can see.
 
 use pgperf::embedded::{Cluster, ClusterOptions};
 use pgperf::pg::TextParam;
@@ -63,6 +65,7 @@ fn recorded(cluster: &Cluster) -> Vec<Draft> {
         top: 10,
         min_calls: 1,
         keep_literals: false,
+        reference: None,
     };
     let recording = from_stats::record(&mut admin, &options).expect("records");
     eprintln!("{}", recording.report.join("\n"));
@@ -169,6 +172,7 @@ fn under_rls_the_estimate_is_the_roles_or_says_it_is_not() {
         top: 10,
         min_calls: 1,
         keep_literals: false,
+        reference: None,
     };
     let drafts = from_stats::record(&mut admin, &options)
         .expect("records")
@@ -192,5 +196,79 @@ fn under_rls_the_estimate_is_the_roles_or_says_it_is_not() {
             && bare.note.contains("rows before RLS policies"),
         "{}",
         bare.note
+    );
+}
+
+const PAYOUTS_SETUP: &str = "
+    -- 200 pickers with 50 payouts each; a picker reads only their own.
+    CREATE TABLE payouts (id bigint PRIMARY KEY, picker_id int NOT NULL, period_start date NOT NULL, amount int NOT NULL);
+    INSERT INTO payouts
+    SELECT i, i % 200, current_date - (i / 200) * 7, i % 1000 FROM generate_series(1, 10000) AS i;
+    CREATE INDEX ON payouts (picker_id);
+    ANALYZE payouts;
+    ALTER TABLE payouts ENABLE ROW LEVEL SECURITY;
+    CREATE POLICY own ON payouts
+        USING (picker_id = (SELECT current_setting('request.jwt.claim.sub', true)::int));
+    CREATE ROLE app LOGIN;
+    GRANT SELECT ON payouts TO app;";
+
+const PAYOUTS_REFERENCE: &str = r#"
+name = "pay"
+
+[personas.picker]
+role = "app"
+claims = { sub = "7" }
+
+[[query]]
+name = "my_payouts"
+persona = "picker"
+sql = "SELECT period_start, amount FROM payouts WHERE picker_id = $1 ORDER BY period_start DESC LIMIT 12"
+params = [{ value = 7 }]
+"#;
+
+#[test]
+fn with_a_reference_the_draw_keeps_the_values_its_persona_can_see() {
+    let cluster = Cluster::start(&ClusterOptions::default()).expect("cluster starts");
+    let mut admin = record_support::shop(&cluster, PAYOUTS_SETUP);
+    let mut app = record_support::app(&cluster);
+    app.batch_execute("SELECT set_config('request.jwt.claim.sub', '7', false)")
+        .expect("claims");
+    let mine = app
+        .prepare("SELECT period_start, amount FROM payouts WHERE picker_id = $1 ORDER BY period_start DESC LIMIT 12")
+        .expect("prepares");
+    for _ in 0..20 {
+        assert_eq!(app.query(&mine, &[&7_i32]).expect("runs").len(), 12);
+    }
+    let reference: pgperf::workload::WorkloadFile =
+        toml::from_str(PAYOUTS_REFERENCE).expect("reference");
+    let options = StatOptions {
+        top: 10,
+        min_calls: 1,
+        keep_literals: false,
+        reference: Some(pgperf::record::reference::Reference::new(&reference)),
+    };
+    let drafts = from_stats::record(&mut admin, &options)
+        .expect("records")
+        .drafts;
+    let payouts = draft(&drafts, "FROM payouts");
+    // pg_stats holds 200 pickers; under the policy the persona sees only picker 7's rows.
+    let ParamSpec::Recorded { recorded, .. } = &payouts.params[0].spec else {
+        panic!("a draw: {:?}", payouts.params[0]);
+    };
+    assert!(
+        !recorded.is_empty() && recorded.iter().all(|v| v.as_integer() == Some(7)),
+        "{recorded:?}: {}",
+        payouts.params[0].note
+    );
+    assert!(
+        payouts.params[0].note.contains("persona picker can see"),
+        "{}",
+        payouts.params[0].note
+    );
+    assert_eq!(
+        payouts.params[1].spec,
+        ParamSpec::Value {
+            value: toml::Value::Integer(12)
+        }
     );
 }

@@ -74,6 +74,7 @@ fn top_statements_are_recorded_with_sampled_values() {
         top: 10,
         min_calls: 1,
         keep_literals: false,
+        reference: None,
     };
     let recording = from_stats::record(&mut admin, &options).expect("records");
     let sqls: Vec<&str> = recording
@@ -184,6 +185,7 @@ fn a_database_without_pg_stat_statements_says_what_to_do() {
         top: 10,
         min_calls: 1,
         keep_literals: false,
+        reference: None,
     };
     let error = from_stats::record(&mut client, &options).expect_err("no extension");
     assert!(

@@ -4,9 +4,11 @@
 //! then calibrated against the rows and shared blocks per call the view did keep
 //! ([`super::calibrate`]).
 
+use super::calibrate::visible::Persona;
 use super::calibrate::{self, Observed};
 use super::columns::Catalog;
 use super::draft::{self, Draft};
+use super::reference::Reference;
 use super::sql::{self, Statement};
 use super::{RecordError, Recording};
 use crate::pg::quote_qualified;
@@ -19,6 +21,9 @@ pub struct StatOptions {
     /// Leave out statements called fewer times.
     pub min_calls: i64,
     pub keep_literals: bool,
+    /// A reference workload (`--reference`): its personas' claims let calibration ask which
+    /// sampled values a persona can see under RLS.
+    pub reference: Option<Reference>,
 }
 
 /// One statement row of the view.
@@ -80,10 +85,12 @@ pub fn record(
         }
         // Calibration only improves values: when the database refuses it, the statistical
         // draw stays and the report says why.
+        let persona = persona(options.reference.as_ref(), &statement, &row.role);
         match calibrate::calibrate(
             &mut catalog,
             &statement,
             &row.role,
+            persona.as_ref(),
             types.as_deref(),
             &row.observed(),
             &mut params,
@@ -117,6 +124,19 @@ pub fn record(
         drafts,
         report,
         source: "pg_stat_statements".to_string(),
+    })
+}
+
+/// The persona the reference gives the statement, when it runs as the recorded role and has
+/// claims.
+fn persona(reference: Option<&Reference>, statement: &Statement, role: &str) -> Option<Persona> {
+    let reference = reference?;
+    let (name, persona) = reference.persona_of(reference.query(&statement.fingerprint)?)?;
+    let claims = serde_json::to_value(persona.claims?).ok()?;
+    (persona.role == role).then_some(Persona {
+        name,
+        role: persona.role,
+        claims,
     })
 }
 

@@ -14,6 +14,9 @@ pub mod candidates;
 pub mod choose;
 pub mod plan;
 pub mod probe;
+pub mod visible;
+
+use std::collections::{HashMap, HashSet};
 
 use postgres::types::Type;
 
@@ -21,6 +24,7 @@ use self::candidates::Candidate;
 pub use self::choose::Observed;
 use self::choose::{Choice, Estimate, Signal};
 use self::probe::{Planner, Probe};
+use self::visible::Persona;
 use super::columns::Catalog;
 use super::draft::{DraftParam, toml_value};
 use super::sql::{ParamTarget, Statement};
@@ -45,12 +49,14 @@ struct Decision {
 }
 
 /// Calibrates `params` of `statement` (run by `role`, with server-inferred `types`) against
-/// `observed`, rewriting the calibrated ones and their notes. Returns one line per parameter
-/// considered, for the report.
+/// `observed`, rewriting the calibrated ones and their notes; with the statement's `persona`
+/// from a reference workload, sampled draws first keep only values it can see. Returns one
+/// line per parameter considered, for the report.
 pub fn calibrate(
     catalog: &mut Catalog,
     statement: &Statement,
     role: &str,
+    persona: Option<&Persona>,
     types: Option<&[Type]>,
     observed: &Observed,
     params: &mut [DraftParam],
@@ -60,8 +66,15 @@ pub fn calibrate(
         .into_iter()
         .map(|note| format!("{query}: {note}"))
         .collect();
+    let seen = restrict_to_visible(catalog, statement, persona, observed, params)?;
     let (now_s, _) = clock(catalog, &[])?;
-    let mut slots = slots(catalog, statement, types, params, now_s)?;
+    let mut slots = slots(catalog, statement, types, params, &seen, now_s)?;
+    for index in seen
+        .keys()
+        .filter(|i| !slots.iter().any(|s| s.index == **i))
+    {
+        lines.push(format!("{query}: {}", params[*index].note));
+    }
     if slots.is_empty() {
         return Ok(lines);
     }
@@ -116,12 +129,52 @@ fn limits(statement: &Statement, observed: &Observed, params: &mut [DraftParam])
     notes
 }
 
-/// The parameters worth calibrating, with their candidates.
+/// Restricts sampled draws to the values `persona` sees ([`visible`]) when the calls found
+/// rows; returns the visible values by parameter index. A failed check is noted, not fatal.
+fn restrict_to_visible(
+    catalog: &mut Catalog,
+    statement: &Statement,
+    persona: Option<&Persona>,
+    observed: &Observed,
+    params: &mut [DraftParam],
+) -> Result<HashMap<usize, HashSet<String>>, postgres::Error> {
+    let mut found = HashMap::new();
+    let Some(persona) = persona.filter(|_| observed.rows_per_call > 0.0) else {
+        return Ok(found);
+    };
+    for (index, param) in params.iter_mut().enumerate() {
+        let Some(target @ ParamTarget::Column { array: false, .. }) =
+            statement.targets.get(&(index + 1))
+        else {
+            continue;
+        };
+        let column = match catalog.resolve(statement, target)? {
+            Some(column) if !param.placeholder => column,
+            _ => continue,
+        };
+        match visible::restrict(catalog.client(), &column, persona, param) {
+            Ok(Some(seen)) => {
+                found.insert(index, seen);
+            }
+            Ok(None) => {}
+            Err(error) => param.note.push_str(&format!(
+                "; could not check which values persona {} sees: {}",
+                persona.name,
+                crate::pg::describe(&error)
+            )),
+        }
+    }
+    Ok(found)
+}
+
+/// The parameters worth calibrating, with their candidates (of a draw restricted to what the
+/// persona sees, only those values).
 fn slots(
     catalog: &mut Catalog,
     statement: &Statement,
     types: Option<&[Type]>,
     params: &[DraftParam],
+    seen: &HashMap<usize, HashSet<String>>,
     now_s: f64,
 ) -> Result<Vec<Slot>, postgres::Error> {
     let mut found = Vec::new();
@@ -133,7 +186,10 @@ fn slots(
                 Some(target @ ParamTarget::Column { array: false, .. }),
                 ParamSpec::Recorded { .. },
             ) if !param.placeholder => {
-                let values = column_values(catalog, statement, target)?;
+                let mut values = column_values(catalog, statement, target)?;
+                if let Some(seen) = seen.get(&index) {
+                    values.retain(|(value, _)| seen.contains(value));
+                }
                 if time {
                     let texts: Vec<String> = values.iter().map(|(v, _)| v.clone()).collect();
                     let epochs = clock(catalog, &texts)?.1;
