@@ -265,10 +265,10 @@ fn with_a_reference_the_draw_keeps_the_values_its_persona_can_see() {
         "{}",
         payouts.params[0].note
     );
-    assert_eq!(
-        payouts.params[1].spec,
-        ParamSpec::Value {
-            value: toml::Value::Integer(12)
-        }
+    // Every call returned 12 rows: the hidden LIMIT is written back as the constant 12.
+    assert!(
+        payouts.statement.sql.ends_with("LIMIT 12") && payouts.params.len() == 1,
+        "{}",
+        payouts.statement.sql
     );
 }

@@ -95,7 +95,10 @@ pub fn record(
             &row.observed(),
             &mut params,
         ) {
-            Ok(lines) => calibrations.extend(lines),
+            Ok(lines) => {
+                calibrations.extend(lines);
+                calibrate::inline_limits(&mut statement, &mut params);
+            }
             Err(error) => calibrations.push(format!(
                 "{}: not calibrated: {}",
                 super::first_line(&statement.sql),

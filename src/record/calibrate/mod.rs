@@ -129,6 +129,45 @@ fn limits(statement: &Statement, observed: &Observed, params: &mut [DraftParam])
     notes
 }
 
+/// Writes each calibrated `LIMIT` into the text as the constant it stands for and drops its
+/// parameter (renumbering the later ones and their notes). pg_stat_statements turns every
+/// constant into `$n`, so a `LIMIT $n` is most often a constant the application wrote; left a
+/// parameter, a prepared statement's generic plan assumes an unknown limit and may pick
+/// another plan (the scale-1 round trip's `inventory.my_payouts` walked an index on its sort
+/// column: 5 → 1 290 blocks per call).
+pub fn inline_limits(statement: &mut Statement, params: &mut Vec<DraftParam>) {
+    for index in (0..params.len()).rev() {
+        let is_limit = statement.targets.get(&(index + 1)) == Some(&ParamTarget::Limit);
+        let ParamSpec::Value {
+            value: toml::Value::Integer(limit),
+        } = &params[index].spec
+        else {
+            continue;
+        };
+        if !is_limit || params[index].placeholder {
+            continue;
+        }
+        let Some(sql) = super::sql::inline_param(&statement.sql, index + 1, &limit.to_string())
+        else {
+            continue;
+        };
+        statement.sql = sql;
+        statement.param_count -= 1;
+        statement.targets = std::mem::take(&mut statement.targets)
+            .into_iter()
+            .filter(|(n, _)| *n != index + 1)
+            .map(|(n, target)| (if n > index + 1 { n - 1 } else { n }, target))
+            .collect();
+        params.remove(index);
+        for (later, param) in params.iter_mut().enumerate().skip(index) {
+            let old = format!("${}", later + 2);
+            if let Some(rest) = param.note.strip_prefix(&old) {
+                param.note = format!("${}{rest}", later + 1);
+            }
+        }
+    }
+}
+
 /// Restricts sampled draws to the values `persona` sees ([`visible`]) when the calls found
 /// rows; returns the visible values by parameter index. A failed check is noted, not fatal.
 fn restrict_to_visible(
@@ -595,6 +634,34 @@ mod tests {
         );
         limits(&statement, &observed(0.0), &mut params);
         assert!(params[1].placeholder);
+    }
+
+    #[test]
+    fn a_calibrated_limit_becomes_the_constant_it_stands_for() {
+        let mut statement =
+            sql::analyse("SELECT * FROM t WHERE a = $1 ORDER BY b LIMIT 12 OFFSET 5")
+                .expect("kept");
+        assert_eq!(
+            statement.sql,
+            "SELECT * FROM t WHERE a = $1 ORDER BY b LIMIT $2 OFFSET $3"
+        );
+        let mut params = vec![
+            limit_placeholder(),
+            limit_placeholder(),
+            limit_placeholder(),
+        ];
+        params[0].placeholder = false;
+        params[2].note = "$3: TODO OFFSET value unknown".into();
+        limits(&statement, &observed(12.0), &mut params);
+        inline_limits(&mut statement, &mut params);
+        assert_eq!(
+            statement.sql,
+            "SELECT * FROM t WHERE a = $1 ORDER BY b LIMIT 12 OFFSET $2"
+        );
+        assert_eq!(statement.param_count, 2);
+        assert_eq!(params.len(), 2);
+        assert_eq!(params[1].note, "$2: TODO OFFSET value unknown");
+        assert_eq!(statement.targets.get(&2), Some(&ParamTarget::Offset));
     }
 
     #[test]
