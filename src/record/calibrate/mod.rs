@@ -225,22 +225,7 @@ fn slots(
                 Some(target @ ParamTarget::Column { array: false, .. }),
                 ParamSpec::Recorded { .. },
             ) if !param.placeholder => {
-                let mut values = column_values(catalog, statement, target)?;
-                if let Some(seen) = seen.get(&index) {
-                    values.retain(|(value, _)| seen.contains(value));
-                }
-                if time {
-                    let texts: Vec<String> = values.iter().map(|(v, _)| v.clone()).collect();
-                    let epochs = clock(catalog, &texts)?.1;
-                    let instants: Vec<(f64, f64)> = epochs
-                        .into_iter()
-                        .zip(values.iter().map(|(_, w)| *w))
-                        .filter_map(|(at, weight)| at.map(|at| (at, weight)))
-                        .collect();
-                    candidates::instants(now_s, &instants)
-                } else {
-                    candidates::plain(values, "a value of the column's statistics")
-                }
+                column_candidates(catalog, statement, target, seen.get(&index), time, now_s)?
             }
             // A timestamp nothing is known about (an RPC argument): windows back from now.
             (_, ParamSpec::Ago { .. }) if param.placeholder => candidates::instants(now_s, &[]),
@@ -526,6 +511,36 @@ fn matched(signal: Signal, observed: &Observed, estimate: &Estimate) -> String {
             observed.rows_per_call
         ),
     }
+}
+
+/// Candidates from the statistics of the column `target` resolves to (only the values in
+/// `seen` when the persona's visible values are known): instants for a time column.
+fn column_candidates(
+    catalog: &mut Catalog,
+    statement: &Statement,
+    target: &ParamTarget,
+    seen: Option<&HashSet<String>>,
+    time: bool,
+    now_s: f64,
+) -> Result<Vec<Candidate>, postgres::Error> {
+    let mut values = column_values(catalog, statement, target)?;
+    if let Some(seen) = seen {
+        values.retain(|(value, _)| seen.contains(value));
+    }
+    if !time {
+        return Ok(candidates::plain(
+            values,
+            "a value of the column's statistics",
+        ));
+    }
+    let texts: Vec<String> = values.iter().map(|(v, _)| v.clone()).collect();
+    let epochs = clock(catalog, &texts)?.1;
+    let instants: Vec<(f64, f64)> = epochs
+        .into_iter()
+        .zip(values.iter().map(|(_, w)| *w))
+        .filter_map(|(at, weight)| at.map(|at| (at, weight)))
+        .collect();
+    Ok(candidates::instants(now_s, &instants))
 }
 
 /// The statistics values of the column `target` resolves to, with their shares of the draw

@@ -105,19 +105,7 @@ impl<'a> Probe<'a> {
             }
         };
         savepoint.commit()?;
-        let mut missing = Vec::new();
-        for (schema, table) in relations(&explain) {
-            if !self.relpages.contains_key(&(schema.clone(), table.clone())) {
-                missing.push((schema, table));
-            }
-        }
-        for (schema, table) in missing {
-            let pages = self
-                .tx
-                .query_opt(include_str!("../queries/relpages.sql"), &[&schema, &table])?
-                .map_or(1.0, |row| row.get::<_, f64>(0));
-            self.relpages.insert((schema, table), pages);
-        }
+        self.fetch_relpages(&explain)?;
         let relpages = &self.relpages;
         let mut lookup = |schema: &str, table: &str| {
             relpages
@@ -127,6 +115,21 @@ impl<'a> Probe<'a> {
         };
         Ok(plan::estimate(&explain, &mut lookup)
             .ok_or_else(|| "EXPLAIN returned no plan".to_string()))
+    }
+
+    /// Reads the size of every relation of `explain` not yet known.
+    fn fetch_relpages(&mut self, explain: &serde_json::Value) -> Result<(), postgres::Error> {
+        for key in relations(explain) {
+            if self.relpages.contains_key(&key) {
+                continue;
+            }
+            let pages = self
+                .tx
+                .query_opt(include_str!("../queries/relpages.sql"), &[&key.0, &key.1])?
+                .map_or(1.0, |row| row.get::<_, f64>(0));
+            self.relpages.insert(key, pages);
+        }
+        Ok(())
     }
 
     /// Ends the session; nothing it did is kept.
