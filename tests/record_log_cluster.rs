@@ -11,6 +11,8 @@ use pgperf::record::log::LogFormat;
 use pgperf::record::{LogOptions, from_log};
 use pgperf::workload::{ParamSpec, WorkloadFile};
 
+mod record_support;
+
 fn logging_cluster(destination: &str) -> Cluster {
     let settings = [
         ("log_min_duration_statement", "0"),
@@ -42,12 +44,7 @@ fn run_application(cluster: &Cluster) {
              CREATE ROLE app LOGIN; GRANT SELECT ON customers TO app;",
         )
         .expect("setup");
-    let mut app = cluster
-        .config("shop")
-        .user("app")
-        .application_name("web")
-        .connect(postgres::NoTls)
-        .expect("app connects");
+    let mut app = record_support::app(cluster);
     let by_tier = app
         .prepare("SELECT id FROM customers WHERE tier = $1 AND id < $2")
         .expect("prepares");

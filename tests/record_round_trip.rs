@@ -16,6 +16,8 @@ use std::process::{Command, Output};
 use pgperf::embedded::{Cluster, ClusterOptions};
 use pgperf::model::RunResult;
 
+mod record_support;
+
 const SETUP: &str = "
     CREATE TABLE customers (id int PRIMARY KEY, name text NOT NULL);
     INSERT INTO customers SELECT i, 'customer ' || i FROM generate_series(1, 2000) i;
@@ -245,7 +247,21 @@ fn record_bench_and_check(
         );
         texts.push(std::fs::read_to_string(workload).expect("workload"));
     }
+    keep(&[&from_log, &from_stats]);
     texts
+}
+
+/// Copies the recorded workloads to `PGPERF_ROUND_TRIP_KEEP` (a folder), when it is set, so
+/// a person can read what was recorded after the cluster is gone.
+fn keep(files: &[&Path]) {
+    let Some(dir) = std::env::var_os("PGPERF_ROUND_TRIP_KEEP") else {
+        return;
+    };
+    std::fs::create_dir_all(&dir).expect("keep folder");
+    for file in files {
+        let name = file.file_name().expect("a file name");
+        std::fs::copy(file, Path::new(&dir).join(name)).expect("copy the recording");
+    }
 }
 
 /// Runs at scale 0.05 in the suite (about a minute); `PGPERF_ROUND_TRIP_SCALE=1` runs the
@@ -311,12 +327,7 @@ fn the_dashboard_workload_round_trips() {
 #[test]
 fn recorded_workloads_bench_like_the_original() {
     let cluster = logging_cluster();
-    cluster.create_database("shop").expect("database");
-    let mut admin = cluster.connect("shop").expect("connects");
-    admin.batch_execute(SETUP).expect("setup");
-    admin
-        .batch_execute("SELECT pg_stat_statements_reset()")
-        .expect("reset");
+    record_support::shop(&cluster, SETUP);
     let url = cluster.url("shop");
     let dir = tempfile::tempdir().expect("temp dir");
     let original = dir.path().join("original.toml");

@@ -65,6 +65,8 @@ pub struct RecordArgs {
 }
 
 pub fn run(args: RecordArgs) -> anyhow::Result<Outcome> {
+    // Checked before any work: a bad reference is a usage mistake.
+    let reference = args.reference.as_deref().map(load_reference).transpose()?;
     let mut client = args
         .db
         .as_deref()
@@ -86,6 +88,7 @@ pub fn run(args: RecordArgs) -> anyhow::Result<Outcome> {
                 top: args.top,
                 min_calls: i64::from(args.min_calls),
                 keep_literals: args.keep_literals,
+                reference: reference.clone(),
             };
             let recording = record::from_stats::record(client, &options)
                 .context("cannot record from pg_stat_statements")?;
@@ -103,7 +106,6 @@ pub fn run(args: RecordArgs) -> anyhow::Result<Outcome> {
             recording.report.join("; ")
         ));
     }
-    let reference = args.reference.as_deref().map(load_reference).transpose()?;
     let header = header(&recording, &origin);
     let rendered =
         record::write::render(&args.name, &header, &recording.drafts, reference.as_ref());

@@ -72,20 +72,7 @@ impl Session {
             "request.jwt.claims".to_string(),
             claims.map(|claims| claims.to_string()).unwrap_or_default(),
         )];
-        let per_key: Vec<(String, String)> = claims
-            .and_then(serde_json::Value::as_object)
-            .map(|object| {
-                object
-                    .iter()
-                    .filter_map(|(key, value)| {
-                        Some((
-                            format!("request.jwt.claim.{key}"),
-                            value.as_str()?.to_string(),
-                        ))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+        let per_key = per_key_claims(claims);
         for stale in &self.claim_keys {
             if !per_key.iter().any(|(key, _)| key == stale) {
                 settings.push((stale.clone(), String::new()));
@@ -97,8 +84,44 @@ impl Session {
     }
 }
 
+/// `request.jwt.claim.<key>` for every top-level string claim.
+fn per_key_claims(claims: Option<&serde_json::Value>) -> Vec<(String, String)> {
+    claims
+        .and_then(serde_json::Value::as_object)
+        .map(|object| {
+            object
+                .iter()
+                .filter_map(|(key, value)| {
+                    Some((
+                        format!("request.jwt.claim.{key}"),
+                        value.as_str()?.to_string(),
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Sets `claims` as [`Session::apply`] does, but for the current transaction only
+/// (`set_config(…, true)`), for a caller that plans or reads as a persona and rolls back.
+pub fn set_local_claims(
+    client: &mut impl postgres::GenericClient,
+    claims: &serde_json::Value,
+) -> Result<(), postgres::Error> {
+    let mut settings = vec![("request.jwt.claims".to_string(), claims.to_string())];
+    settings.extend(per_key_claims(Some(claims)));
+    let (keys, values): (Vec<String>, Vec<String>) = settings.into_iter().unzip();
+    let keys = TextParam(Some(array_text(&keys)));
+    let values = TextParam(Some(array_text(&values)));
+    client.query_one(
+        "SELECT count(set_config(k, v, true)) FROM unnest($1::text[], $2::text[]) AS s(k, v)",
+        &[&keys, &values],
+    )?;
+    Ok(())
+}
+
 /// A PostgreSQL text array literal of `items`, every element quoted.
-fn array_text(items: &[String]) -> String {
+pub fn array_text(items: &[String]) -> String {
     let quoted: Vec<String> = items
         .iter()
         .map(|item| format!("\"{}\"", item.replace('\\', "\\\\").replace('"', "\\\"")))

@@ -176,6 +176,11 @@ impl<'a> Catalog<'a> {
         Ok(stats)
     }
 
+    /// The connection, for callers that query beyond the catalog (calibration's EXPLAIN).
+    pub fn client(&mut self) -> &mut postgres::Client {
+        self.client
+    }
+
     /// Types the server infers for the statement's parameters (it prepares the statement).
     pub fn param_types(
         &mut self,

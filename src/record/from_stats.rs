@@ -1,9 +1,14 @@
 //! Recording from `pg_stat_statements`: the top statements of the current database by total
 //! execution time, calls as weights, the role that ran them, and parameter values sampled from
-//! the statistics of the column each `$n` is compared to (the statistics view keeps no values).
+//! the statistics of the column each `$n` is compared to (the statistics view keeps no values),
+//! then calibrated against the rows and shared blocks per call the view did keep
+//! ([`super::calibrate`]).
 
+use super::calibrate::visible::Persona;
+use super::calibrate::{self, Observed};
 use super::columns::Catalog;
 use super::draft::{self, Draft};
+use super::reference::Reference;
 use super::sql::{self, Statement};
 use super::{RecordError, Recording};
 use crate::pg::quote_qualified;
@@ -16,6 +21,9 @@ pub struct StatOptions {
     /// Leave out statements called fewer times.
     pub min_calls: i64,
     pub keep_literals: bool,
+    /// A reference workload (`--reference`): its personas' claims let calibration ask which
+    /// sampled values a persona can see under RLS.
+    pub reference: Option<Reference>,
 }
 
 /// One statement row of the view.
@@ -24,6 +32,19 @@ struct Row {
     role: String,
     calls: i64,
     total_ms: f64,
+    rows: i64,
+    /// Shared blocks hit + read.
+    blocks: i64,
+}
+
+impl Row {
+    fn observed(&self) -> Observed {
+        let calls = self.calls.max(1) as f64;
+        Observed {
+            rows_per_call: self.rows as f64 / calls,
+            blocks_per_call: Some(self.blocks as f64 / calls),
+        }
+    }
 }
 
 /// Records the top statements of the database `client` is connected to.
@@ -45,6 +66,7 @@ pub fn record(
     }
     let mut catalog = Catalog::new(client);
     let mut drafts = Vec::new();
+    let mut calibrations = Vec::new();
     for (row, mut statement) in kept {
         let types = typed(&mut catalog, &mut statement);
         let mut params = Vec::new();
@@ -60,6 +82,28 @@ pub fn record(
                 )
                 .map_err(RecordError::database)?,
             );
+        }
+        // Calibration only improves values: when the database refuses it, the statistical
+        // draw stays and the report says why.
+        let persona = persona(options.reference.as_ref(), &statement, &row.role);
+        match calibrate::calibrate(
+            &mut catalog,
+            &statement,
+            &row.role,
+            persona.as_ref(),
+            types.as_deref(),
+            &row.observed(),
+            &mut params,
+        ) {
+            Ok(lines) => {
+                calibrations.extend(lines);
+                calibrate::inline_limits(&mut statement, &mut params);
+            }
+            Err(error) => calibrations.push(format!(
+                "{}: not calibrated: {}",
+                super::first_line(&statement.sql),
+                crate::pg::describe(&error)
+            )),
         }
         drafts.push(Draft {
             statement,
@@ -78,11 +122,42 @@ pub fn record(
             .iter()
             .map(|(why, n)| format!("left out {n} × {why}")),
     );
+    report.extend(calibration_report(&calibrations));
     Ok(Recording {
         drafts,
         report,
         source: "pg_stat_statements".to_string(),
     })
+}
+
+/// The persona the reference gives the statement, when it runs as the recorded role and has
+/// claims.
+fn persona(reference: Option<&Reference>, statement: &Statement, role: &str) -> Option<Persona> {
+    let reference = reference?;
+    let (name, persona) = reference.persona_of(reference.query(&statement.fingerprint)?)?;
+    let claims = serde_json::to_value(persona.claims?).ok()?;
+    (persona.role == role).then_some(Persona {
+        name,
+        role: persona.role,
+        claims,
+    })
+}
+
+/// A count of what calibration did, then one line per parameter it considered.
+fn calibration_report(lines: &[String]) -> Vec<String> {
+    if lines.is_empty() {
+        return Vec::new();
+    }
+    let calibrated = lines
+        .iter()
+        .filter(|l| l.contains(": calibrated: "))
+        .count();
+    let mut report = vec![format!(
+        "calibrated {calibrated} of {} sampled or placeholder parameters against pg_stat_statements' rows and blocks per call (the others keep their values):",
+        lines.len()
+    )];
+    report.extend(lines.iter().map(|line| format!("  {line}")));
+    report
 }
 
 /// The parameter types the server infers, after casting to text each parameter it cannot type
@@ -131,6 +206,8 @@ fn top_rows(client: &mut postgres::Client, min_calls: i64) -> Result<Vec<Row>, R
             role: row.get(1),
             calls: row.get(2),
             total_ms: row.get(3),
+            rows: row.get(4),
+            blocks: row.get(5),
         })
         .collect())
 }

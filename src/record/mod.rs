@@ -3,10 +3,13 @@
 //!
 //! The pieces: [`log`] reads stderr/csvlog/jsonlog logs into calls; [`sql`] normalises each
 //! statement with PostgreSQL's own parser and finds the column every `$n` is compared to;
-//! [`columns`] resolves those columns and samples their `pg_stats`; [`privacy`] replaces
+//! [`columns`] resolves those columns and samples their `pg_stats`; [`calibrate`] moves
+//! sampled values to those whose planner estimate matches what pg_stat_statements measured
+//! per call; [`privacy`] replaces
 //! secrets and personal data; [`draft`] turns values into parameter generators; [`write`]
 //! renders the workload file. Documentation: `docs/record.md`.
 
+pub mod calibrate;
 pub mod columns;
 pub mod draft;
 pub mod from_log;
@@ -64,7 +67,7 @@ impl Recording {
     }
 }
 
-fn first_line(sql: &str) -> String {
+pub(crate) fn first_line(sql: &str) -> String {
     let line: String = sql.split_whitespace().collect::<Vec<_>>().join(" ");
     if line.chars().count() > 70 {
         format!("{}…", line.chars().take(70).collect::<String>())

@@ -181,6 +181,37 @@ pub fn cast_param(sql: &str, number: usize, type_name: &str) -> Option<String> {
     (copied > 0).then(|| text + &sql[copied..])
 }
 
+/// `sql` with `$number` replaced by `literal` and every later `$k` renumbered `$(k-1)`, so the
+/// parameters stay contiguous; `None` when the text has no such parameter.
+pub fn inline_param(sql: &str, number: usize, literal: &str) -> Option<String> {
+    let scanned = pg_query::scan(sql).ok()?;
+    let mut text = String::new();
+    let mut copied = 0;
+    let mut found = false;
+    for token in &scanned.tokens {
+        if token.token != pg_query::protobuf::Token::Param as i32 {
+            continue;
+        }
+        let (start, end) = (
+            usize::try_from(token.start).ok()?,
+            usize::try_from(token.end).ok()?,
+        );
+        let k: usize = sql.get(start..end)?.strip_prefix('$')?.parse().ok()?;
+        let replacement = match k.cmp(&number) {
+            std::cmp::Ordering::Less => continue,
+            std::cmp::Ordering::Equal => {
+                found = true;
+                literal.to_string()
+            }
+            std::cmp::Ordering::Greater => format!("${}", k - 1),
+        };
+        text.push_str(&sql[copied..start]);
+        text.push_str(&replacement);
+        copied = end;
+    }
+    found.then(|| text + &sql[copied..])
+}
+
 fn statement_kind(parsed: &pg_query::ParseResult) -> Option<(&'static str, QueryKind)> {
     let node = parsed.protobuf.stmts[0].stmt.as_ref()?.node.as_ref()?;
     match node {
@@ -401,6 +432,18 @@ mod tests {
             Some("SELECT jsonb_build_object($2::text, $1::int), $2::text")
         );
         assert_eq!(cast_param("SELECT $1", 3, "text"), None);
+    }
+
+    #[test]
+    fn an_inlined_parameter_renumbers_the_later_ones() {
+        assert_eq!(
+            inline_param("SELECT * FROM t WHERE a = $1 LIMIT $2 OFFSET $3", 2, "12").as_deref(),
+            Some("SELECT * FROM t WHERE a = $1 LIMIT 12 OFFSET $2")
+        );
+        assert_eq!(
+            inline_param("SELECT '$2' FROM t WHERE a = $1", 2, "1"),
+            None
+        );
     }
 
     #[test]

@@ -1,0 +1,173 @@
+//! Planner estimates of one recorded statement for given parameter values: `EXPLAIN (VERBOSE,
+//! FORMAT JSON)` without ANALYZE, so nothing is executed (safe for writes, on a live
+//! database), inside a read-only transaction that is rolled back.
+//!
+//! The estimate is taken as the role that ran the statement (`SET LOCAL ROLE`), so its RLS
+//! policies are part of the plan as they were for the application. The role's JWT claims are
+//! unknown: policies that read them through a sub-select (`(SELECT auth.uid())`) are planned
+//! with the planner's default selectivity, since plain EXPLAIN never runs the sub-select. When
+//! the role cannot be taken or a policy needs the claims at planning time, the estimate is the
+//! recording user's, who may bypass the policies: it then counts rows before the policies
+//! filter them, while pg_stat_statements counted rows after; the note says which it was.
+
+use std::collections::HashMap;
+
+use postgres::{Client, Transaction};
+
+use super::choose::Estimate;
+use super::plan;
+use crate::pg::{TextParam, quote_ident};
+
+/// Whose estimate it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Planner {
+    /// As the role that ran the statement (or the recording user is that role).
+    Role(String),
+    /// As the recording user, because the role could not be taken or planning failed as it.
+    Recorder { role: String, why: String },
+}
+
+impl std::fmt::Display for Planner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Planner::Role(role) => write!(f, "planned as {role}"),
+            Planner::Recorder { role, why } => write!(
+                f,
+                "planned as the recording user, not {role} ({why}): rows before RLS policies"
+            ),
+        }
+    }
+}
+
+/// An open estimating session on one statement.
+pub struct Probe<'a> {
+    tx: Transaction<'a>,
+    sql: String,
+    relpages: HashMap<(String, String), f64>,
+    pub planner: Planner,
+}
+
+impl<'a> Probe<'a> {
+    /// Opens the transaction and takes `role`; falls back to the recording user when the
+    /// role cannot be taken.
+    pub fn open(
+        client: &'a mut Client,
+        sql: &str,
+        role: &str,
+    ) -> Result<Probe<'a>, postgres::Error> {
+        let mut tx = client.build_transaction().read_only(true).start()?;
+        let planner = match take_role(&mut tx, role) {
+            Ok(()) => Planner::Role(role.to_string()),
+            Err(error) => Planner::Recorder {
+                role: role.to_string(),
+                why: crate::pg::describe(&error),
+            },
+        };
+        Ok(Probe {
+            tx,
+            sql: sql.to_string(),
+            relpages: HashMap::new(),
+            planner,
+        })
+    }
+
+    /// Leaves the role for the rest of the session (planning failed as it).
+    pub fn fall_back(&mut self, why: String) -> Result<(), postgres::Error> {
+        if let Planner::Role(role) = &self.planner {
+            self.planner = Planner::Recorder {
+                role: role.clone(),
+                why,
+            };
+            self.tx.batch_execute("RESET ROLE")?;
+        }
+        Ok(())
+    }
+
+    /// The estimate for `values`; `Ok(Err(why))` when the server refused to plan (a value its
+    /// type rejects, a policy needing claims): a savepoint keeps the session usable.
+    pub fn estimate(
+        &mut self,
+        values: &[Option<String>],
+    ) -> Result<Result<Estimate, String>, postgres::Error> {
+        let text = format!("EXPLAIN (VERBOSE, FORMAT JSON) {}", self.sql);
+        let binds: Vec<TextParam> = values.iter().cloned().map(TextParam).collect();
+        let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = binds
+            .iter()
+            .map(|bind| bind as &(dyn postgres::types::ToSql + Sync))
+            .collect();
+        let mut savepoint = self.tx.transaction()?;
+        let explained = savepoint.query_one(&text, &refs);
+        let explain: serde_json::Value = match explained {
+            Ok(row) => row.get(0),
+            Err(error) => {
+                savepoint.rollback()?;
+                return Ok(Err(crate::pg::describe(&error)));
+            }
+        };
+        savepoint.commit()?;
+        self.fetch_relpages(&explain)?;
+        let relpages = &self.relpages;
+        let mut lookup = |schema: &str, table: &str| {
+            relpages
+                .get(&(schema.to_string(), table.to_string()))
+                .copied()
+                .unwrap_or(1.0)
+        };
+        Ok(plan::estimate(&explain, &mut lookup)
+            .ok_or_else(|| "EXPLAIN returned no plan".to_string()))
+    }
+
+    /// Reads the size of every relation of `explain` not yet known.
+    fn fetch_relpages(&mut self, explain: &serde_json::Value) -> Result<(), postgres::Error> {
+        for key in relations(explain) {
+            if self.relpages.contains_key(&key) {
+                continue;
+            }
+            let pages = self
+                .tx
+                .query_opt(include_str!("../queries/relpages.sql"), &[&key.0, &key.1])?
+                .map_or(1.0, |row| row.get::<_, f64>(0));
+            self.relpages.insert(key, pages);
+        }
+        Ok(())
+    }
+
+    /// Ends the session; nothing it did is kept.
+    pub fn close(self) -> Result<(), postgres::Error> {
+        self.tx.rollback()
+    }
+}
+
+/// `SET LOCAL ROLE`, inside a savepoint so a refusal leaves the transaction usable.
+fn take_role(tx: &mut Transaction<'_>, role: &str) -> Result<(), postgres::Error> {
+    let mut savepoint = tx.transaction()?;
+    match savepoint.batch_execute(&format!("SET LOCAL ROLE {}", quote_ident(role))) {
+        Ok(()) => savepoint.commit(),
+        Err(error) => {
+            savepoint.rollback()?;
+            Err(error)
+        }
+    }
+}
+
+/// `(schema, table)` of every scanned relation in the plan.
+fn relations(explain: &serde_json::Value) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    let mut stack: Vec<&serde_json::Value> = explain
+        .get(0)
+        .and_then(|root| root.get("Plan"))
+        .into_iter()
+        .collect();
+    while let Some(node) = stack.pop() {
+        if let (Some(schema), Some(table)) = (
+            node.get("Schema").and_then(|v| v.as_str()),
+            node.get("Relation Name").and_then(|v| v.as_str()),
+        ) {
+            found.push((schema.to_string(), table.to_string()));
+        }
+        if let Some(children) = node.get("Plans").and_then(|v| v.as_array()) {
+            stack.extend(children);
+        }
+    }
+    found
+}
