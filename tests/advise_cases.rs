@@ -67,6 +67,14 @@ fn decided(advice: &Advice) -> Vec<String> {
         .collect()
 }
 
+/// The first recommendation's definition; without one, the panic shows why.
+fn first_decided(advice: &Advice) -> String {
+    decided(advice)
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| panic!("{:#?} {:#?}", advice.rejected, advice.notes))
+}
+
 fn rejected_reasons(advice: &Advice) -> Vec<RejectReason> {
     advice.rejected.iter().map(|r| r.reason.clone()).collect()
 }
@@ -628,10 +636,7 @@ fn rls_policy_column_under_app_role() {
         "[personas.app]\nrole = \"app_user\"\nclaims = { sub = \"42\" }\n\n[[query]]\nname = \"my_docs\"\npersona = \"app\"\nsql = \"SELECT id, title FROM docs\"",
         true,
     );
-    let first = decided(&advice)
-        .into_iter()
-        .next()
-        .unwrap_or_else(|| panic!("{:#?} {:#?}", advice.rejected, advice.queries));
+    let first = first_decided(&advice);
     assert!(
         first.starts_with("ON \"public\".\"docs\" USING btree (\"owner_id\""),
         "{first}"
@@ -1002,10 +1007,7 @@ fn sql_built_at_run_time_inside_a_plpgsql_function() {
         ),
         false,
     );
-    let first = decided(&advice)
-        .into_iter()
-        .next()
-        .unwrap_or_else(|| panic!("{:#?} {:#?}", advice.rejected, advice.notes));
+    let first = first_decided(&advice);
     assert!(
         first.starts_with(&format!("{ORDERS_IDX} (\"email\"")),
         "{first}"
