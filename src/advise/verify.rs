@@ -1,15 +1,21 @@
 //! Verification for real, inside one transaction that is always rolled back (on success, on
-//! error, on Ctrl-C; a killed pgperf's transaction dies with its connection). Order, so that
-//! machine drift spreads evenly over both sides: the base indexes (kept by an earlier round)
-//! → one probe execution per statement → first half of the "before" executions → `SAVEPOINT`
-//! → build the selected indexes (check `indcheckxmin`, EXPLAIN confirms use, real sizes) → one
-//! probe and all "after" executions → `ROLLBACK TO SAVEPOINT` → second half of "before".
-//! Executions are interleaved across statements; writes run inside their own savepoint so every
-//! execution sees the same data. A side whose probe is slower than `max_execution_ms` gets only
-//! as many executions as fit in `slow_side_budget_ms` (at least [`MIN_SLOW_EXECUTIONS`]):
-//! too few for a P95 interval, enough for a one-sided lower bound, which is what "it was slow"
-//! needs. An index is kept only when a query it serves got a P95 whose upper bound lies below
-//! the lower bound before, and no query that uses it got slower the same way.
+//! error, on Ctrl-C; a killed pgperf's transaction dies with its connection). Order: the base
+//! indexes (kept by an earlier round) → screening (plan shapes without and with the selected
+//! indexes, built in a savepoint; one probe execution with them) → one probe execution of each
+//! changed statement → sittings. A sitting spreads machine drift evenly over both sides: half
+//! of the "before" executions → `SAVEPOINT` → build the indexes → the "after" executions →
+//! `ROLLBACK TO SAVEPOINT` → the other half of "before". Executions are interleaved across
+//! statements; writes run inside their own savepoint so every execution sees the same data.
+//!
+//! Two looks: the first sitting gives each statement `first_look_executions` "before" and 59
+//! "after" executions, enough for a one-sided lower bound before and an interval after. A
+//! statement whose "after" P95 already lies clearly below is done; the others (no improvement
+//! yet, or possibly slower, which needs the upper bound of a full "before" side) get a second
+//! sitting that tops both sides up to their full count. A side whose probe is slower than
+//! `max_execution_ms` gets only as many executions as fit in `slow_side_budget_ms` (at least
+//! [`MIN_SLOW_EXECUTIONS`] before, [`MIN_INTERVAL_EXECUTIONS`] after). An index is kept only
+//! when a query it serves got a P95 whose upper bound lies below the lower bound before, and
+//! no query that uses it got slower the same way.
 
 use postgres::Client;
 
@@ -35,6 +41,10 @@ pub struct VerifyOptions {
     pub max_execution_ms: u64,
     /// Time one slow side may take (both halves of "before" together).
     pub slow_side_budget_ms: u64,
+    /// "Before" executions of the first look (both halves together): enough for a one-sided
+    /// lower bound, which is all a statement its "after" side clearly beats needs. The others
+    /// are topped up to their full count.
+    pub first_look_executions: u64,
 }
 
 impl Default for VerifyOptions {
@@ -43,7 +53,8 @@ impl Default for VerifyOptions {
             executions: 100,
             statement_timeout_ms: 30_000,
             max_execution_ms: 50,
-            slow_side_budget_ms: 2_000,
+            slow_side_budget_ms: 1_000,
+            first_look_executions: 20,
         }
     }
 }
@@ -126,7 +137,10 @@ pub fn verify(
     Ok(outcome)
 }
 
-type Measured = (Vec<(usize, RejectReason)>, Vec<Samples>);
+/// Indexes (positions in the recommendations) that failed to build or are unusable, and why.
+type Failed = Vec<(usize, RejectReason)>;
+
+type Measured = (Failed, Vec<Samples>);
 
 fn measure(
     client: &mut Client,
@@ -138,77 +152,119 @@ fn measure(
         client.batch_execute(&create_in_transaction(&base.spec, &base.name))?;
     }
     let mut samples = vec![Samples::default(); trial.statements.len()];
-    let all: Vec<usize> = (0..trial.statements.len()).collect();
-    time(client, trial, &all, 1, &mut samples, Side::Probe)?;
-    let changed = screen(client, recommendations, trial, &mut samples)?;
-    for (sample, changed) in samples.iter_mut().zip(&changed) {
-        sample.unchanged = sample.probe_us.is_some() && !changed;
+    let (failed, changed) = screen(client, recommendations, trial, &mut samples)?;
+    time(client, trial, &changed, 1, &mut samples, Side::Probe)?;
+    for (index, sample) in samples.iter_mut().enumerate() {
+        sample.unchanged = !changed.contains(&index);
     }
-    let timed: Vec<usize> = all
+    let timed: Vec<usize> = changed
         .into_iter()
-        .filter(|i| samples[*i].probe_us.is_some() && changed[*i])
+        .filter(|i| samples[*i].probe_us.is_some())
         .collect();
-    let before = plan_sides(
+    let full_before = side_counts(
         &timed,
         &samples,
         |s| s.probe_us,
         MIN_SLOW_EXECUTIONS,
         options,
     );
-    time_groups(
-        client,
-        trial,
-        &before,
-        Half::First,
-        &mut samples,
-        Side::Before,
-    )?;
-    client.batch_execute("SAVEPOINT pgperf_indexes")?;
-    let failed = build_all(client, recommendations)?;
-    time(client, trial, &timed, 1, &mut samples, Side::ProbeAfter)?;
     // "After" needs an upper bound to show an improvement: never fewer than an interval needs.
-    let after = plan_sides(
+    let full_after = side_counts(
         &timed,
         &samples,
         |s| s.probe_after_us,
         MIN_INTERVAL_EXECUTIONS,
         options,
     );
-    time_groups(
+    let first_before = capped(&full_before, options.first_look_executions);
+    let first_after = capped(&full_after, MIN_INTERVAL_EXECUTIONS);
+    sitting(
         client,
+        recommendations,
         trial,
-        &after,
-        Half::Whole,
+        (&first_before, &first_after),
         &mut samples,
-        Side::After,
     )?;
-    client.batch_execute("ROLLBACK TO SAVEPOINT pgperf_indexes")?;
-    time_groups(
-        client,
-        trial,
-        &before,
-        Half::Second,
-        &mut samples,
-        Side::Before,
-    )?;
+    let (more_before, more_after) = (
+        second_look(&samples, &full_before, &first_before),
+        second_look(&samples, &full_after, &first_after),
+    );
+    if more_before.iter().chain(&more_after).any(|n| *n > 0) {
+        sitting(
+            client,
+            recommendations,
+            trial,
+            (&more_before, &more_after),
+            &mut samples,
+        )?;
+    }
     Ok((failed, samples))
+}
+
+/// One before–after–before sitting, so that machine drift spreads evenly over both sides:
+/// half of each statement's "before" executions → `SAVEPOINT` → build the indexes → its
+/// "after" executions → `ROLLBACK TO SAVEPOINT` → the other half of "before".
+fn sitting(
+    client: &mut Client,
+    recommendations: &mut [Recommendation],
+    trial: &Trial,
+    (before, after): (&[u64], &[u64]),
+    samples: &mut [Samples],
+) -> Result<(), AdviseError> {
+    let first_half: Vec<u64> = before.iter().map(|n| n.div_ceil(2)).collect();
+    let second_half: Vec<u64> = before.iter().zip(&first_half).map(|(n, h)| n - h).collect();
+    time_counts(client, trial, &first_half, samples, Side::Before)?;
+    client.batch_execute("SAVEPOINT pgperf_indexes")?;
+    // The screening build already reported the indexes that fail; they fail the same way here.
+    build_all(client, recommendations)?;
+    time_counts(client, trial, after, samples, Side::After)?;
+    client.batch_execute("ROLLBACK TO SAVEPOINT pgperf_indexes")?;
+    time_counts(client, trial, &second_half, samples, Side::Before)
+}
+
+/// Executions per statement of one side in the second sitting: the rest of its full count,
+/// unless its first look already showed "after" clearly faster. The others may have got
+/// slower (which only the upper bound of a full "before" side can show) or need every
+/// execution to show their improvement beyond noise.
+fn second_look(samples: &[Samples], full: &[u64], first: &[u64]) -> Vec<u64> {
+    samples
+        .iter()
+        .zip(full.iter().zip(first))
+        .map(|(sample, (full, first))| {
+            if after_beats_before(sample) {
+                0
+            } else {
+                full - first
+            }
+        })
+        .collect()
+}
+
+/// Both sides were timed and the "after" P95 lies clearly below the "before" one.
+fn after_beats_before(sample: &Samples) -> bool {
+    !sample.before_us.is_empty()
+        && !sample.after_us.is_empty()
+        && clearly_lower(&p95(&sample.after_us), &p95(&sample.before_us))
 }
 
 /// Parameter draws whose plans are compared with and without the indexes.
 const SCREEN_DRAWS: usize = 3;
 
-/// Which statements the indexes can change: the ones that write (every index is maintained),
-/// or whose plan shape (node types, relations, indexes) differs with the indexes built, under
-/// any of [`SCREEN_DRAWS`] parameter draws or in any statement it runs that its own plan does
-/// not show (`trial.inner`, generic plans). A read whose plans all stay the same executes the
-/// same way, so timing it would only add noise and minutes. Also fills which indexes each
-/// statement's plans use.
+/// Which statements the indexes can change, so are timed: the ones that write (every index
+/// is maintained), or whose plan shape (node types, relations, indexes) differs with the
+/// indexes built, under any of [`SCREEN_DRAWS`] parameter draws or in any statement it runs
+/// that its own plan does not show (`trial.inner`, generic plans). A read whose plans all
+/// stay the same executes the same way, so timing it would only add noise and minutes.
+/// With the indexes built (in a savepoint rolled back after) it also records which indexes
+/// each statement's plans use and times one probe execution of each changed statement (which
+/// sizes its "after" side). Returns the indexes that failed to build or are unusable, and the
+/// changed statements.
 fn screen(
     client: &mut Client,
     recommendations: &mut [Recommendation],
     trial: &Trial,
     samples: &mut [Samples],
-) -> Result<Vec<bool>, AdviseError> {
+) -> Result<(Failed, Vec<usize>), AdviseError> {
     let mut variants = Vec::new();
     for (statement, inner) in trial.statements.iter().zip(trial.inner) {
         let mut all = draws(client, trial, statement)?;
@@ -217,24 +273,25 @@ fn screen(
     }
     let before = shapes(client, &variants)?;
     client.batch_execute("SAVEPOINT pgperf_screen")?;
-    build_all(client, recommendations)?;
+    let failed = build_all(client, recommendations)?;
     let after = shapes(client, &variants)?;
+    let mut changed = Vec::new();
     for (index, plans) in after.iter().enumerate() {
         let used: Vec<String> = plans.iter().flat_map(|(_, used)| used.clone()).collect();
         samples[index].uses = (0..recommendations.len())
             .filter(|i| used.contains(&recommendations[*i].name))
             .collect();
+        let same = before[index]
+            .iter()
+            .map(|(shape, _)| shape)
+            .eq(plans.iter().map(|(shape, _)| shape));
+        if trial.writes[index] || !same {
+            changed.push(index);
+        }
     }
+    time(client, trial, &changed, 1, samples, Side::ProbeAfter)?;
     client.batch_execute("ROLLBACK TO SAVEPOINT pgperf_screen")?;
-    Ok((0..trial.statements.len())
-        .map(|i| {
-            let same = before[i]
-                .iter()
-                .map(|(shape, _)| shape)
-                .eq(after[i].iter().map(|(shape, _)| shape));
-            trial.writes[i] || !same
-        })
-        .collect())
+    Ok((failed, changed))
 }
 
 /// The statement under [`SCREEN_DRAWS`] draws of its workload query's parameters (itself
@@ -291,25 +348,21 @@ fn shapes(client: &mut Client, variants: &[Vec<Statement>]) -> Result<Shapes, Ad
     Ok(out)
 }
 
-/// Statements grouped by how many executions their side gets: the full count when the probe
-/// was fast, else what fits in `slow_side_budget_ms`.
-fn plan_sides(
+/// Executions of one side per statement (0 for statements not in `targets`): the full count
+/// when the probe was fast, else what fits in `slow_side_budget_ms`, at least `fewest`.
+fn side_counts(
     targets: &[usize],
     samples: &[Samples],
     probe: impl Fn(&Samples) -> Option<f64>,
     fewest: u64,
     options: &VerifyOptions,
-) -> Vec<(u64, Vec<usize>)> {
-    let mut groups: Vec<(u64, Vec<usize>)> = Vec::new();
+) -> Vec<u64> {
+    let mut counts = vec![0; samples.len()];
     for &target in targets {
         let probe_us = probe(&samples[target]).unwrap_or(f64::INFINITY);
-        let count = side_executions(probe_us, fewest, options);
-        match groups.iter_mut().find(|(n, _)| *n == count) {
-            Some((_, members)) => members.push(target),
-            None => groups.push((count, vec![target])),
-        }
+        counts[target] = side_executions(probe_us, fewest, options);
     }
-    groups
+    counts
 }
 
 /// Executions of one side of a statement whose probe took `probe_us`, at least `fewest`.
@@ -322,29 +375,29 @@ fn side_executions(probe_us: f64, fewest: u64, options: &VerifyOptions) -> u64 {
     fitting.clamp(fewest.min(executions), executions)
 }
 
-/// Which part of a side's executions a block runs: "before" is split around "after".
-#[derive(Clone, Copy)]
-enum Half {
-    First,
-    Second,
-    Whole,
+/// Each count, at most `cap`.
+fn capped(counts: &[u64], cap: u64) -> Vec<u64> {
+    counts.iter().map(|n| (*n).min(cap)).collect()
 }
 
-fn time_groups(
+/// Times each statement its count of executions; statements with equal counts are timed
+/// together, interleaved.
+fn time_counts(
     client: &mut Client,
     trial: &Trial,
-    groups: &[(u64, Vec<usize>)],
-    half: Half,
+    counts: &[u64],
     samples: &mut [Samples],
     side: Side,
 ) -> Result<(), AdviseError> {
+    let mut groups: Vec<(u64, Vec<usize>)> = Vec::new();
+    for (statement, &count) in counts.iter().enumerate().filter(|(_, n)| **n > 0) {
+        match groups.iter_mut().find(|(n, _)| *n == count) {
+            Some((_, members)) => members.push(statement),
+            None => groups.push((count, vec![statement])),
+        }
+    }
     for (count, members) in groups {
-        let iterations = match half {
-            Half::First => count.div_ceil(2),
-            Half::Second => count - count.div_ceil(2),
-            Half::Whole => *count,
-        };
-        time(client, trial, members, iterations, samples, side)?;
+        time(client, trial, &members, count, samples, side)?;
     }
     Ok(())
 }
@@ -353,7 +406,7 @@ fn time_groups(
 fn build_all(
     client: &mut Client,
     recommendations: &mut [Recommendation],
-) -> Result<Vec<(usize, RejectReason)>, AdviseError> {
+) -> Result<Failed, AdviseError> {
     let mut failed = Vec::new();
     for (index, recommendation) in recommendations.iter_mut().enumerate() {
         client.batch_execute("SAVEPOINT pgperf_build")?;
@@ -445,13 +498,13 @@ fn time(
 }
 
 /// Discarded executions before each timed block (caches, plan cache).
-const WARMUP_EXECUTIONS: u64 = 3;
+const WARMUP_EXECUTIONS: u64 = 1;
 
 /// Keeps the indexes whose served queries got faster beyond noise and that slowed nothing.
 fn decide(
     recommendations: &mut Vec<Recommendation>,
     statements: &[&Statement],
-    failed: Vec<(usize, RejectReason)>,
+    failed: Failed,
     samples: &[Samples],
 ) -> VerifyOutcome {
     let mut reasons: Vec<Option<RejectReason>> = vec![None; recommendations.len()];
@@ -693,11 +746,54 @@ mod tests {
         assert!(!clearly_lower(&slow_before, &fast_after));
     }
 
+    fn timed(before_us: &[f64], after_us: &[f64]) -> Samples {
+        Samples {
+            before_us: before_us.to_vec(),
+            after_us: after_us.to_vec(),
+            ..Samples::default()
+        }
+    }
+
+    #[test]
+    fn only_statements_the_first_look_leaves_undecided_get_a_second() {
+        let jitter = |base: f64, n: usize| -> Vec<f64> {
+            (0..n)
+                .map(|i| base + (i % 7) as f64 * base / 100.0)
+                .collect()
+        };
+        let samples = vec![
+            // 20 ms before, 1 ms after: decided.
+            timed(&jitter(20e3, 20), &jitter(1e3, 59)),
+            // The same before and after: perhaps slower, perhaps not.
+            timed(&jitter(5e3, 20), &jitter(5e3, 59)),
+            // Slower after: only a full "before" side has the upper bound that shows it.
+            timed(&jitter(5e3, 20), &jitter(9e3, 59)),
+            // Not timed.
+            Samples::default(),
+        ];
+        let full = [100, 100, 100, 0];
+        assert_eq!(
+            second_look(&samples, &full, &capped(&full, 20)),
+            [0, 80, 80, 0]
+        );
+        assert_eq!(
+            second_look(&samples, &full, &capped(&full, 59)),
+            [0, 41, 41, 0]
+        );
+        // A slow side whose first look was already its full count gets no more.
+        let slow = [100, 100, 8, 0];
+        assert_eq!(
+            second_look(&samples, &slow, &capped(&slow, 20)),
+            [0, 80, 0, 0]
+        );
+    }
+
     #[test]
     fn slow_sides_get_what_fits_in_their_budget() {
         let options = VerifyOptions {
             executions: 100,
             max_execution_ms: 50,
+            slow_side_budget_ms: 2_000,
             ..VerifyOptions::default()
         };
         let fewest = MIN_SLOW_EXECUTIONS;

@@ -27,11 +27,12 @@ pub struct AdviseArgs {
     /// Skip verification by real builds and measurement (advice rests on planner estimates).
     #[arg(long)]
     pub no_verify: bool,
-    /// Executions per query before and after during verification (at least 59).
+    /// Most executions per query and side during verification (at least 59); a query the first
+    /// 20 before and 59 after already show faster beyond noise stops there.
     #[arg(long, value_name = "N", default_value_t = 100)]
     pub executions: u64,
     /// A query slower than this (one probe execution, in ms) gets only the executions that fit
-    /// in 2 s per side during verification: enough to show it was slow, not for an interval.
+    /// in 1 s per side during verification: enough to show it was slow, not for an interval.
     #[arg(long, value_name = "MS", default_value_t = 50)]
     pub verify_max_ms: u64,
     /// Allow verification against a database that is not the embedded one: CREATE INDEX in
