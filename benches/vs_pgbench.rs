@@ -266,6 +266,7 @@ fn pgperf_run(
             embedded: true,
             url_redacted: cluster.url(DB),
             database: DB.into(),
+            clock: None,
         },
         scale: None,
         seed_rng_seed: None,

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Installs what pgperf and its tests need on a fresh Debian 12 machine, only what is missing:
-# PostgreSQL 15 server binaries, HypoPG, pgTAP, the libclang that pg_query's build needs, and
-# Chromium for the report's browser test. Idempotent; needs root (or sudo) for apt-get.
+# PostgreSQL 15 server binaries, HypoPG, pgTAP, libfaketime (for --clock), the libclang that
+# pg_query's build needs, and Chromium for the report's browser test. Idempotent; needs root (or sudo) for apt-get.
 set -euo pipefail
 
-packages=(postgresql-15 postgresql-15-hypopg postgresql-15-pgtap libclang1-14 libclang-common-14-dev chromium)
+packages=(postgresql-15 postgresql-15-hypopg postgresql-15-pgtap libfaketime libclang1-14 libclang-common-14-dev chromium)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -125,6 +125,21 @@ fn invalid_workload_bad_url_and_refused_connection_have_their_exit_codes() {
     ]);
     assert_eq!(code, 2, "{stderr}");
     assert!(!stderr.contains("s3cret"), "{stderr}");
+
+    let (code, _, stderr) = pgperf(&[
+        "bench",
+        "--db",
+        "postgresql://u:s3cret@127.0.0.1:1/x",
+        "--clock",
+        "2026-12-02T12:00:00Z",
+        "--workload",
+        good.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(
+        code, 2,
+        "--clock with a user's database is a usage error: {stderr}"
+    );
+    assert!(stderr.contains("--clock pins the clock"), "{stderr}");
 }
 
 #[test]

@@ -40,6 +40,7 @@ fn context(cluster: &Cluster, db: &str) -> BenchContext {
             embedded: true,
             url_redacted: cluster.url(db),
             database: db.to_string(),
+            clock: None,
         },
         scale: None,
         seed_rng_seed: None,

@@ -78,6 +78,7 @@ fn result() -> RunResult {
                 embedded: true,
                 url_redacted: String::new(),
                 database: "db".into(),
+                clock: None,
             },
             machine: Machine {
                 hostname: String::new(),

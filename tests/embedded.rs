@@ -45,6 +45,49 @@ fn cluster_starts_serves_and_is_removed_on_drop() {
     assert!(!dir.exists(), "cluster directory {dir:?} removed");
 }
 
+#[test]
+fn a_pinned_clock_moves_now_and_current_date_but_not_durations() {
+    let clock: chrono::DateTime<chrono::Utc> = "2024-02-29T12:00:00Z".parse().unwrap();
+    let cluster = Cluster::start(&ClusterOptions {
+        clock: Some(clock),
+        ..ClusterOptions::default()
+    })
+    .expect(
+        "embedded cluster starts with a pinned clock (libfaketime installed by scripts/setup.sh)",
+    );
+    let mut client = cluster.connect("postgres").expect("connects");
+    let row = client
+        .query_one(
+            "SELECT now(), current_date::text, \
+                    (SELECT count(*) FROM (SELECT pg_sleep(0.2)) s), clock_timestamp() - now() < interval '5 seconds'",
+            &[],
+        )
+        .expect("query");
+    let server_now: chrono::DateTime<chrono::Utc> = row.get(0);
+    let drift = (server_now - clock).num_seconds();
+    assert!(
+        (0..120).contains(&drift),
+        "server now() {server_now} should be just after the pinned clock {clock}"
+    );
+    assert_eq!(row.get::<_, String>(1), "2024-02-29");
+    assert!(
+        row.get::<_, bool>(3),
+        "time still advances at the real rate"
+    );
+    let plan: String = client
+        .query_one("EXPLAIN (ANALYZE, FORMAT JSON) SELECT pg_sleep(0.05)", &[])
+        .map(|row| row.get::<_, serde_json::Value>(0).to_string())
+        .expect("explain");
+    let execution_ms =
+        serde_json::from_str::<serde_json::Value>(&plan).unwrap()[0]["Execution Time"]
+            .as_f64()
+            .unwrap();
+    assert!(
+        (40.0..5_000.0).contains(&execution_ms),
+        "EXPLAIN ANALYZE times with the real monotonic clock: a 50 ms sleep took {execution_ms} ms"
+    );
+}
+
 /// Child half of the kill tests: started by the parent with `PGPERF_TEST_CHILD=1`, it starts a
 /// cluster, prints its directory and postmaster pid, and waits to be killed or interrupted.
 #[test]

@@ -138,6 +138,7 @@ mod tests {
                 embedded: true,
                 url_redacted: "x".into(),
                 database: "d".into(),
+                clock: None,
             },
             workload_name: "w".into(),
             what_if: WhatIfMethod::Hypopg,

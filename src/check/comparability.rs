@@ -35,6 +35,12 @@ fn environment_differences(baseline: &Environment, current: &Environment) -> Vec
     );
     push_if_differs(
         &mut found,
+        "embedded server clock",
+        &optional(baseline.target.clock),
+        &optional(current.target.clock),
+    );
+    push_if_differs(
+        &mut found,
         "server major version",
         &major_version(baseline.server_version_num),
         &major_version(current.server_version_num),

@@ -208,6 +208,9 @@ fn bench_now(args: &CheckArgs, baseline: &RunResult) -> anyhow::Result<(RunResul
     }
     let mut target = args.target.clone();
     target.scale = target.scale.or(baseline.environment.scale);
+    if target.db.is_none() {
+        target.clock = target.clock.or(baseline.environment.target.clock);
+    }
     target.rng_seed = target
         .rng_seed
         .or(baseline.environment.rng_seed)

@@ -45,6 +45,11 @@ pub struct TargetArgs {
     /// Seed of the data generator and of parameter draws [default: 42].
     #[arg(long, value_name = "N")]
     pub rng_seed: Option<u64>,
+    /// Start the embedded PostgreSQL's clock at this instant (RFC 3339, e.g.
+    /// 2026-12-02T12:00:00Z) and seed data ending that day, so `now()` and `current_date` see
+    /// the same rows on every day; for committed baselines. Needs libfaketime.
+    #[arg(long, value_name = "INSTANT")]
+    pub clock: Option<chrono::DateTime<chrono::Utc>>,
     /// Project config file [default: ./pgperf.toml when present].
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -86,12 +91,19 @@ impl TargetArgs {
         let rng_seed = self.rng_seed.or(project.rng_seed).unwrap_or(42);
         match self.db.clone().or_else(|| project.db.clone()) {
             Some(url) => {
+                if self.clock.is_some() {
+                    return Err(UsageError(
+                        "--clock pins the clock of pgperf's embedded PostgreSQL and cannot change your database's; drop --clock or the database URL".to_string(),
+                    )
+                    .into());
+                }
                 let config = user_database(&url)?;
                 Ok(PreparedTarget {
                     target: model::Target {
                         embedded: false,
                         url_redacted: crate::pg::redact_url(&url),
                         database: config.get_dbname().unwrap_or_default().to_string(),
+                        clock: None,
                     },
                     config,
                     scale: None,
@@ -125,6 +137,7 @@ impl TargetArgs {
         let scale = self.scale(&project)?;
         let cluster = Cluster::start(&ClusterOptions {
             keep: self.keep,
+            clock: self.clock,
             ..ClusterOptions::default()
         })
         .context("cannot start the embedded PostgreSQL")?;
@@ -147,7 +160,7 @@ impl TargetArgs {
         apply_migrations(&mut client, migrations.as_ref())?;
         let seeded = setup == Setup::MigrateAndSeed;
         let data_now = match seeded {
-            true => Some(seed_embedded(&mut client, scale, rng_seed)?),
+            true => Some(seed_embedded(&mut client, scale, rng_seed, self.clock)?),
             false => None,
         };
         if self.keep {
@@ -164,6 +177,7 @@ impl TargetArgs {
                 embedded: true,
                 url_redacted: cluster.url(EMBEDDED_DATABASE),
                 database: EMBEDDED_DATABASE.to_string(),
+                clock: self.clock,
             },
             scale: seeded.then_some(scale),
             rng_seed,
@@ -240,10 +254,12 @@ fn seed_embedded(
     client: &mut postgres::Client,
     scale: f64,
     rng_seed: u64,
+    clock: Option<chrono::DateTime<chrono::Utc>>,
 ) -> anyhow::Result<chrono::DateTime<chrono::Utc>> {
     let options = crate::seed::SeedOptions {
         scale,
         rng_seed,
+        anchor_date: clock.map(|instant| instant.date_naive()),
         ..crate::seed::SeedOptions::default()
     };
     let report =

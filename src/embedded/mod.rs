@@ -13,6 +13,7 @@
 //!   (`PR_SET_PDEATHSIG`) and a small watchdog process removes the directory.
 
 mod binaries;
+mod clock;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -65,6 +66,10 @@ pub enum EmbeddedError {
         "the server did not accept connections within {secs} s; its log ends with:\n{log_tail}"
     )]
     StartTimeout { secs: u64, log_tail: String },
+    #[error(
+        "--clock needs libfaketime to run the server with a pinned clock, and it was not found; install it with `apt-get install -y libfaketime`, or point PGPERF_LIBFAKETIME at libfaketime.so.1"
+    )]
+    FaketimeNotFound,
     #[error("setting up the embedded cluster failed: {}", crate::pg::describe(.0))]
     Setup(#[from] postgres::Error),
 }
@@ -80,6 +85,8 @@ pub struct ClusterOptions {
     pub keep: bool,
     /// Extra `postgresql.conf` settings, applied after pgperf's own (so they win).
     pub settings: Vec<(String, String)>,
+    /// Start the server's wall clock at this instant (libfaketime) instead of the real time.
+    pub clock: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// A running private PostgreSQL server. Dropping it stops the server and deletes its directory
@@ -108,6 +115,13 @@ impl Cluster {
             None => find_bin_dir()?,
         };
         let owner = server_owner()?;
+        let pinned_clock = match options.clock {
+            Some(instant) => Some((
+                clock::find_libfaketime().ok_or(EmbeddedError::FaketimeNotFound)?,
+                instant,
+            )),
+            None => None,
+        };
         let dir = make_cluster_dir(options.parent_dir.as_deref(), owner)?;
         let mut cluster = Cluster {
             dir,
@@ -121,7 +135,7 @@ impl Cluster {
         // From here on, Drop removes the directory if a step fails.
         cluster.initdb(owner)?;
         cluster.write_config(&options.settings)?;
-        cluster.spawn_server(owner)?;
+        cluster.spawn_server(owner, pinned_clock.as_ref())?;
         cluster.wait_ready()?;
         cluster.hypopg = cluster.create_extensions()?;
         cluster.startup = began.elapsed();
@@ -250,7 +264,11 @@ impl Cluster {
         fs::write(&path, text).map_err(|source| EmbeddedError::Directory { path, source })
     }
 
-    fn spawn_server(&mut self, owner: Option<(u32, u32)>) -> Result<(), EmbeddedError> {
+    fn spawn_server(
+        &mut self,
+        owner: Option<(u32, u32)>,
+        pinned_clock: Option<&(PathBuf, chrono::DateTime<chrono::Utc>)>,
+    ) -> Result<(), EmbeddedError> {
         let log_path = self.dir.join("server.log");
         let log = fs::File::create(&log_path).map_err(|source| EmbeddedError::Directory {
             path: log_path.clone(),
@@ -270,6 +288,9 @@ impl Cluster {
             .stdout(log)
             .stderr(log_err);
         as_owner(&mut command, owner);
+        if let Some((library, instant)) = pinned_clock {
+            clock::pin(&mut command, library, *instant);
+        }
         if !self.keep {
             die_with_parent(&mut command);
         }

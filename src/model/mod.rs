@@ -84,6 +84,9 @@ pub struct Target {
     pub url_redacted: String,
     /// Database name.
     pub database: String,
+    /// The instant the embedded server's wall clock was started at (`--clock`), when pinned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clock: Option<DateTime<Utc>>,
 }
 
 /// The machine a run was measured on.

@@ -149,6 +149,7 @@ fn environment() -> Environment {
             embedded: true,
             url_redacted: "postgresql:///pgperf?host=/dev/shm/pgperf-x".to_owned(),
             database: "pgperf".to_owned(),
+            clock: None,
         },
         machine: Machine {
             hostname: "ci".to_owned(),

@@ -192,6 +192,7 @@ pub fn run(queries: Vec<QueryResult>) -> RunResult {
                 url_redacted: "postgresql://postgres@%2Fdev%2Fshm%2Fpgperf-8Yq2%2Fsocket/pgperf"
                     .to_string(),
                 database: "pgperf".to_string(),
+                clock: None,
             },
             machine: Machine {
                 hostname: "ci-runner-2".to_string(),
