@@ -36,6 +36,42 @@ pub const SAMPLED_VALUES: usize = 100;
 /// Limit used when a `LIMIT $n` value is unknown (pg_stat_statements hides it).
 pub const FALLBACK_LIMIT: i64 = 50;
 
+/// Writes parameter `number` (1-based) back into the text as the SQL constant `literal` and
+/// drops it, renumbering the later parameters, their targets and their notes; `false` (and
+/// nothing changed) when the text has no such parameter.
+pub fn inline(
+    statement: &mut Statement,
+    params: &mut Vec<DraftParam>,
+    number: usize,
+    literal: &str,
+) -> bool {
+    let Some(sql) = super::sql::inline_param(&statement.sql, number, literal) else {
+        return false;
+    };
+    statement.sql = sql;
+    statement.param_count -= 1;
+    statement.targets = std::mem::take(&mut statement.targets)
+        .into_iter()
+        .filter(|(n, _)| *n != number)
+        .map(|(n, target)| (if n > number { n - 1 } else { n }, target))
+        .collect();
+    if let Some(literal_index) = number.checked_sub(statement.first_literal) {
+        if literal_index < statement.literals.len() {
+            statement.literals.remove(literal_index);
+        }
+    } else {
+        statement.first_literal -= 1;
+    }
+    params.remove(number - 1);
+    for (index, param) in params.iter_mut().enumerate().skip(number - 1) {
+        let old = format!("${}", index + 2);
+        if let Some(rest) = param.note.strip_prefix(&old) {
+            param.note = format!("${}{rest}", index + 1);
+        }
+    }
+    true
+}
+
 /// A parameter from values seen in real calls (`None` is SQL NULL).
 pub fn from_values(
     number: usize,

@@ -144,26 +144,9 @@ pub fn inline_limits(statement: &mut Statement, params: &mut Vec<DraftParam>) {
         else {
             continue;
         };
-        if !is_limit || params[index].placeholder {
-            continue;
-        }
-        let Some(sql) = super::sql::inline_param(&statement.sql, index + 1, &limit.to_string())
-        else {
-            continue;
-        };
-        statement.sql = sql;
-        statement.param_count -= 1;
-        statement.targets = std::mem::take(&mut statement.targets)
-            .into_iter()
-            .filter(|(n, _)| *n != index + 1)
-            .map(|(n, target)| (if n > index + 1 { n - 1 } else { n }, target))
-            .collect();
-        params.remove(index);
-        for (later, param) in params.iter_mut().enumerate().skip(index) {
-            let old = format!("${}", later + 2);
-            if let Some(rest) = param.note.strip_prefix(&old) {
-                param.note = format!("${}{rest}", later + 1);
-            }
+        if is_limit && !params[index].placeholder {
+            let limit = limit.to_string();
+            super::draft::inline(statement, params, index + 1, &limit);
         }
     }
 }

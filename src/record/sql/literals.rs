@@ -22,6 +22,16 @@ pub fn literal_value(literal: &Literal) -> Option<String> {
     }
 }
 
+/// The constant as SQL text, to write back into a statement.
+pub fn literal_sql(literal: &Literal) -> String {
+    match literal {
+        Literal::Text(text) => format!("'{}'", text.replace('\'', "''")),
+        Literal::Number(text) => text.clone(),
+        Literal::Bool(value) => value.to_string(),
+        Literal::Null => "NULL".to_string(),
+    }
+}
+
 /// A constant of the original text and where it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Found {

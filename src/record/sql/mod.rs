@@ -10,7 +10,7 @@ use pg_query::NodeRef;
 
 use crate::workload::QueryKind;
 
-pub use literals::{Literal, literal_value};
+pub use literals::{Literal, literal_sql, literal_value};
 pub use params::ParamTarget;
 pub use role::{RoleChange, role_change};
 
