@@ -196,3 +196,41 @@ fn ctrl_c_writes_partial_results_and_exits_130() {
     );
     assert!(result.queries[0].samples > 0);
 }
+
+/// A `--clock` that cannot be honoured stops before anything is measured: no libfaketime at
+/// the given path, or a preload that does not move the server's clock.
+#[test]
+fn a_clock_that_cannot_be_pinned_is_an_error_not_a_silent_real_clock() {
+    let clocked_bench = |library: &str| {
+        let output = Command::new(env!("CARGO_BIN_EXE_pgperf"))
+            .args([
+                "bench",
+                "--scale",
+                "0.01",
+                "--clock",
+                "2024-02-29T12:00:00Z",
+            ])
+            .env_remove("DATABASE_URL")
+            .env("PGPERF_LIBFAKETIME", library)
+            .output()
+            .expect("pgperf runs");
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let (code, stderr) = clocked_bench("/nonexistent/libfaketime.so.1");
+    assert_ne!(code, Some(0), "{stderr}");
+    assert!(
+        stderr.contains("apt-get install -y libfaketime"),
+        "{stderr}"
+    );
+
+    // A real library that is not libfaketime: it loads, and the clock stays real.
+    let (code, stderr) = clocked_bench("/lib/x86_64-linux-gnu/libm.so.6");
+    assert_ne!(code, Some(0), "{stderr}");
+    assert!(
+        stderr.contains("not the pinned 2024-02-29 12:00:00 UTC"),
+        "{stderr}"
+    );
+}

@@ -208,7 +208,8 @@ fn bench_now(args: &CheckArgs, baseline: &RunResult) -> anyhow::Result<(RunResul
     }
     let mut target = args.target.clone();
     target.scale = target.scale.or(baseline.environment.scale);
-    if target.db.is_none() {
+    // The baseline's clock applies only to the embedded database a clocked baseline came from.
+    if target.db.is_none() && project.db.is_none() {
         target.clock = target.clock.or(baseline.environment.target.clock);
     }
     target.rng_seed = target

@@ -17,16 +17,21 @@ const LIBFAKETIME_PATHS: &[&str] = &[
     "/usr/local/lib/faketime/libfaketime.so.1",
 ];
 
-/// The preload library: `PGPERF_LIBFAKETIME` when set, else the first of the usual paths.
+/// The preload library: `PGPERF_LIBFAKETIME` when set, else the first of the usual paths;
+/// `None` when that is not a file (the dynamic loader would skip it with only a warning).
 pub fn find_libfaketime() -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os("PGPERF_LIBFAKETIME") {
-        return Some(PathBuf::from(path));
+    match std::env::var_os("PGPERF_LIBFAKETIME") {
+        Some(path) => Some(PathBuf::from(path)).filter(|path| path.is_file()),
+        None => LIBFAKETIME_PATHS
+            .iter()
+            .map(PathBuf::from)
+            .find(|path| path.is_file()),
     }
-    LIBFAKETIME_PATHS
-        .iter()
-        .map(PathBuf::from)
-        .find(|path| path.is_file())
 }
+
+/// How far the server's `now()` may be from the pinned instant once it accepts connections:
+/// start-up takes seconds; a clock that did not move is off by the real time's distance.
+pub const TOLERANCE: chrono::TimeDelta = chrono::TimeDelta::minutes(10);
 
 /// libfaketime's relative offset (`+N` / `-N` seconds) that moves `real_now` to `clock`. A
 /// relative offset, not an absolute start time, so every forked backend agrees on the time.
@@ -49,10 +54,10 @@ mod tests {
 
     #[test]
     fn the_offset_moves_now_to_the_clock_in_whole_seconds() {
-        let now = "2026-12-03T08:00:00.700Z".parse().unwrap();
-        let past = "2026-12-02T12:00:00Z".parse().unwrap();
+        let now = "2026-12-03T08:00:00.700Z".parse().expect("RFC 3339");
+        let past = "2026-12-02T12:00:00Z".parse().expect("RFC 3339");
         assert_eq!(offset_spec(past, now), "-72000");
-        let future = "2026-12-04T08:00:01Z".parse().unwrap();
+        let future = "2026-12-04T08:00:01Z".parse().expect("RFC 3339");
         assert_eq!(offset_spec(future, now), "+86400");
     }
 }

@@ -70,6 +70,14 @@ pub enum EmbeddedError {
         "--clock needs libfaketime to run the server with a pinned clock, and it was not found; install it with `apt-get install -y libfaketime`, or point PGPERF_LIBFAKETIME at libfaketime.so.1"
     )]
     FaketimeNotFound,
+    #[error(
+        "the server's clock reads {server_now}, not the pinned {clock}: libfaketime was not loaded into it; check that {library} is libfaketime for this machine's architecture, or run without --clock"
+    )]
+    ClockNotPinned {
+        clock: chrono::DateTime<chrono::Utc>,
+        server_now: chrono::DateTime<chrono::Utc>,
+        library: String,
+    },
     #[error("setting up the embedded cluster failed: {}", crate::pg::describe(.0))]
     Setup(#[from] postgres::Error),
 }
@@ -137,6 +145,9 @@ impl Cluster {
         cluster.write_config(&options.settings)?;
         cluster.spawn_server(owner, pinned_clock.as_ref())?;
         cluster.wait_ready()?;
+        if let Some((library, instant)) = &pinned_clock {
+            cluster.confirm_clock(library, *instant)?;
+        }
         cluster.hypopg = cluster.create_extensions()?;
         cluster.startup = began.elapsed();
         Ok(cluster)
@@ -334,6 +345,27 @@ impl Cluster {
     }
 
     /// Returns whether HypoPG could be created.
+    /// Fails unless the server's `now()` is the pinned instant, since a preload the loader
+    /// skipped leaves the real clock running with only a line in the server's log.
+    fn confirm_clock(
+        &self,
+        library: &Path,
+        instant: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), EmbeddedError> {
+        let server_now: chrono::DateTime<chrono::Utc> = self
+            .connect("postgres")?
+            .query_one("SELECT now()", &[])?
+            .get(0);
+        if (server_now - instant).abs() > clock::TOLERANCE {
+            return Err(EmbeddedError::ClockNotPinned {
+                clock: instant,
+                server_now,
+                library: library.display().to_string(),
+            });
+        }
+        Ok(())
+    }
+
     fn create_extensions(&self) -> Result<bool, EmbeddedError> {
         let mut client = self.connect("postgres")?;
         let hypopg = client

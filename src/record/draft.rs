@@ -37,16 +37,16 @@ pub const SAMPLED_VALUES: usize = 100;
 pub const FALLBACK_LIMIT: i64 = 50;
 
 /// Writes parameter `number` (1-based) back into the text as the SQL constant `literal` and
-/// drops it, renumbering the later parameters, their targets and their notes; `false` (and
-/// nothing changed) when the text has no such parameter.
+/// drops it, renumbering the later parameters, their targets and their notes; nothing
+/// changes when the text has no such parameter.
 pub fn inline(
     statement: &mut Statement,
     params: &mut Vec<DraftParam>,
     number: usize,
     literal: &str,
-) -> bool {
+) {
     let Some(sql) = super::sql::inline_param(&statement.sql, number, literal) else {
-        return false;
+        return;
     };
     statement.sql = sql;
     statement.param_count -= 1;
@@ -69,7 +69,6 @@ pub fn inline(
             param.note = format!("${}{rest}", index + 1);
         }
     }
-    true
 }
 
 /// A parameter from values seen in real calls (`None` is SQL NULL).
