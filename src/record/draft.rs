@@ -45,22 +45,8 @@ pub fn inline(
     number: usize,
     literal: &str,
 ) {
-    let Some(sql) = super::sql::inline_param(&statement.sql, number, literal) else {
+    if !statement.inline(number, literal) {
         return;
-    };
-    statement.sql = sql;
-    statement.param_count -= 1;
-    statement.targets = std::mem::take(&mut statement.targets)
-        .into_iter()
-        .filter(|(n, _)| *n != number)
-        .map(|(n, target)| (if n > number { n - 1 } else { n }, target))
-        .collect();
-    if let Some(literal_index) = number.checked_sub(statement.first_literal) {
-        if literal_index < statement.literals.len() {
-            statement.literals.remove(literal_index);
-        }
-    } else {
-        statement.first_literal -= 1;
     }
     params.remove(number - 1);
     for (index, param) in params.iter_mut().enumerate().skip(number - 1) {

@@ -145,7 +145,7 @@ fn number_length(bytes: &[u8]) -> usize {
     index
 }
 
-fn parse_literal(text: &str) -> Literal {
+pub(super) fn parse_literal(text: &str) -> Literal {
     let lower = text.to_ascii_lowercase();
     match lower.as_str() {
         "true" => return Literal::Bool(true),

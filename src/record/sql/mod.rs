@@ -2,6 +2,7 @@
 //! (`pg_query`): its normalised text and fingerprint, whether it belongs in a workload at all,
 //! the tables it reads, and the column each `$n` is compared to.
 
+mod align;
 mod literals;
 mod params;
 mod role;
@@ -10,6 +11,7 @@ use pg_query::NodeRef;
 
 use crate::workload::QueryKind;
 
+pub use align::{Counterpart, align};
 pub use literals::{Literal, literal_sql, literal_value};
 pub use params::ParamTarget;
 pub use role::{RoleChange, role_change};
@@ -127,6 +129,32 @@ pub fn analyse(sql: &str) -> Result<Statement, Skip> {
     })
 }
 
+impl Statement {
+    /// Writes parameter `number` (1-based) back into the text as the SQL constant `literal`,
+    /// renumbering the later parameters and their targets; `false` (nothing changed) when the
+    /// text has no such parameter.
+    pub fn inline(&mut self, number: usize, literal: &str) -> bool {
+        let Some(sql) = inline_param(&self.sql, number, literal) else {
+            return false;
+        };
+        self.sql = sql;
+        self.param_count -= 1;
+        self.targets = std::mem::take(&mut self.targets)
+            .into_iter()
+            .filter(|(n, _)| *n != number)
+            .map(|(n, target)| (if n > number { n - 1 } else { n }, target))
+            .collect();
+        if let Some(literal_index) = number.checked_sub(self.first_literal) {
+            if literal_index < self.literals.len() {
+                self.literals.remove(literal_index);
+            }
+        } else {
+            self.first_literal -= 1;
+        }
+        true
+    }
+}
+
 /// `sql` with the chosen literals replaced by `$n` (numbered after the existing parameters),
 /// and their values in order.
 fn parametrise(
@@ -183,7 +211,7 @@ pub fn cast_param(sql: &str, number: usize, type_name: &str) -> Option<String> {
 
 /// `sql` with `$number` replaced by `literal` and every later `$k` renumbered `$(k-1)`, so the
 /// parameters stay contiguous; `None` when the text has no such parameter.
-pub fn inline_param(sql: &str, number: usize, literal: &str) -> Option<String> {
+fn inline_param(sql: &str, number: usize, literal: &str) -> Option<String> {
     let scanned = pg_query::scan(sql).ok()?;
     let mut text = String::new();
     let mut copied = 0;
