@@ -66,6 +66,7 @@ fn recorded(cluster: &Cluster) -> Vec<Draft> {
         min_calls: 1,
         keep_literals: false,
         reference: None,
+        measure: false,
     };
     let recording = from_stats::record(&mut admin, &options).expect("records");
     eprintln!("{}", recording.report.join("\n"));
@@ -173,6 +174,7 @@ fn under_rls_the_estimate_is_the_roles_or_says_it_is_not() {
         min_calls: 1,
         keep_literals: false,
         reference: None,
+        measure: false,
     };
     let drafts = from_stats::record(&mut admin, &options)
         .expect("records")
@@ -246,6 +248,7 @@ fn with_a_reference_the_draw_keeps_the_values_its_persona_can_see() {
         min_calls: 1,
         keep_literals: false,
         reference: Some(pgperf::record::reference::Reference::new(&reference)),
+        measure: false,
     };
     let drafts = from_stats::record(&mut admin, &options)
         .expect("records")
@@ -271,4 +274,67 @@ fn with_a_reference_the_draw_keeps_the_values_its_persona_can_see() {
         "{}",
         payouts.statement.sql
     );
+}
+
+/// Rows per call never move for an aggregate over a fixed set of groups, so only blocks can
+/// tell the window; the buffer model counts a page per row for an index scan, while a table
+/// written in time order packs a window's rows onto few pages. `--measure` runs the reads and
+/// compares measured blocks, and narrows on them.
+#[test]
+fn measured_blocks_find_the_window_of_an_aggregate_whose_rows_never_move() {
+    let cluster = Cluster::start(&ClusterOptions::default()).expect("cluster starts");
+    let mut admin = record_support::shop(&cluster, SETUP);
+    let mut app = record_support::app(&cluster);
+    let cut_off: String = app
+        .query_one("SELECT (now() - interval '10 days')::text", &[])
+        .expect("clock")
+        .get(0);
+    let by_kind = app
+        .prepare("SELECT kind, count(*) FROM events WHERE created_at > $1 GROUP BY kind")
+        .expect("prepares");
+    for _ in 0..20 {
+        let groups = app
+            .query(&by_kind, &[&TextParam(Some(cut_off.clone()))])
+            .expect("runs");
+        assert_eq!(groups.len(), 3);
+    }
+    let mut window = |measure: bool| {
+        let options = StatOptions {
+            top: 10,
+            min_calls: 1,
+            keep_literals: false,
+            reference: None,
+            measure,
+        };
+        let drafts = from_stats::record(&mut admin, &options)
+            .expect("records")
+            .drafts;
+        let param = draft(&drafts, "GROUP BY kind").params[0].clone();
+        let days = match &param.spec {
+            ParamSpec::Ago { ago, .. } => {
+                Some(parse_duration(ago).expect("a duration").num_minutes() as f64 / 1_440.0)
+            }
+            _ => None,
+        };
+        (days, param.note)
+    };
+    let (estimated, estimated_note) = window(false);
+    eprintln!("estimated: {estimated:?} days: {estimated_note}");
+    let (measured, note) = window(true);
+    eprintln!("measured: {measured:?} days: {note}");
+    assert!(
+        measured.is_some_and(|days| (8.0..=12.0).contains(&days)),
+        "the application asked for 10 days, the measured recording says {measured:?}: {note}"
+    );
+    assert!(
+        note.contains("measured with EXPLAIN ANALYZE as app, no claims")
+            && note.contains("blocks/call"),
+        "{note}"
+    );
+    // The reads ran in a transaction that was rolled back, as the role: nothing stayed.
+    let role: String = admin
+        .query_one("SELECT current_user::text", &[])
+        .expect("reads")
+        .get(0);
+    assert_ne!(role, "app");
 }

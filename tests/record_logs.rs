@@ -191,6 +191,20 @@ fn the_command_writes_a_file_and_fails_with_exit_3_on_unreadable_input() {
         stderr.contains("nothing could be read") && stderr.contains("unreadable line"),
         "{stderr}"
     );
+
+    // Measuring runs the recorded statements of pg_stat_statements; a log has its values.
+    let misused = Command::new(env!("CARGO_BIN_EXE_pgperf"))
+        .args(["record", "--measure", "--from-log"])
+        .arg(fixture("stderr.log"))
+        .env_remove("DATABASE_URL")
+        .output()
+        .expect("runs");
+    assert_eq!(misused.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&misused.stderr).contains("--from-stat-statements"),
+        "{}",
+        String::from_utf8_lossy(&misused.stderr)
+    );
 }
 
 #[test]

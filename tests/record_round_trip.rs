@@ -1,10 +1,11 @@
 //! The round trip on a small shop workload: bench it with statement logging on,
 //! record it from the log and from pg_stat_statements (`--reference` keeps the names so the
 //! runs compare query by query), bench the recordings, and let `pgperf check` judge the P95s.
-//! The log recording replays the values really sent; the pg_stat_statements recording samples
-//! values from `pg_stats` instead.
+//! The log recording replays the values really sent; the pg_stat_statements recordings sample
+//! values from `pg_stats` instead, calibrated once by planner estimates and once by measured
+//! runs (`--measure`).
 //!
-//! Asserted: both recordings keep every query under its original name and persona, load
+//! Asserted: the recordings keep every query under its original name and persona, load
 //! through the workload validator, bench without a failed execution, and compare with the
 //! original (check exits 0 or 1, never 2 or 3). The timing verdicts are printed, not asserted:
 //! on this shared 2-core machine a P95 is machine load as much as query (house rule: no timed
@@ -165,9 +166,10 @@ fn logging_cluster() -> Cluster {
     .expect("cluster starts")
 }
 
-/// Records `log` and pg_stat_statements against `original`, benches both recordings and checks
-/// them against `baseline`, beside a control run of the original (its verdicts show the
-/// machine's noise), printing the verdicts. Returns the texts of the three workloads.
+/// Records `log` and pg_stat_statements (estimated and `--measure`d) against `original`,
+/// benches the recordings and checks them against `baseline`, beside a control run of the
+/// original (its verdicts show the machine's noise), printing the verdicts. Returns the texts
+/// of the four workloads: the original, the log's, pg_stat_statements' and the measured one.
 fn record_bench_and_check(
     url: &str,
     log: &Path,
@@ -199,36 +201,18 @@ fn record_bench_and_check(
         "record --from-log",
     );
     let from_stats = dir.join("from-stats.toml");
-    ok(
-        pgperf(
-            &[
-                "record",
-                "--db",
-                url,
-                "--from-stat-statements",
-                "--min-calls",
-                "20",
-                "--top",
-                "100",
-                "--reference",
-            ],
-            &[original, Path::new("--out"), &from_stats],
-        ),
-        "record --from-stat-statements",
-    );
+    record_from_stats(url, original, &from_stats, &[]);
+    let measured = dir.join("from-stats-measured.toml");
+    record_from_stats(url, original, &measured, &["--measure"]);
     let runs = [
         ("the original again (control)", original),
         ("the log", from_log.as_path()),
         ("pg_stat_statements", from_stats.as_path()),
+        ("pg_stat_statements --measure", measured.as_path()),
     ];
     let mut texts = Vec::new();
-    for (label, workload) in runs {
-        let run = bench(
-            url,
-            workload,
-            &dir.join(format!("run-{}", label.len())),
-            iterations,
-        );
+    for (index, (label, workload)) in runs.into_iter().enumerate() {
+        let run = bench(url, workload, &dir.join(format!("run-{index}")), iterations);
         let results: RunResult =
             serde_json::from_str(&std::fs::read_to_string(&run).expect("results")).expect("parses");
         assert!(results.complete);
@@ -247,8 +231,35 @@ fn record_bench_and_check(
         );
         texts.push(std::fs::read_to_string(workload).expect("workload"));
     }
-    keep(&[&from_log, &from_stats]);
+    keep(&[&from_log, &from_stats, &measured]);
     texts
+}
+
+/// `pgperf record --from-stat-statements` of `url` against `original` into `out`, with
+/// `extra` options; prints how long it took (measuring runs every candidate).
+fn record_from_stats(url: &str, original: &Path, out: &Path, extra: &[&str]) {
+    let mut args = vec![
+        "record",
+        "--db",
+        url,
+        "--from-stat-statements",
+        "--min-calls",
+        "20",
+        "--top",
+        "100",
+    ];
+    args.extend_from_slice(extra);
+    args.push("--reference");
+    let started = std::time::Instant::now();
+    ok(
+        pgperf(&args, &[original, Path::new("--out"), out]),
+        "record --from-stat-statements",
+    );
+    eprintln!(
+        "record --from-stat-statements {} took {:.1} s",
+        extra.join(" "),
+        started.elapsed().as_secs_f64()
+    );
 }
 
 /// Copies the recorded workloads to `PGPERF_ROUND_TRIP_KEEP` (a folder), when it is set, so
@@ -320,6 +331,31 @@ fn the_dashboard_workload_round_trips() {
         eprintln!(
             "recorded from {label}: {} queries; dashboard queries not matched: {missing:?}",
             recorded.queries.len()
+        );
+    }
+    // pg_stat_statements made the row history's constants parameters; the reference gives
+    // them back, and gives the row id (inside `jsonb_build_object`, no column to sample
+    // from) the reference's own generator instead of a placeholder.
+    for text in &texts[2..] {
+        let from_stats: pgperf::workload::WorkloadFile = toml::from_str(text).expect("parses");
+        let history = from_stats
+            .queries
+            .iter()
+            .find(|q| q.name == "audit.row_history")
+            .expect("the row history is recorded from pg_stat_statements");
+        assert!(
+            history.sql.contains("table_name = 'approvals'")
+                && history.sql.contains("jsonb_build_object('id', $1::bigint)"),
+            "{}",
+            history.sql
+        );
+        assert!(
+            matches!(
+                history.params.as_slice(),
+                [pgperf::workload::ParamSpec::Sample { .. }]
+            ),
+            "{:?}",
+            history.params
         );
     }
 }

@@ -75,6 +75,7 @@ fn top_statements_are_recorded_with_sampled_values() {
         min_calls: 1,
         keep_literals: false,
         reference: None,
+        measure: false,
     };
     let recording = from_stats::record(&mut admin, &options).expect("records");
     let sqls: Vec<&str> = recording
@@ -185,6 +186,7 @@ fn a_database_without_pg_stat_statements_says_what_to_do() {
         min_calls: 1,
         keep_literals: false,
         reference: None,
+        measure: false,
     };
     let error = from_stats::record(&mut client, &options).expect_err("no extension");
     assert!(

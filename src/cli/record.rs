@@ -49,9 +49,17 @@ pub struct RecordArgs {
     #[arg(long)]
     keep_literals: bool,
     /// An existing workload: recorded statements that match one of its queries (same
-    /// fingerprint) keep its name, tile, kind, budget and persona with its claims.
+    /// fingerprint) keep its name, tile, kind, budget and persona with its claims; from
+    /// pg_stat_statements also its constants, and its generators for parameters the database
+    /// cannot tell.
     #[arg(long, value_name = "FILE")]
     reference: Option<PathBuf>,
+    /// Calibrate sampled parameters by running each candidate value of a read, EXPLAIN
+    /// (ANALYZE, BUFFERS) in a rolled-back read-only transaction as the recorded role (with the
+    /// reference persona's claims) under a statement timeout, instead of planner estimates:
+    /// measured rows and blocks per call. Runs reads on the database; writes are never run.
+    #[arg(long, conflicts_with = "from_log")]
+    measure: bool,
     /// Also record pgperf's own traffic (application_name pgperf), e.g. to check a recording
     /// of a `pgperf bench` run against the workload it ran.
     #[arg(long)]
@@ -89,6 +97,7 @@ pub fn run(args: RecordArgs) -> anyhow::Result<Outcome> {
                 min_calls: i64::from(args.min_calls),
                 keep_literals: args.keep_literals,
                 reference: reference.clone(),
+                measure: args.measure,
             };
             let recording = record::from_stats::record(client, &options)
                 .context("cannot record from pg_stat_statements")?;

@@ -4,11 +4,12 @@
 //! then calibrated against the rows and shared blocks per call the view did keep
 //! ([`super::calibrate`]).
 
+use super::calibrate::probe::Measure;
 use super::calibrate::visible::Persona;
 use super::calibrate::{self, Observed};
 use super::columns::Catalog;
 use super::draft::{self, Draft};
-use super::reference::Reference;
+use super::reference::{self, Reference};
 use super::sql::{self, Statement};
 use super::{RecordError, Recording};
 use crate::pg::quote_qualified;
@@ -21,9 +22,12 @@ pub struct StatOptions {
     /// Leave out statements called fewer times.
     pub min_calls: i64,
     pub keep_literals: bool,
-    /// A reference workload (`--reference`): its personas' claims let calibration ask which
+    /// A reference workload (`--reference`): its constants come back into the text, its
+    /// generators replace placeholders, and its personas' claims let calibration ask which
     /// sampled values a persona can see under RLS.
     pub reference: Option<Reference>,
+    /// Calibrate reads by running each candidate (`--measure`), not by estimates.
+    pub measure: bool,
 }
 
 /// One statement row of the view.
@@ -37,7 +41,21 @@ struct Row {
     blocks: i64,
 }
 
+/// Each measured run may take this many times the calls' mean, and at least
+/// [`MIN_MEASURE_TIMEOUT_MS`].
+const MEASURE_TIMEOUT_FACTOR: f64 = 20.0;
+const MIN_MEASURE_TIMEOUT_MS: f64 = 1_000.0;
+
 impl Row {
+    fn measure(&self) -> Measure {
+        let mean_ms = self.total_ms / self.calls.max(1) as f64;
+        Measure {
+            timeout_ms: (mean_ms * MEASURE_TIMEOUT_FACTOR)
+                .max(MIN_MEASURE_TIMEOUT_MS)
+                .ceil() as u64,
+        }
+    }
+
     fn observed(&self) -> Observed {
         let calls = self.calls.max(1) as f64;
         Observed {
@@ -67,7 +85,17 @@ pub fn record(
     let mut catalog = Catalog::new(client);
     let mut drafts = Vec::new();
     let mut calibrations = Vec::new();
+    let mut from_reference = Vec::new();
     for (row, mut statement) in kept {
+        // Before typing: the reference's constants need no cast, and its parameters line up
+        // only with the text as pg_stat_statements wrote it.
+        let generators = match &options.reference {
+            Some(reference) => {
+                from_reference.extend(reference.write_constants(&mut statement));
+                reference.generators(&statement)
+            }
+            None => Default::default(),
+        };
         let types = typed(&mut catalog, &mut statement);
         let mut params = Vec::new();
         for number in 1..=statement.param_count {
@@ -86,25 +114,34 @@ pub fn record(
         // Calibration only improves values: when the database refuses it, the statistical
         // draw stays and the report says why.
         let persona = persona(options.reference.as_ref(), &statement, &row.role);
+        let caller = calibrate::Caller {
+            role: &row.role,
+            persona: persona.as_ref(),
+            measure: options.measure.then(|| row.measure()),
+        };
         match calibrate::calibrate(
             &mut catalog,
             &statement,
-            &row.role,
-            persona.as_ref(),
+            &caller,
             types.as_deref(),
             &row.observed(),
             &mut params,
         ) {
-            Ok(lines) => {
-                calibrations.extend(lines);
-                calibrate::inline_limits(&mut statement, &mut params);
-            }
+            Ok(lines) => calibrations.extend(lines),
             Err(error) => calibrations.push(format!(
                 "{}: not calibrated: {}",
                 super::first_line(&statement.sql),
                 crate::pg::describe(&error)
             )),
         }
+        // What the database could not tell, the reference may: its generators replace the
+        // placeholders calibration left (the numbers still match: nothing was inlined yet).
+        from_reference.extend(
+            reference::fill_placeholders(&generators, &mut params)
+                .into_iter()
+                .map(|line| format!("{}: {line}", super::first_line(&statement.sql))),
+        );
+        calibrate::inline_limits(&mut statement, &mut params);
         drafts.push(Draft {
             statement,
             role: Some(row.role),
@@ -122,6 +159,10 @@ pub fn record(
             .iter()
             .map(|(why, n)| format!("left out {n} × {why}")),
     );
+    if !from_reference.is_empty() {
+        report.push("taken from the reference workload:".to_string());
+        report.extend(from_reference.iter().map(|line| format!("  {line}")));
+    }
     report.extend(calibration_report(&calibrations));
     Ok(Recording {
         drafts,

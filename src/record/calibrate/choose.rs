@@ -50,6 +50,8 @@ pub enum Choice {
 pub const INFORMATIVE_RATIO: f64 = 2.0;
 /// Candidates within this factor of the best distance are equally good.
 pub const TIE_RATIO: f64 = 1.25;
+/// Row counts within this factor are the same rows, for blocks to tell apart.
+pub const SAME_ROWS_RATIO: f64 = 1.05;
 
 /// The candidates that best explain `observed`, unless `draw` (the mean estimate over the
 /// statistical draw, when the parameter has one) explains it as well: a mean over calls is
@@ -60,16 +62,20 @@ pub fn choose(estimates: &[Estimate], draw: Option<Estimate>, observed: &Observe
         return choice;
     };
     let best = estimates[chosen[0]];
-    let (draw_off, best_off) = match (signal, observed.blocks_per_call) {
-        (Signal::Blocks, Some(blocks)) => {
-            (distance(draw.pages, blocks), distance(best.pages, blocks))
-        }
-        _ => (
-            distance(draw.rows, observed.rows_per_call),
-            distance(best.rows, observed.rows_per_call),
-        ),
+    let as_well = |figure: fn(&Estimate) -> f64, target: f64| {
+        distance(figure(&draw), target) <= distance(figure(&best), target) + TIE_RATIO.ln()
     };
-    if draw_off <= best_off + TIE_RATIO.ln() {
+    let rows = as_well(|e| e.rows, observed.rows_per_call);
+    let blocks = observed
+        .blocks_per_call
+        .is_none_or(|blocks| as_well(|e| e.pages, blocks));
+    // Blocks broke a tie of rows: the draw must explain both, as the chosen value does.
+    let explains = match signal {
+        Signal::Rows => rows,
+        Signal::RowsThenBlocks => rows && blocks,
+        Signal::Blocks => blocks,
+    };
+    if explains {
         Choice::DrawExplains(draw)
     } else {
         choice
@@ -101,10 +107,18 @@ fn best(estimates: &[Estimate], observed: &Observed) -> Choice {
     let all: Vec<usize> = (0..estimates.len()).collect();
     if spread(&rows) >= INFORMATIVE_RATIO.ln() {
         let tied = closest(&all, &rows, observed.rows_per_call);
+        // Blocks break ties among candidates that return the same rows (a reached LIMIT, an
+        // aggregate's groups), not among ones that merely come near: the block figure is too
+        // rough to overrule a closer row count.
+        let same: Vec<usize> = tied
+            .iter()
+            .copied()
+            .filter(|&i| distance(rows[i], rows[tied[0]]) <= SAME_ROWS_RATIO.ln())
+            .collect();
         return match blocks {
-            Some(blocks) if tied.len() > 1 && spread_of(&tied, &pages) >= TIE_RATIO.ln() => {
+            Some(blocks) if same.len() > 1 && spread_of(&same, &pages) >= TIE_RATIO.ln() => {
                 Choice::Calibrated {
-                    chosen: closest(&tied, &pages, blocks),
+                    chosen: closest(&same, &pages, blocks),
                     signal: Signal::RowsThenBlocks,
                 }
             }
@@ -230,6 +244,24 @@ mod tests {
     }
 
     #[test]
+    fn blocks_do_not_overrule_a_closer_row_count() {
+        // 2 400 rows per call: 2 400 and 1 930 are both within the tie, but only the first
+        // returns those rows; a block figure nearer the second must not pull the choice.
+        let estimates = vec![
+            estimate(2_400.0, 2_401.0),
+            estimate(1_930.0, 1_931.0),
+            estimate(40.0, 41.0),
+        ];
+        assert_eq!(
+            choose(&estimates, None, &observed(2_399.0, Some(57.0))),
+            Choice::Calibrated {
+                chosen: vec![0, 1],
+                signal: Signal::Rows
+            }
+        );
+    }
+
+    #[test]
     fn an_aggregate_with_constant_rows_falls_back_to_blocks_or_to_nothing() {
         let estimates = vec![estimate(1.0, 5_000.0), estimate(1.0, 40.0)];
         assert_eq!(
@@ -276,6 +308,30 @@ mod tests {
             Choice::Calibrated { .. }
         ));
         assert_eq!(mean(&[(0.0, cut_offs[0])]), None);
+    }
+
+    #[test]
+    fn when_blocks_broke_a_tie_of_rows_the_draw_must_explain_the_blocks_too() {
+        // An aggregate of 3 groups (1 for the narrowest window): rows decide nothing among
+        // the windows that return 3, the blocks per call do; a draw over a year returns 3
+        // rows too, but touches far more.
+        let estimates = vec![
+            estimate(1.0, 2.0),
+            estimate(3.0, 60.0),
+            estimate(3.0, 20_000.0),
+        ];
+        let draw = estimate(3.0, 19_000.0);
+        assert_eq!(
+            choose(&estimates, Some(draw), &observed(3.0, Some(57.0))),
+            Choice::Calibrated {
+                chosen: vec![1],
+                signal: Signal::RowsThenBlocks
+            }
+        );
+        assert_eq!(
+            choose(&estimates, Some(draw), &observed(3.0, Some(18_000.0))),
+            Choice::DrawExplains(draw)
+        );
     }
 
     #[test]

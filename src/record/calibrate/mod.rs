@@ -23,13 +23,24 @@ use postgres::types::Type;
 use self::candidates::Candidate;
 pub use self::choose::Observed;
 use self::choose::{Choice, Estimate, Signal};
-use self::probe::{Planner, Probe};
+use self::probe::{Measure, Planner, Probe};
 use self::visible::Persona;
 use super::columns::Catalog;
 use super::draft::{DraftParam, toml_value};
 use super::sql::{ParamTarget, Statement};
-use crate::workload::ParamSpec;
 use crate::workload::params::{parse_duration, value_to_text};
+use crate::workload::{ParamSpec, QueryKind};
+
+/// Who ran the statement, and how to learn what a candidate value does.
+#[derive(Debug, Clone, Copy)]
+pub struct Caller<'a> {
+    /// The role that ran it.
+    pub role: &'a str,
+    /// The persona a reference workload gives the statement, with its claims.
+    pub persona: Option<&'a Persona>,
+    /// Run reads for each candidate instead of estimating them (`--measure`).
+    pub measure: Option<Measure>,
+}
 
 /// One parameter to calibrate: its position (0-based) and the values to try.
 struct Slot {
@@ -48,15 +59,15 @@ struct Decision {
     refused: Option<String>,
 }
 
-/// Calibrates `params` of `statement` (run by `role`, with server-inferred `types`) against
-/// `observed`, rewriting the calibrated ones and their notes; with the statement's `persona`
-/// from a reference workload, sampled draws first keep only values it can see. Returns one
-/// line per parameter considered, for the report.
+/// Calibrates `params` of `statement` (run by `caller`, with server-inferred `types`) against
+/// `observed`, rewriting the calibrated ones and their notes; with the caller's persona from
+/// a reference workload, sampled draws first keep only values it can see. With `measure`, a
+/// read is run for each candidate instead of estimated. Returns one line per parameter
+/// considered, for the report.
 pub fn calibrate(
     catalog: &mut Catalog,
     statement: &Statement,
-    role: &str,
-    persona: Option<&Persona>,
+    caller: &Caller<'_>,
     types: Option<&[Type]>,
     observed: &Observed,
     params: &mut [DraftParam],
@@ -66,7 +77,7 @@ pub fn calibrate(
         .into_iter()
         .map(|note| format!("{query}: {note}"))
         .collect();
-    let seen = restrict_to_visible(catalog, statement, persona, observed, params)?;
+    let seen = restrict_to_visible(catalog, statement, caller.persona, observed, params)?;
     let (now_s, _) = clock(catalog, &[])?;
     let mut slots = slots(catalog, statement, types, params, &seen, now_s)?;
     for index in seen
@@ -82,14 +93,23 @@ pub fn calibrate(
         .iter()
         .map(|p| representative(&p.spec, now_s))
         .collect();
-    let (decisions, planner) = search(
+    // Only reads are run: a write would fail in the read-only transaction anyway.
+    let is_read = statement.verb == "select" && statement.kind == QueryKind::Read;
+    let caller = Caller {
+        measure: caller.measure.filter(|_| is_read),
+        ..*caller
+    };
+    let (decisions, planner, unmeasured) = search(
         catalog.client(),
         &statement.sql,
-        role,
+        &caller,
         &mut slots,
         &mut current,
         observed,
     )?;
+    if let Some(why) = unmeasured {
+        lines.push(format!("{query}: not measured ({why}); estimated instead"));
+    }
     for (slot, decision) in slots.iter().zip(&decisions) {
         let param = &mut params[slot.index];
         apply(param, slot, decision, observed, &planner);
@@ -234,18 +254,44 @@ fn slots(
     Ok(found)
 }
 
-/// Runs the search as `role`, or as the recording user when planning as the role fails for
-/// every candidate (a policy that needs the claims while planning).
+/// Runs the search measuring as `role` when asked, else (or when no measurement could be
+/// used, said in the third value) estimating as `role`, or as the recording user when
+/// planning as the role fails for every candidate (a policy that needs the claims while
+/// planning).
 fn search(
     client: &mut postgres::Client,
     sql: &str,
-    role: &str,
+    caller: &Caller<'_>,
     slots: &mut [Slot],
     current: &mut [Option<String>],
     observed: &Observed,
-) -> Result<(Vec<Decision>, Planner), postgres::Error> {
+) -> Result<(Vec<Decision>, Planner, Option<String>), postgres::Error> {
     let start = current.to_vec();
-    let mut probe = Probe::open(client, sql, role)?;
+    let mut unmeasured = None;
+    let role = caller.role;
+    if let Some(measure) = caller.measure {
+        let sizes: Vec<usize> = slots.iter().map(|s| s.candidates.len()).collect();
+        let mut probe = Probe::open(client, sql, role, Some(measure), caller.persona)?;
+        if probe.planner.measured() {
+            let decisions = passes(&mut probe, slots, current, observed)?;
+            match unusable_measurements(&decisions, observed) {
+                None => {
+                    let planner = probe.planner.clone();
+                    probe.close()?;
+                    return Ok((decisions, planner, None));
+                }
+                Some(why) => unmeasured = Some(why),
+            }
+        } else if let Planner::Recorder { why, .. } = &probe.planner {
+            unmeasured = Some(format!("{role} could not be taken: {why}"));
+        }
+        probe.close()?;
+        current.clone_from_slice(&start);
+        for (slot, size) in slots.iter_mut().zip(sizes) {
+            slot.candidates.truncate(size);
+        }
+    }
+    let mut probe = Probe::open(client, sql, role, None, None)?;
     let mut decisions = passes(&mut probe, slots, current, observed)?;
     let planned_nothing = decisions.iter().all(|d| d.tried.is_empty());
     if planned_nothing && matches!(probe.planner, Planner::Role(_)) {
@@ -259,7 +305,28 @@ fn search(
     }
     let planner = probe.planner.clone();
     probe.close()?;
-    Ok((decisions, planner))
+    Ok((decisions, planner, unmeasured))
+}
+
+/// Why measurements cannot stand for the application's calls: none could be run, or none
+/// found a row where the calls did (the policies saw claims other than the application's).
+fn unusable_measurements(decisions: &[Decision], observed: &Observed) -> Option<String> {
+    if decisions.iter().all(|d| d.tried.is_empty()) {
+        let why = decisions.iter().find_map(|d| d.refused.clone());
+        return Some(format!(
+            "no candidate could be run: {}",
+            why.unwrap_or_default()
+        ));
+    }
+    let found_nothing = decisions
+        .iter()
+        .all(|d| d.tried.iter().all(|(_, e)| e.rows == 0.0));
+    (found_nothing && observed.rows_per_call > 0.0).then(|| {
+        format!(
+            "no candidate returned a row, where the calls returned {:.1} per call",
+            observed.rows_per_call
+        )
+    })
 }
 
 /// Coordinate search: each slot chosen with the others at their current values; twice over
@@ -286,9 +353,10 @@ fn passes(
     Ok(decisions)
 }
 
-/// Plans every candidate of `slot` and chooses; when rows decide and the parameter is an
-/// instant, narrows the window between the two candidates whose estimates bracket the rows
-/// per call first (the usual windows are a coarse grid), then chooses again.
+/// Plans every candidate of `slot` and chooses; when rows decide (or measured blocks: the
+/// buffer model is too rough to narrow on) and the parameter is an instant, narrows the
+/// window between the two candidates whose figures bracket the measurement first (the usual
+/// windows are a coarse grid), then chooses again.
 fn decide(
     probe: &mut Probe<'_>,
     slot: &mut Slot,
@@ -304,21 +372,42 @@ fn decide(
         plan_candidate(probe, slot, index, current, &mut decision)?;
     }
     decision.choice = choose::choose(&estimates(&decision), None, observed);
-    let rows_decided = matches!(
-        decision.choice,
-        Choice::Calibrated {
-            signal: Signal::Rows | Signal::RowsThenBlocks,
-            ..
-        }
-    );
-    if rows_decided && let Some(bracket) = bracket(slot, &decision, observed.rows_per_call) {
+    let by_rows: Option<(Figure, f64)> = Some((|e| e.rows, observed.rows_per_call));
+    let by_blocks = observed.blocks_per_call.map(|b| (pages as Figure, b));
+    let narrowing = match (&decision.choice, probe.planner.measured()) {
+        (
+            Choice::Calibrated {
+                signal: Signal::Rows,
+                ..
+            },
+            _,
+        ) => by_rows,
+        (
+            Choice::Calibrated {
+                signal: Signal::RowsThenBlocks | Signal::Blocks,
+                ..
+            },
+            true,
+        ) => by_blocks,
+        (
+            Choice::Calibrated {
+                signal: Signal::RowsThenBlocks,
+                ..
+            },
+            false,
+        ) => by_rows,
+        _ => None,
+    };
+    if let Some((figure, target)) = narrowing
+        && let Some(bracket) = bracket(slot, &decision, figure, target)
+    {
         bisect(
             probe,
             slot,
             current,
             &mut decision,
+            (figure, target),
             bracket,
-            observed.rows_per_call,
         )?;
     }
     let draw = draw_estimate(slot, &decision);
@@ -364,13 +453,25 @@ fn estimates(decision: &Decision) -> Vec<Estimate> {
 /// Bisection steps when narrowing a window (each halves the gap between two candidates).
 const BISECTIONS: usize = 8;
 
-/// `(back_s, rows)` of two instants next to each other in time whose row estimates lie either
+/// One figure of an estimate: its rows or its pages.
+type Figure = fn(&Estimate) -> f64;
+
+fn pages(estimate: &Estimate) -> f64 {
+    estimate.pages
+}
+
+/// `(back_s, figure)` of two instants next to each other in time whose figures lie either
 /// side of `target`, the pair nearest the target's log distance first.
-fn bracket(slot: &Slot, decision: &Decision, target: f64) -> Option<[(f64, f64); 2]> {
+fn bracket(
+    slot: &Slot,
+    decision: &Decision,
+    figure: Figure,
+    target: f64,
+) -> Option<[(f64, f64); 2]> {
     let mut points: Vec<(f64, f64)> = decision
         .tried
         .iter()
-        .filter_map(|(i, e)| slot.candidates[*i].back_s.map(|back| (back, e.rows)))
+        .filter_map(|(i, e)| slot.candidates[*i].back_s.map(|back| (back, figure(e))))
         .collect();
     points.sort_by(|a, b| a.0.total_cmp(&b.0));
     points
@@ -383,14 +484,15 @@ fn bracket(slot: &Slot, decision: &Decision, target: f64) -> Option<[(f64, f64);
         })
 }
 
-/// Narrows `bracket` by halving, adding each midpoint as a candidate.
+/// Narrows `bracket` by halving, adding each midpoint as a candidate, until its `figure`
+/// meets `target`.
 fn bisect(
     probe: &mut Probe<'_>,
     slot: &mut Slot,
     current: &[Option<String>],
     decision: &mut Decision,
+    (figure, target): (Figure, f64),
     bracket: [(f64, f64); 2],
-    target: f64,
 ) -> Result<(), postgres::Error> {
     let [mut low, mut high] = bracket;
     let now_s = slot.now_s;
@@ -406,10 +508,11 @@ fn bisect(
         let Some(estimate) = plan_candidate(probe, slot, index, current, decision)? else {
             break;
         };
-        if (estimate.rows - target) * (low.1 - target) > 0.0 {
-            low = (back_s, estimate.rows);
+        let value = figure(&estimate);
+        if (value - target) * (low.1 - target) > 0.0 {
+            low = (back_s, value);
         } else {
-            high = (back_s, estimate.rows);
+            high = (back_s, value);
         }
     }
     Ok(())
@@ -432,8 +535,8 @@ fn apply(
         .to_string();
     if let Choice::DrawExplains(draw) = &decision.choice {
         param.note.push_str(&format!(
-            "; checked: the draw's mean estimate ({:.0} rows, {:.0} pages) explains rows/call {:.1} as well as any single value ({planner})",
-            draw.rows, draw.pages, observed.rows_per_call
+            "; checked: the draw's mean {} ({:.0} rows, {:.0} pages) explains rows/call {:.1} as well as any single value ({planner})",
+            word(planner), draw.rows, draw.pages, observed.rows_per_call
         ));
         return;
     }
@@ -468,21 +571,30 @@ fn apply(
     param.placeholder = false;
     param.note = format!(
         "{about}: calibrated: {}; {}, {} of {} values planned; {planner}",
-        matched(*signal, observed, &estimate),
+        matched(*signal, observed, &estimate, word(planner)),
         best.origin,
         decision.tried.len(),
         slot.candidates.len()
     );
 }
 
+/// What the figures compared with pg_stat_statements' are.
+fn word(planner: &Planner) -> &'static str {
+    if planner.measured() {
+        "measured"
+    } else {
+        "estimate"
+    }
+}
+
 /// `rows/call 48.0 → estimate 51`, with blocks when they decided.
-fn matched(signal: Signal, observed: &Observed, estimate: &Estimate) -> String {
+fn matched(signal: Signal, observed: &Observed, estimate: &Estimate, word: &str) -> String {
     let rows = format!(
-        "rows/call {:.1} → estimate {:.0}",
+        "rows/call {:.1} → {word} {:.0}",
         observed.rows_per_call, estimate.rows
     );
     let blocks = format!(
-        "blocks/call {:.0} → estimate {:.0}",
+        "blocks/call {:.0} → {word} {:.0}",
         observed.blocks_per_call.unwrap_or_default(),
         estimate.pages
     );
@@ -681,10 +793,12 @@ mod tests {
             tried: vec![(0, rows(3_000.0)), (1, rows(100.0)), (2, rows(700.0))],
             refused: None,
         };
+        let by_rows: Figure = |e| e.rows;
         assert_eq!(
-            bracket(&slot, &decision, 1_000.0),
+            bracket(&slot, &decision, by_rows, 1_000.0),
             Some([(7.0, 700.0), (30.0, 3_000.0)])
         );
-        assert_eq!(bracket(&slot, &decision, 5_000.0), None);
+        assert_eq!(bracket(&slot, &decision, by_rows, 5_000.0), None);
+        assert_eq!(bracket(&slot, &decision, pages, 1_000.0), None);
     }
 }

@@ -1,6 +1,6 @@
 //! What a plan (`EXPLAIN (VERBOSE, FORMAT JSON)`, no ANALYZE) predicts for one call: the rows
 //! it returns and, roughly, the shared buffers it touches, to compare with pg_stat_statements'
-//! rows and shared blocks per call.
+//! rows and shared blocks per call; or, with `--measure`, what an analysed call did.
 //!
 //! The buffer figure is a deliberately crude model, used only to rank candidate values of the
 //! same statement against each other: a sequential scan reads its table's `relpages`; an index
@@ -26,6 +26,19 @@ pub fn estimate(explain: &Value, relpages: &mut dyn FnMut(&str, &str) -> f64) ->
     Some(Estimate {
         rows: returned,
         pages: pages(root, 1.0, 1.0, relpages),
+    })
+}
+
+/// What one call did, from `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON)`: the rows the root
+/// returned and the shared blocks hit and read below it (a node's buffer counts include its
+/// children's), the same measurements as pg_stat_statements' rows and blocks per call.
+pub fn measured(explain: &Value) -> Option<Estimate> {
+    let root = explain.get(0)?.get("Plan")?;
+    let number = |key: &str| root.get(key).and_then(Value::as_f64);
+    Some(Estimate {
+        rows: number("Actual Rows")? * number("Actual Loops").unwrap_or(1.0),
+        pages: number("Shared Hit Blocks").unwrap_or(0.0)
+            + number("Shared Read Blocks").unwrap_or(0.0),
     })
 }
 
@@ -157,5 +170,25 @@ mod tests {
         ]}}]);
         assert_eq!(estimate(&update, &mut sizes).expect("estimate").rows, 3.0);
         assert_eq!(estimate(&json!([]), &mut sizes), None);
+    }
+
+    #[test]
+    fn a_measured_call_is_its_roots_rows_and_shared_blocks() {
+        let analysed = json!([{"Plan": {"Node Type": "Aggregate", "Plan Rows": 1.0,
+            "Actual Rows": 4.0, "Actual Loops": 1.0,
+            "Shared Hit Blocks": 14_000.0, "Shared Read Blocks": 105.0,
+            "Plans": [scan("Seq Scan", "big", 50_000.0)]}}]);
+        assert_eq!(
+            measured(&analysed),
+            Some(Estimate {
+                rows: 4.0,
+                pages: 14_105.0
+            })
+        );
+        // A plain EXPLAIN has no actual rows: nothing was measured.
+        assert_eq!(
+            measured(&json!([{"Plan": scan("Seq Scan", "big", 5.0)}])),
+            None
+        );
     }
 }

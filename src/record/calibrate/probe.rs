@@ -9,6 +9,11 @@
 //! the role cannot be taken or a policy needs the claims at planning time, the estimate is the
 //! recording user's, who may bypass the policies: it then counts rows before the policies
 //! filter them, while pg_stat_statements counted rows after; the note says which it was.
+//!
+//! With `--measure` a read is run instead, `EXPLAIN (ANALYZE, BUFFERS)` in the same read-only
+//! transaction, as the role with the persona's claims from the reference and a statement
+//! timeout: measured rows and blocks, not estimates and a model of them. Only reads are run,
+//! and nothing they did is kept.
 
 use std::collections::HashMap;
 
@@ -16,7 +21,17 @@ use postgres::{Client, Transaction};
 
 use super::choose::Estimate;
 use super::plan;
+use super::visible::Persona;
+use crate::pg::session::set_local_claims;
 use crate::pg::{TextParam, quote_ident};
+
+/// How to run a read instead of estimating it (`--measure`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Measure {
+    /// `statement_timeout` of each run: a candidate that takes much longer than the
+    /// application's calls did is far from them anyway.
+    pub timeout_ms: u64,
+}
 
 /// Whose estimate it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,12 +40,34 @@ pub enum Planner {
     Role(String),
     /// As the recording user, because the role could not be taken or planning failed as it.
     Recorder { role: String, why: String },
+    /// Run (EXPLAIN ANALYZE) as the role, with these persona's claims.
+    Measured {
+        role: String,
+        persona: Option<String>,
+    },
+}
+
+impl Planner {
+    pub fn measured(&self) -> bool {
+        matches!(self, Planner::Measured { .. })
+    }
 }
 
 impl std::fmt::Display for Planner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Planner::Role(role) => write!(f, "planned as {role}"),
+            Planner::Measured {
+                role,
+                persona: Some(persona),
+            } => write!(
+                f,
+                "measured with EXPLAIN ANALYZE as {role} with persona {persona}'s claims"
+            ),
+            Planner::Measured {
+                role,
+                persona: None,
+            } => write!(f, "measured with EXPLAIN ANALYZE as {role}, no claims"),
             Planner::Recorder { role, why } => write!(
                 f,
                 "planned as the recording user, not {role} ({why}): rows before RLS policies"
@@ -49,16 +86,32 @@ pub struct Probe<'a> {
 
 impl<'a> Probe<'a> {
     /// Opens the transaction and takes `role`; falls back to the recording user when the
-    /// role cannot be taken.
+    /// role cannot be taken (and then estimates: measuring as a user who may bypass the
+    /// policies would measure other rows). Measuring runs with `persona`'s claims, if any.
     pub fn open(
         client: &'a mut Client,
         sql: &str,
         role: &str,
+        measure: Option<Measure>,
+        persona: Option<&Persona>,
     ) -> Result<Probe<'a>, postgres::Error> {
         let mut tx = client.build_transaction().read_only(true).start()?;
-        let planner = match take_role(&mut tx, role) {
-            Ok(()) => Planner::Role(role.to_string()),
-            Err(error) => Planner::Recorder {
+        let planner = match (take_role(&mut tx, role), measure) {
+            (Ok(()), Some(measure)) => {
+                if let Some(persona) = persona {
+                    set_local_claims(&mut tx, &persona.claims)?;
+                }
+                tx.query_one(
+                    "SELECT set_config('statement_timeout', $1, true)",
+                    &[&measure.timeout_ms.to_string()],
+                )?;
+                Planner::Measured {
+                    role: role.to_string(),
+                    persona: persona.map(|p| p.name.clone()),
+                }
+            }
+            (Ok(()), None) => Planner::Role(role.to_string()),
+            (Err(error), _) => Planner::Recorder {
                 role: role.to_string(),
                 why: crate::pg::describe(&error),
             },
@@ -83,13 +136,19 @@ impl<'a> Probe<'a> {
         Ok(())
     }
 
-    /// The estimate for `values`; `Ok(Err(why))` when the server refused to plan (a value its
-    /// type rejects, a policy needing claims): a savepoint keeps the session usable.
+    /// The estimate (or measurement) for `values`; `Ok(Err(why))` when the server refused
+    /// to plan or run it (a value its type rejects, a policy needing claims, the timeout): a
+    /// savepoint keeps the session usable.
     pub fn estimate(
         &mut self,
         values: &[Option<String>],
     ) -> Result<Result<Estimate, String>, postgres::Error> {
-        let text = format!("EXPLAIN (VERBOSE, FORMAT JSON) {}", self.sql);
+        let options = if self.planner.measured() {
+            "ANALYZE, BUFFERS, VERBOSE, FORMAT JSON"
+        } else {
+            "VERBOSE, FORMAT JSON"
+        };
+        let text = format!("EXPLAIN ({options}) {}", self.sql);
         let binds: Vec<TextParam> = values.iter().cloned().map(TextParam).collect();
         let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = binds
             .iter()
@@ -105,6 +164,10 @@ impl<'a> Probe<'a> {
             }
         };
         savepoint.commit()?;
+        if self.planner.measured() {
+            return Ok(plan::measured(&explain)
+                .ok_or_else(|| "EXPLAIN ANALYZE returned no measurements".to_string()));
+        }
         self.fetch_relpages(&explain)?;
         let relpages = &self.relpages;
         let mut lookup = |schema: &str, table: &str| {
