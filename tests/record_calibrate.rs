@@ -284,6 +284,9 @@ fn with_a_reference_the_draw_keeps_the_values_its_persona_can_see() {
 fn measured_blocks_find_the_window_of_an_aggregate_whose_rows_never_move() {
     let cluster = Cluster::start(&ClusterOptions::default()).expect("cluster starts");
     let mut admin = record_support::shop(&cluster, SETUP);
+    admin
+        .batch_execute("GRANT UPDATE ON events TO app")
+        .expect("grant");
     let mut app = record_support::app(&cluster);
     let cut_off: String = app
         .query_one("SELECT (now() - interval '10 days')::text", &[])
@@ -292,12 +295,25 @@ fn measured_blocks_find_the_window_of_an_aggregate_whose_rows_never_move() {
     let by_kind = app
         .prepare("SELECT kind, count(*) FROM events WHERE created_at > $1 GROUP BY kind")
         .expect("prepares");
+    let touch = app
+        .prepare("UPDATE events SET amount = amount + 1 WHERE created_at > $1")
+        .expect("prepares");
+    // The write first, so the reads the application timed saw the table as it stays.
+    app.execute(&touch, &[&TextParam(Some(cut_off.clone()))])
+        .expect("updates");
     for _ in 0..20 {
         let groups = app
             .query(&by_kind, &[&TextParam(Some(cut_off.clone()))])
             .expect("runs");
         assert_eq!(groups.len(), 3);
     }
+    let total = |admin: &mut postgres::Client| -> i64 {
+        admin
+            .query_one("SELECT sum(amount)::bigint FROM events", &[])
+            .expect("sums")
+            .get(0)
+    };
+    let before = total(&mut admin);
     let mut window = |measure: bool| {
         let options = StatOptions {
             top: 10,
@@ -309,6 +325,9 @@ fn measured_blocks_find_the_window_of_an_aggregate_whose_rows_never_move() {
         let drafts = from_stats::record(&mut admin, &options)
             .expect("records")
             .drafts;
+        // A write is never run, only estimated.
+        let write = &draft(&drafts, "UPDATE events").params[0];
+        assert!(write.note.contains("planned as app"), "{}", write.note);
         let param = draft(&drafts, "GROUP BY kind").params[0].clone();
         let days = match &param.spec {
             ParamSpec::Ago { ago, .. } => {
@@ -331,7 +350,8 @@ fn measured_blocks_find_the_window_of_an_aggregate_whose_rows_never_move() {
             && note.contains("blocks/call"),
         "{note}"
     );
-    // The reads ran in a transaction that was rolled back, as the role: nothing stayed.
+    // Everything ran in transactions that were rolled back, as the role: nothing stayed.
+    assert_eq!(total(&mut admin), before);
     let role: String = admin
         .query_one("SELECT current_user::text", &[])
         .expect("reads")

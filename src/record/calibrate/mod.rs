@@ -775,6 +775,39 @@ mod tests {
     }
 
     #[test]
+    fn measurements_that_ran_nothing_or_found_nothing_are_not_used() {
+        let decision = |tried: Vec<(usize, Estimate)>| Decision {
+            choice: Choice::Uninformative,
+            tried,
+            refused: Some("canceling statement due to statement timeout".into()),
+        };
+        let nothing = Estimate {
+            rows: 0.0,
+            pages: 3.0,
+        };
+        let some = Estimate {
+            rows: 12.0,
+            pages: 30.0,
+        };
+        let why = unusable_measurements(&[decision(Vec::new())], &observed(5.0));
+        assert!(why.is_some_and(|why| why.contains("statement timeout")));
+        let why = unusable_measurements(
+            &[decision(vec![(0, nothing), (1, nothing)])],
+            &observed(5.0),
+        );
+        assert!(why.is_some_and(|why| why.contains("no candidate returned a row")));
+        // The calls found nothing either: measuring nothing agrees with them.
+        assert_eq!(
+            unusable_measurements(&[decision(vec![(0, nothing)])], &observed(0.0)),
+            None
+        );
+        assert_eq!(
+            unusable_measurements(&[decision(vec![(0, nothing), (1, some)])], &observed(5.0)),
+            None
+        );
+    }
+
+    #[test]
     fn the_bracket_is_the_pair_of_neighbours_either_side_of_the_target() {
         let instant = |back_s: f64| Candidate {
             text: String::new(),
