@@ -358,3 +358,33 @@ fn measured_blocks_find_the_window_of_an_aggregate_whose_rows_never_move() {
         .get(0);
     assert_ne!(role, "app");
 }
+
+/// Measuring one statement stops when its time budget is spent: the run in progress finishes,
+/// the next candidates are refused, and calibration estimates the statement instead.
+#[test]
+fn measuring_stops_when_the_statements_budget_is_spent() {
+    use pgperf::record::calibrate::probe::{Measure, Probe};
+    let cluster = Cluster::start(&ClusterOptions::default()).expect("cluster starts");
+    let mut admin = record_support::shop(&cluster, SETUP);
+    let sql = "SELECT count(*) FROM events WHERE created_at > $1";
+    let since = Some("2000-01-01".to_string());
+    let measure = |budget| Measure {
+        timeout_ms: 10_000,
+        budget,
+    };
+    let mut probe = Probe::open(
+        &mut admin,
+        sql,
+        "app",
+        Some(measure(std::time::Duration::from_nanos(1))),
+        None,
+    )
+    .expect("opens");
+    assert!(probe.planner.measured());
+    let first = probe.estimate(std::slice::from_ref(&since)).expect("runs");
+    assert_eq!(first.map(|e| e.rows), Ok(1.0));
+    assert!(probe.out_of_budget());
+    let second = probe.estimate(std::slice::from_ref(&since)).expect("runs");
+    assert_eq!(second, Err("the measuring budget is spent".to_string()));
+    probe.close().expect("rolls back");
+}

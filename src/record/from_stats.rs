@@ -45,6 +45,8 @@ struct Row {
 /// [`MIN_MEASURE_TIMEOUT_MS`].
 const MEASURE_TIMEOUT_FACTOR: f64 = 20.0;
 const MIN_MEASURE_TIMEOUT_MS: f64 = 1_000.0;
+/// Time all measured runs of one statement may take together.
+const MEASURE_BUDGET: std::time::Duration = std::time::Duration::from_secs(60);
 
 impl Row {
     fn measure(&self) -> Measure {
@@ -53,6 +55,7 @@ impl Row {
             timeout_ms: (mean_ms * MEASURE_TIMEOUT_FACTOR)
                 .max(MIN_MEASURE_TIMEOUT_MS)
                 .ceil() as u64,
+            budget: MEASURE_BUDGET,
         }
     }
 

@@ -274,7 +274,15 @@ fn search(
         let mut probe = Probe::open(client, sql, role, Some(measure), caller.persona)?;
         if probe.planner.measured() {
             let decisions = passes(&mut probe, slots, current, observed)?;
-            match unusable_measurements(&decisions, observed) {
+            let why = if probe.out_of_budget() {
+                Some(format!(
+                    "measuring took more than {} s",
+                    measure.budget.as_secs()
+                ))
+            } else {
+                unusable_measurements(&decisions, observed)
+            };
+            match why {
                 None => {
                     let planner = probe.planner.clone();
                     probe.close()?;

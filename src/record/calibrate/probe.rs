@@ -31,6 +31,9 @@ pub struct Measure {
     /// `statement_timeout` of each run: a candidate that takes much longer than the
     /// application's calls did is far from them anyway.
     pub timeout_ms: u64,
+    /// Time all runs of one statement may take together; past it the statement is
+    /// estimated instead, so one slow statement cannot keep a recording busy for hours.
+    pub budget: std::time::Duration,
 }
 
 /// Whose estimate it is.
@@ -82,6 +85,8 @@ pub struct Probe<'a> {
     sql: String,
     relpages: HashMap<(String, String), f64>,
     pub planner: Planner,
+    /// Measuring time left; `None` when estimating.
+    budget: Option<std::time::Duration>,
 }
 
 impl<'a> Probe<'a> {
@@ -96,6 +101,7 @@ impl<'a> Probe<'a> {
         persona: Option<&Persona>,
     ) -> Result<Probe<'a>, postgres::Error> {
         let mut tx = client.build_transaction().read_only(true).start()?;
+        let mut budget = None;
         let planner = match (take_role(&mut tx, role), measure) {
             (Ok(()), Some(measure)) => {
                 if let Some(persona) = persona {
@@ -105,6 +111,7 @@ impl<'a> Probe<'a> {
                     "SELECT set_config('statement_timeout', $1, true)",
                     &[&measure.timeout_ms.to_string()],
                 )?;
+                budget = Some(measure.budget);
                 Planner::Measured {
                     role: role.to_string(),
                     persona: persona.map(|p| p.name.clone()),
@@ -121,7 +128,13 @@ impl<'a> Probe<'a> {
             sql: sql.to_string(),
             relpages: HashMap::new(),
             planner,
+            budget,
         })
+    }
+
+    /// Whether measuring ran out of time (the figures so far cover only some candidates).
+    pub fn out_of_budget(&self) -> bool {
+        self.budget.is_some_and(|left| left.is_zero())
     }
 
     /// Leaves the role for the rest of the session (planning failed as it).
@@ -154,8 +167,15 @@ impl<'a> Probe<'a> {
             .iter()
             .map(|bind| bind as &(dyn postgres::types::ToSql + Sync))
             .collect();
+        if self.out_of_budget() {
+            return Ok(Err("the measuring budget is spent".to_string()));
+        }
+        let started = std::time::Instant::now();
         let mut savepoint = self.tx.transaction()?;
         let explained = savepoint.query_one(&text, &refs);
+        if let Some(left) = &mut self.budget {
+            *left = left.saturating_sub(started.elapsed());
+        }
         let explain: serde_json::Value = match explained {
             Ok(row) => row.get(0),
             Err(error) => {
