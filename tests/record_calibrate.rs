@@ -35,13 +35,17 @@ const SETUP: &str = "
     CREATE ROLE app LOGIN;
     GRANT SELECT ON events TO app;";
 
+/// The server's `now() - 10 days`, as the application sends its cut-off.
+fn ten_days_ago(app: &mut postgres::Client) -> String {
+    app.query_one("SELECT (now() - interval '10 days')::text", &[])
+        .expect("clock")
+        .get(0)
+}
+
 /// The application: what a dashboard sends, with its values.
 fn run_application(cluster: &Cluster) {
     let mut app = record_support::app(cluster);
-    let cut_off: String = app
-        .query_one("SELECT (now() - interval '10 days')::text", &[])
-        .expect("clock")
-        .get(0);
+    let cut_off = ten_days_ago(&mut app);
     let recent = app
         .prepare("SELECT id, kind, amount FROM events WHERE created_at > $1 ORDER BY id")
         .expect("prepares");
@@ -288,10 +292,7 @@ fn measured_blocks_find_the_window_of_an_aggregate_whose_rows_never_move() {
         .batch_execute("GRANT UPDATE ON events TO app")
         .expect("grant");
     let mut app = record_support::app(&cluster);
-    let cut_off: String = app
-        .query_one("SELECT (now() - interval '10 days')::text", &[])
-        .expect("clock")
-        .get(0);
+    let cut_off = ten_days_ago(&mut app);
     let by_kind = app
         .prepare("SELECT kind, count(*) FROM events WHERE created_at > $1 GROUP BY kind")
         .expect("prepares");

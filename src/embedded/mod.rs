@@ -123,13 +123,14 @@ impl Cluster {
             None => find_bin_dir()?,
         };
         let owner = server_owner()?;
-        let pinned_clock = match options.clock {
-            Some(instant) => Some((
-                clock::find_libfaketime().ok_or(EmbeddedError::FaketimeNotFound)?,
-                instant,
-            )),
-            None => None,
-        };
+        let pinned_clock = options
+            .clock
+            .map(|instant| {
+                clock::find_libfaketime()
+                    .map(|library| (library, instant))
+                    .ok_or(EmbeddedError::FaketimeNotFound)
+            })
+            .transpose()?;
         let dir = make_cluster_dir(options.parent_dir.as_deref(), owner)?;
         let mut cluster = Cluster {
             dir,
@@ -344,7 +345,6 @@ impl Cluster {
         }
     }
 
-    /// Returns whether HypoPG could be created.
     /// Fails unless the server's `now()` is the pinned instant, since a preload the loader
     /// skipped leaves the real clock running with only a line in the server's log.
     fn confirm_clock(
@@ -366,6 +366,7 @@ impl Cluster {
         Ok(())
     }
 
+    /// Returns whether HypoPG could be created.
     fn create_extensions(&self) -> Result<bool, EmbeddedError> {
         let mut client = self.connect("postgres")?;
         let hypopg = client
