@@ -1,6 +1,8 @@
 -- One line per catalog fact a migration can create, change or drop, for `pgperf migrate
 -- verify`. System schemas and pgperf's own tracking schema are left out; OIDs never appear,
--- only names and definitions, so two snapshots compare across drop and re-create.
+-- only names and definitions, so two snapshots compare across drop and re-create. A default
+-- ACL is spelled out (acldefault), because a restore writes it as NULL where the source had it
+-- explicit: the same privileges either way.
 WITH user_ns AS (
     SELECT oid, nspname FROM pg_namespace
     WHERE nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', 'pgperf')
@@ -8,13 +10,13 @@ WITH user_ns AS (
 )
 SELECT line FROM (
     SELECT format('schema %I owner=%s acl=%s comment=%s', n.nspname,
-                  pg_get_userbyid(ns.nspowner), ns.nspacl, obj_description(n.oid, 'pg_namespace')) AS line
+                  pg_get_userbyid(ns.nspowner), coalesce(ns.nspacl, acldefault('n'::"char", ns.nspowner)), obj_description(n.oid, 'pg_namespace')) AS line
     FROM user_ns n JOIN pg_namespace ns ON ns.oid = n.oid
     UNION ALL
     SELECT format('relation %I.%I kind=%s owner=%s rls=%s force=%s partition=%s bound=%s options=%s acl=%s comment=%s',
                   n.nspname, c.relname, c.relkind, pg_get_userbyid(c.relowner), c.relrowsecurity,
                   c.relforcerowsecurity, c.relispartition, pg_get_expr(c.relpartbound, c.oid),
-                  c.reloptions, c.relacl, obj_description(c.oid, 'pg_class'))
+                  c.reloptions, coalesce(c.relacl, acldefault((CASE c.relkind WHEN 'S' THEN 's' ELSE 'r' END)::"char", c.relowner)), obj_description(c.oid, 'pg_class'))
     FROM pg_class c JOIN user_ns n ON n.oid = c.relnamespace
     WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f', 'c')
     UNION ALL
@@ -57,7 +59,7 @@ SELECT line FROM (
     UNION ALL
     SELECT format('function %I.%I(%s) kind=%s owner=%s acl=%s comment=%s md5=%s',
                   n.nspname, p.proname, pg_get_function_identity_arguments(p.oid), p.prokind,
-                  pg_get_userbyid(p.proowner), p.proacl, obj_description(p.oid, 'pg_proc'),
+                  pg_get_userbyid(p.proowner), coalesce(p.proacl, acldefault('f'::"char", p.proowner)), obj_description(p.oid, 'pg_proc'),
                   md5(CASE WHEN p.prokind = 'a' THEN p.prosrc ELSE pg_get_functiondef(p.oid) END))
     FROM pg_proc p JOIN user_ns n ON n.oid = p.pronamespace
     WHERE NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
