@@ -1,6 +1,11 @@
 //! The terminal summary of a run: one row per query (n, P50, P95 with its interval, P99, the
-//! budget verdict, server calls, rows, buffers, server mean time), then the warnings with their
-//! remedies. Rendered to a `String` so it is snapshot-tested; colour only when asked.
+//! budget verdict, server calls, rows, buffers per call, server mean time), then the warnings
+//! with their remedies and a closing line with the outcome and exit code. Rendered to a
+//! `String` so it is snapshot-tested; colour only when asked.
+//!
+//! A narrow terminal drops whole columns in a fixed order ([`DROP_ORDER`]: the least read
+//! first) and says which; what still does not fit wraps inside its cells. The query name, the
+//! P95 with its interval and the budget verdict always stay.
 
 use comfy_table::{Cell, Color, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 
@@ -36,38 +41,59 @@ pub fn verdict(query: &QueryResult) -> Verdict {
 pub struct RenderOptions {
     /// Green ✓ and red ✗ (only for a terminal, and not with `NO_COLOR`).
     pub color: bool,
-    /// Wrap cells to the terminal's width instead of one line per query.
-    pub fit_terminal: bool,
+    /// Fit the table into this many columns (a terminal's width); `None` keeps every column
+    /// and one line per query, for pipes and files.
+    pub width: Option<usize>,
 }
 
-/// The summary table and the warnings, as printed to stdout.
+/// The width of the terminal on stdout, `None` when stdout is not a terminal.
+pub fn terminal_width() -> Option<usize> {
+    Table::new().width().map(usize::from)
+}
+
+/// The table's columns, left to right.
+const HEADER: [&str; 10] = [
+    "query",
+    "n",
+    "P50",
+    "P95 [95% CI]",
+    "P99",
+    "budget",
+    "calls",
+    "rows/call",
+    "buffers/call hit/read",
+    "server mean",
+];
+
+/// Columns left out, in this order, until the table fits: server-side detail first (the
+/// report has it), then the other quantiles, then the sample count.
+pub const DROP_ORDER: [&str; 7] = [
+    "calls",
+    "server mean",
+    "rows/call",
+    "P99",
+    "buffers/call hit/read",
+    "P50",
+    "n",
+];
+
+/// The summary table, the warnings and the closing line, as printed to stdout.
 pub fn render(result: &RunResult, options: RenderOptions) -> String {
-    let color = options.color;
-    let mut table = Table::new();
-    table
-        .load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(if options.fit_terminal {
-            ContentArrangement::Dynamic
-        } else {
-            ContentArrangement::Disabled
-        })
-        .set_header([
-            "query",
-            "n",
-            "P50",
-            "P95 [95% CI]",
-            "P99",
-            "budget",
-            "calls",
-            "rows/call",
-            "buffers hit/read",
-            "server mean",
-        ]);
-    for query in &result.queries {
-        table.add_row(row(query, color));
-    }
+    let rows: Vec<Vec<Cell>> = result
+        .queries
+        .iter()
+        .map(|query| row(query, options.color))
+        .collect();
+    let (table, dropped) = fitted_table(&rows, options.width);
     let mut text = table.to_string();
     text.push('\n');
+    if !dropped.is_empty() {
+        text.push_str(&format!(
+            "(left out to fit {} columns: {}; pipe through cat to see all)\n",
+            options.width.unwrap_or_default(),
+            dropped.join(", ")
+        ));
+    }
     for warning in &result.warnings {
         text.push_str(&format!("warning: {warning}\n"));
     }
@@ -77,7 +103,96 @@ pub fn render(result: &RunResult, options: RenderOptions) -> String {
         }
     }
     text.push_str(&query_warning_lines(&result.queries));
+    text.push_str(&closing_line(result));
+    text.push('\n');
     text
+}
+
+/// The table with the columns that fit in `width` (all without a width), and the names of
+/// the columns left out. Cells wrap when the kept columns alone are still too wide.
+fn fitted_table(rows: &[Vec<Cell>], width: Option<usize>) -> (Table, Vec<&'static str>) {
+    let mut dropped: Vec<&'static str> = Vec::new();
+    loop {
+        let table = table_of(rows, &dropped, None);
+        let fits = width.is_none_or(|width| table_width(&table) <= width);
+        let next = DROP_ORDER.iter().find(|name| !dropped.contains(name));
+        match (fits, next, width) {
+            (false, Some(name), _) => dropped.push(name),
+            (false, None, Some(width)) => return (table_of(rows, &dropped, Some(width)), dropped),
+            _ => return (table, dropped),
+        }
+    }
+}
+
+fn table_of(rows: &[Vec<Cell>], dropped: &[&str], wrap_at: Option<usize>) -> Table {
+    let keep: Vec<usize> = (0..HEADER.len())
+        .filter(|&index| !dropped.contains(&HEADER[index]))
+        .collect();
+    let mut table = Table::new();
+    table
+        .load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .set_header(keep.iter().map(|&index| HEADER[index]));
+    if let Some(width) = wrap_at {
+        table
+            .set_content_arrangement(ContentArrangement::Dynamic)
+            .set_width(u16::try_from(width).unwrap_or(u16::MAX));
+    }
+    for cells in rows {
+        table.add_row(keep.iter().map(|&index| cells[index].clone()));
+    }
+    table
+}
+
+/// Columns the drawn table takes (its widest line).
+fn table_width(table: &Table) -> usize {
+    table
+        .lines()
+        .map(|line| console_width(&line))
+        .max()
+        .unwrap_or(0)
+}
+
+/// Terminal columns of `line`, ignoring colour escape sequences.
+fn console_width(line: &str) -> usize {
+    let mut width = 0;
+    let mut in_escape = false;
+    for c in line.chars() {
+        match (in_escape, c) {
+            (false, '\u{1b}') => in_escape = true,
+            (true, 'm') => in_escape = false,
+            (false, _) => width += 1,
+            (true, _) => {}
+        }
+    }
+    width
+}
+
+/// `4 of 42 queries over budget; exit 1`, or why the run exits as it does.
+pub fn closing_line(result: &RunResult) -> String {
+    let total = result.queries.len();
+    let count = |wanted: Verdict| {
+        result
+            .queries
+            .iter()
+            .filter(|query| verdict(query) == wanted)
+            .count()
+    };
+    let (breached, unjudged) = (count(Verdict::Breached), count(Verdict::Unjudged));
+    let not_judged = if unjudged > 0 {
+        format!(
+            " ({unjudged} without a verdict: no budget, or fewer than {MIN_SAMPLES_FOR_P95} samples)"
+        )
+    } else {
+        String::new()
+    };
+    match &result.abort_reason {
+        Some(reason) => format!("run stopped early ({reason}); partial results written; exit 3"),
+        None => format!(
+            "{breached} of {total} queries over budget{not_judged}; exit {}",
+            u8::from(breached > 0)
+        ),
+    }
 }
 
 /// Queries sharing one kind of warning beyond which the warning is printed once, with the
@@ -150,11 +265,27 @@ fn row(query: &QueryResult, color: bool) -> Vec<Cell> {
         budget_cell,
         Cell::new(server.map_or("-".to_string(), |s| s.calls.to_string())),
         Cell::new(format!("{:.1}", query.rows_per_call)),
-        Cell::new(server.map_or("-".to_string(), |s| {
-            format!("{}/{}", s.shared_blks_hit, s.shared_blks_read)
-        })),
+        Cell::new(server.map_or("-".to_string(), buffers_per_call)),
         Cell::new(server.map_or("-".to_string(), |s| duration(s.mean_exec_time_ms * 1000.0))),
     ]
+}
+
+/// Shared blocks hit / read per call, as the report shows them.
+fn buffers_per_call(server: &crate::model::StatementStats) -> String {
+    let calls = server.calls.max(1) as f64;
+    let per_call = |blocks: i64| {
+        let value = blocks as f64 / calls;
+        if value >= 100.0 {
+            format!("{value:.0}")
+        } else {
+            format!("{value:.1}")
+        }
+    };
+    format!(
+        "{}/{}",
+        per_call(server.shared_blks_hit),
+        per_call(server.shared_blks_read)
+    )
 }
 
 fn paint(cell: Cell, fg: Color, color: bool) -> Cell {
