@@ -1,7 +1,8 @@
 //! `pgperf check`: compare a run with a baseline and exit 1 on a real regression. Reads the
 //! baseline, reads the current results or benches them with the baseline's settings, validates
 //! the options, runs the pure [`crate::check::check`], writes the report to stdout in the
-//! chosen format and maps the outcome to the exit code.
+//! chosen format (and to the `--markdown`/`--junit`/`--json` files, GitHub's step summary and
+//! annotations when asked or on GitHub Actions) and maps the outcome to the exit code.
 
 use std::path::{Path, PathBuf};
 

@@ -540,7 +540,7 @@ fn interval_chart(
         return Ok(None);
     };
     let tall = rows.len() > TALL_CHART_ROWS;
-    let (row_px, top_axis_px) = if tall { (34, 30) } else { (46, 0) };
+    let (row_px, top_axis_px) = if tall { (34, 42) } else { (46, 0) };
     let height = 110 + top_axis_px + row_px * rows.len() as u32;
     let top = rows.len() as f64 - 0.35;
     render_sized((SIZE.0, height), legend, |root| {
