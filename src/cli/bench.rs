@@ -90,7 +90,11 @@ pub fn run(args: BenchArgs) -> anyhow::Result<Outcome> {
         width: terminal.then(table::terminal_width).flatten(),
     };
     print!("{}", table::render(&result, options));
-    eprintln!("pgperf: results written to {}", path.display());
+    eprintln!(
+        "pgperf: results written to {} ({} points at this run)",
+        path.display(),
+        out.join(bench::results::LATEST_LINK).display()
+    );
     args.exports.write(&result)?;
     let report = super::report::write_beside(&path, &crate::report::render_run(&result))?;
     eprintln!("pgperf: report written to {}", report.display());
