@@ -102,7 +102,10 @@ pub fn build(report: &CheckReport) -> CheckView {
             .map(|d| (d.what.clone(), d.baseline.clone(), d.current.clone()))
             .collect(),
         overridden: report.comparability.overridden,
-        verdicts: queries.iter().map(|query| verdict_row(query)).collect(),
+        verdicts: queries
+            .iter()
+            .map(|query| verdict_row(report, query))
+            .collect(),
         plan_diffs: queries.iter().flat_map(|query| plan_diffs(query)).collect(),
         ratios: queries
             .iter()
@@ -171,8 +174,9 @@ fn ratio_text(timing: &TimingComparison) -> String {
     }
 }
 
-fn verdict_row(query: &QueryVerdict) -> VerdictRow {
+fn verdict_row(report: &CheckReport, query: &QueryVerdict) -> VerdictRow {
     let timing = query.timing.as_ref();
+    let verdict = crate::check::render::verdict_cell(report, query);
     let p95 = |value_us: f64, n: u64| {
         format!(
             "{} (n = {})",
@@ -182,8 +186,13 @@ fn verdict_row(query: &QueryVerdict) -> VerdictRow {
     };
     VerdictRow {
         name: query.name.clone(),
-        verdict: query.verdict.name(),
-        verdict_class: verdict_rank(query.verdict).1,
+        verdict,
+        // A passing run's untimed query is not in doubt: grey, not amber.
+        verdict_class: if verdict == query.verdict.name() {
+            verdict_rank(query.verdict).1
+        } else {
+            "badge v-unchanged"
+        },
         baseline_p95: timing.map(|t| p95(t.baseline_p95_us, t.baseline_n)),
         current_p95: timing.map(|t| p95(t.current_p95_us, t.current_n)),
         ratio: timing.map(ratio_text),

@@ -7,7 +7,7 @@ use comfy_table::{Table, presets};
 
 use super::{
     drift_notice, finding_summary, gate_cell, options_line, outcome_line, override_notice,
-    timing_cells,
+    timing_cells, verdict_cell,
 };
 use crate::model::check::{CheckReport, FindingKind, GateOutcome};
 
@@ -48,7 +48,7 @@ fn table(report: &CheckReport) -> Table {
         "gate",
     ]);
     for query in &report.queries {
-        let mut row = vec![query.name.clone(), query.verdict.name().to_owned()];
+        let mut row = vec![query.name.clone(), verdict_cell(report, query).to_owned()];
         row.extend(timing_cells(query.timing.as_ref()));
         row.push(gate_cell(query).to_owned());
         table.add_row(row);

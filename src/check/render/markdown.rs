@@ -8,7 +8,7 @@ use std::io;
 
 use super::{
     changed_lines, drift_notice, finding_summary, gate_cell, options_line, outcome_line,
-    override_notice, timing_cells,
+    override_notice, timing_cells, verdict_cell,
 };
 use crate::model::check::{CheckReport, FindingKind, GateOutcome, QueryVerdict, Verdict};
 
@@ -102,7 +102,7 @@ fn body_blocks(report: &CheckReport) -> Vec<String> {
         "\n### All queries\n\n{}\n\n| query | verdict | P95 baseline | P95 current | ratio [95% CI] | q | n | gate |\n|---|---|--:|--:|---|--:|--:|---|\n",
         counts_line(report)
     ));
-    blocks.extend(report.queries.iter().map(row));
+    blocks.extend(report.queries.iter().map(|query| row(report, query)));
     if report
         .queries
         .iter()
@@ -114,12 +114,12 @@ fn body_blocks(report: &CheckReport) -> Vec<String> {
     blocks
 }
 
-fn row(query: &QueryVerdict) -> String {
+fn row(report: &CheckReport, query: &QueryVerdict) -> String {
     let [base, current, ratio, q, n] = timing_cells(query.timing.as_ref());
     format!(
         "| {} | {} | {base} | {current} | {ratio} | {q} | {n} | {} |\n",
         cell(&query.name),
-        query.verdict.name(),
+        verdict_cell(report, query),
         gate_cell(query)
     )
 }

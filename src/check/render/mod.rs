@@ -289,6 +289,16 @@ fn timing_cells(timing: Option<&TimingComparison>) -> [String; 5] {
     }
 }
 
+/// The verdict's name; in a passing run, a query with too few samples for a timing verdict
+/// reads `not timed`: timing was not gated, so nothing is in doubt.
+pub fn verdict_cell(report: &CheckReport, query: &QueryVerdict) -> &'static str {
+    if report.outcome == GateOutcome::Pass && query.verdict == Verdict::Inconclusive {
+        "not timed"
+    } else {
+        query.verdict.name()
+    }
+}
+
 /// `FAIL` when the query fails the gate, `ok` otherwise.
 fn gate_cell(query: &QueryVerdict) -> &'static str {
     if query.fails_gate { "FAIL" } else { "ok" }
