@@ -20,7 +20,7 @@ pgperf=target/debug/pgperf
 if [ "${1:-}" = "--refresh" ]; then
   "$pgperf" bench --scale 0.05 --iterations 30 --warmup 5 --clock 2026-12-02T12:00:00Z --out "$out"
   mkdir -p "$(dirname "$baseline")"
-  cp "$out"/*/results.json "$baseline"
+  cp "$out/latest/results.json" "$baseline"
   echo "gate: baseline refreshed: $baseline" >&2
   exit 0
 fi
