@@ -4,7 +4,7 @@ mod check_common;
 
 use check_common::{latencies_us, mixed_runs, options, query, run};
 use pgperf::check::check;
-use pgperf::check::render::{Format, write_annotations, write_markdown, write_report};
+use pgperf::check::render::{Format, write_annotations, write_human, write_markdown, write_report};
 use pgperf::model::check::{CheckOptions, CheckReport, Signal};
 
 fn render(report: &CheckReport, format: Format) -> String {
@@ -161,4 +161,15 @@ fn a_passing_run_with_untimed_queries_does_not_read_as_a_warning() {
         text.contains("1 without a timing verdict (fewer than 59 samples; timing is not gated)"),
         "{text}"
     );
+}
+
+#[test]
+fn mixed_human_at_80_columns() {
+    let mut out = Vec::new();
+    write_human(&mixed_report(), Some(80), &mut out).expect("writing to a Vec cannot fail");
+    let text = String::from_utf8(out).expect("UTF-8");
+    for line in text.lines().filter(|l| l.starts_with(['┌', '│', '╞', '└'])) {
+        assert!(line.chars().count() <= 80, "wider than 80: {line}");
+    }
+    insta::assert_snapshot!(text);
 }

@@ -4,10 +4,10 @@
 //! `String` so it is snapshot-tested; colour only when asked.
 //!
 //! A narrow terminal drops whole columns in a fixed order ([`DROP_ORDER`]: the least read
-//! first) and says which; what still does not fit wraps inside its cells. The query name, the
-//! P95 with its interval and the budget verdict always stay.
+//! first, see [`crate::terminal`]) and says which; what still does not fit wraps inside its
+//! cells. The query name, the P95 with its interval and the budget verdict always stay.
 
-use comfy_table::{Cell, Color, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
+use comfy_table::{Cell, Color};
 
 use crate::model::{QueryResult, RunResult, Warning};
 
@@ -46,11 +46,6 @@ pub struct RenderOptions {
     pub width: Option<usize>,
 }
 
-/// The width of the terminal on stdout, `None` when stdout is not a terminal.
-pub fn terminal_width() -> Option<usize> {
-    Table::new().width().map(usize::from)
-}
-
 /// The table's columns, left to right.
 const HEADER: [&str; 10] = [
     "query",
@@ -84,15 +79,12 @@ pub fn render(result: &RunResult, options: RenderOptions) -> String {
         .iter()
         .map(|query| row(query, options.color))
         .collect();
-    let (table, dropped) = fitted_table(&rows, options.width);
-    let mut text = table.to_string();
+    let fitted = crate::terminal::fit(&HEADER, &DROP_ORDER, &rows, options.width);
+    let mut text = fitted.table.to_string();
     text.push('\n');
-    if !dropped.is_empty() {
-        text.push_str(&format!(
-            "(left out to fit {} columns: {}; pipe through cat to see all)\n",
-            options.width.unwrap_or_default(),
-            dropped.join(", ")
-        ));
+    if let Some(note) = options.width.and_then(|width| fitted.note(width)) {
+        text.push_str(&note);
+        text.push('\n');
     }
     for warning in &result.warnings {
         text.push_str(&format!("warning: {warning}\n"));
@@ -106,66 +98,6 @@ pub fn render(result: &RunResult, options: RenderOptions) -> String {
     text.push_str(&closing_line(result));
     text.push('\n');
     text
-}
-
-/// The table with the columns that fit in `width` (all without a width), and the names of
-/// the columns left out. Cells wrap when the kept columns alone are still too wide.
-fn fitted_table(rows: &[Vec<Cell>], width: Option<usize>) -> (Table, Vec<&'static str>) {
-    let mut dropped: Vec<&'static str> = Vec::new();
-    loop {
-        let table = table_of(rows, &dropped, None);
-        let fits = width.is_none_or(|width| table_width(&table) <= width);
-        let next = DROP_ORDER.iter().find(|name| !dropped.contains(name));
-        match (fits, next, width) {
-            (false, Some(name), _) => dropped.push(name),
-            (false, None, Some(width)) => return (table_of(rows, &dropped, Some(width)), dropped),
-            _ => return (table, dropped),
-        }
-    }
-}
-
-fn table_of(rows: &[Vec<Cell>], dropped: &[&str], wrap_at: Option<usize>) -> Table {
-    let keep: Vec<usize> = (0..HEADER.len())
-        .filter(|&index| !dropped.contains(&HEADER[index]))
-        .collect();
-    let mut table = Table::new();
-    table
-        .load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header(keep.iter().map(|&index| HEADER[index]));
-    if let Some(width) = wrap_at {
-        table
-            .set_content_arrangement(ContentArrangement::Dynamic)
-            .set_width(u16::try_from(width).unwrap_or(u16::MAX));
-    }
-    for cells in rows {
-        table.add_row(keep.iter().map(|&index| cells[index].clone()));
-    }
-    table
-}
-
-/// Columns the drawn table takes (its widest line).
-fn table_width(table: &Table) -> usize {
-    table
-        .lines()
-        .map(|line| console_width(&line))
-        .max()
-        .unwrap_or(0)
-}
-
-/// Terminal columns of `line`, ignoring colour escape sequences.
-fn console_width(line: &str) -> usize {
-    let mut width = 0;
-    let mut in_escape = false;
-    for c in line.chars() {
-        match (in_escape, c) {
-            (false, '\u{1b}') => in_escape = true,
-            (true, 'm') => in_escape = false,
-            (false, _) => width += 1,
-            (true, _) => {}
-        }
-    }
-    width
 }
 
 /// `4 of 42 queries over budget; exit 1`, or why the run exits as it does.

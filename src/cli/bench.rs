@@ -87,7 +87,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<Outcome> {
     let terminal = std::io::stdout().is_terminal();
     let options = table::RenderOptions {
         color: terminal && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty()),
-        width: terminal.then(table::terminal_width).flatten(),
+        width: terminal.then(crate::terminal::width).flatten(),
     };
     print!("{}", table::render(&result, options));
     eprintln!(

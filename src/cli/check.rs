@@ -4,6 +4,7 @@
 //! chosen format (and to the `--markdown`/`--junit`/`--json` files, GitHub's step summary and
 //! annotations when asked or on GitHub Actions) and maps the outcome to the exit code.
 
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -12,7 +13,7 @@ use super::config::ProjectConfig;
 use super::target::TargetArgs;
 use super::{Outcome, UsageError};
 use crate::bench::BenchContext;
-use crate::check::render::{Format, write_annotations, write_report};
+use crate::check::render::{Format, write_annotations, write_human, write_report};
 use crate::model::check::{CheckOptions, CheckReport, GateOutcome, Signal};
 use crate::model::{RESULT_SCHEMA_VERSION, RunResult};
 
@@ -128,8 +129,13 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Outcome> {
     };
     let report = crate::check::check(&baseline, &current, &options);
     let stdout = std::io::stdout();
-    write_report(&report, args.format.into(), &mut stdout.lock())
-        .context("cannot write the check report to stdout")?;
+    let written = match args.format {
+        FormatArg::Human if stdout.is_terminal() => {
+            write_human(&report, crate::terminal::width(), &mut stdout.lock())
+        }
+        format => write_report(&report, format.into(), &mut stdout.lock()),
+    };
+    written.context("cannot write the check report to stdout")?;
     write_outputs(&report, &args.outputs)?;
     if let Some(dir) = &evidence_dir {
         write_evidence(&report, &current, dir)?;

@@ -32,7 +32,7 @@ pub fn write_report(
     out: &mut impl io::Write,
 ) -> io::Result<()> {
     match format {
-        Format::Human => human::write(report, out),
+        Format::Human => human::write(report, None, out),
         Format::Json => {
             serde_json::to_writer_pretty(&mut *out, report)?;
             writeln!(out)
@@ -40,6 +40,16 @@ pub fn write_report(
         Format::Markdown => write_markdown(report, markdown::STEP_SUMMARY_LIMIT_BYTES, out),
         Format::Junit => junit::write(report, out),
     }
+}
+
+/// Writes the terminal output with its table fitted to `width` columns (a terminal's width;
+/// [`write_report`] keeps every column).
+pub fn write_human(
+    report: &CheckReport,
+    width: Option<usize>,
+    out: &mut impl io::Write,
+) -> io::Result<()> {
+    human::write(report, width, out)
 }
 
 /// Writes `report` as Markdown of at most `limit_bytes` (whole sections are left out, failing
