@@ -19,4 +19,5 @@ pub mod report;
 pub mod seed;
 pub mod signal;
 pub mod stats;
+pub mod terminal;
 pub mod workload;

@@ -18,10 +18,17 @@ fn workload() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/shop/workload.toml")
 }
 
+/// The results of the one run in `dir`, which `dir/latest` points at.
 fn only_results_file(dir: &Path) -> PathBuf {
-    let runs: Vec<_> = std::fs::read_dir(dir).expect("out folder").collect();
+    let runs: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("out folder")
+        .map(|entry| entry.expect("entry").path())
+        .filter(|path| !path.is_symlink())
+        .collect();
     assert_eq!(runs.len(), 1, "one run in {}", dir.display());
-    runs[0].as_ref().expect("entry").path().join("results.json")
+    let latest = std::fs::read_link(dir.join("latest")).expect("latest is a link");
+    assert_eq!(Some(latest.as_os_str()), runs[0].file_name());
+    runs[0].join("results.json")
 }
 
 #[test]

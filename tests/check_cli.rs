@@ -14,10 +14,13 @@ fn write_run(dir: &Path, name: &str, run: &RunResult) -> PathBuf {
     path
 }
 
+/// Runs `pgperf check`, outside GitHub Actions even when the tests run there.
 fn pgperf_check(args: &[&str]) -> Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_pgperf"))
         .arg("check")
         .args(args)
+        .env_remove("GITHUB_ACTIONS")
+        .env_remove("GITHUB_STEP_SUMMARY")
         .output()
         .expect("pgperf runs")
 }
@@ -51,6 +54,11 @@ fn exit_0_when_nothing_fails_and_the_baseline_is_saved() {
     ]);
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
     assert!(text(&output.stdout).contains("PASS"));
+    assert!(
+        text(&output.stderr).contains(&format!("baseline saved to {}", path_str(&saved))),
+        "--save-baseline says what it wrote: {}",
+        text(&output.stderr)
+    );
     let saved: RunResult =
         serde_json::from_str(&std::fs::read_to_string(&saved).expect("saved")).expect("valid");
     assert_eq!(saved, current_run);
@@ -82,6 +90,69 @@ fn exit_1_on_a_regression_in_every_format() {
             "{format}"
         );
     }
+}
+
+#[test]
+fn one_run_writes_every_output_the_step_summary_and_annotations() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (a, b) = mixed_runs();
+    let baseline = write_run(dir.path(), "a.json", &a);
+    let current = write_run(dir.path(), "b.json", &b);
+    let [markdown, junit, json, summary] =
+        ["check.md", "junit.xml", "check.json", "summary.md"].map(|name| dir.path().join(name));
+    std::fs::write(&summary, "earlier step\n").expect("write");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_pgperf"))
+        .args(["check", "--baseline", path_str(&baseline), "--current"])
+        .arg(&current)
+        .args(["--format", "json", "--markdown"])
+        .arg(&markdown)
+        .arg("--junit")
+        .arg(&junit)
+        .arg("--json")
+        .arg(&json)
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .env("GITHUB_ACTIONS", "true")
+        .output()
+        .expect("pgperf runs");
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    let stdout: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("stdout stays JSON with annotations on");
+    let file: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).expect("json")).expect("valid");
+    assert_eq!(stdout, file);
+    let markdown = std::fs::read_to_string(&markdown).expect("markdown");
+    assert!(
+        markdown.starts_with("## pgperf check: ❌ fail"),
+        "{markdown}"
+    );
+    assert!(
+        std::fs::read_to_string(&junit)
+            .expect("junit")
+            .contains("<failure")
+    );
+    assert_eq!(
+        std::fs::read_to_string(&summary).expect("summary"),
+        format!("earlier step\n{markdown}"),
+        "the step summary is appended to, not replaced"
+    );
+    let stderr = text(&output.stderr);
+    let annotations: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("::error "))
+        .collect();
+    let failing = stdout["queries"]
+        .as_array()
+        .expect("queries")
+        .iter()
+        .filter(|q| q["fails_gate"] == true)
+        .count();
+    assert_eq!(annotations.len(), failing, "{stderr}");
+    assert!(
+        annotations
+            .iter()
+            .any(|a| a.starts_with("::error title=pgperf%3A approvals_by_status ")),
+        "{stderr}"
+    );
 }
 
 #[test]

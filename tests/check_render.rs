@@ -4,8 +4,8 @@ mod check_common;
 
 use check_common::{latencies_us, mixed_runs, options, query, run};
 use pgperf::check::check;
-use pgperf::check::render::{Format, write_markdown, write_report};
-use pgperf::model::check::{CheckOptions, CheckReport};
+use pgperf::check::render::{Format, write_annotations, write_human, write_markdown, write_report};
+use pgperf::model::check::{CheckOptions, CheckReport, Signal};
 
 fn render(report: &CheckReport, format: Format) -> String {
     let mut out = Vec::new();
@@ -128,4 +128,48 @@ fn a_full_size_markdown_report_fits_the_step_summary() {
     let text = render(&report, Format::Markdown);
     assert!(text.len() < 1 << 20);
     assert!(!text.contains("**Truncated**"));
+}
+
+#[test]
+fn mixed_github_annotations() {
+    let mut out = Vec::new();
+    write_annotations(&mixed_report(), &mut out).expect("writing to a Vec cannot fail");
+    let text = String::from_utf8(out).expect("UTF-8");
+    assert!(
+        text.lines().all(|line| line.starts_with("::error title=")),
+        "one workflow command per line:\n{text}"
+    );
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn a_passing_run_with_untimed_queries_does_not_read_as_a_warning() {
+    // 40 samples: too few for a P95 verdict; timing is not gated, so the run passes.
+    let baseline = run("run-a", vec![query("q", latencies_us(40, 4.0, 1))]);
+    let current = run("run-b", vec![query("q", latencies_us(40, 4.0, 2))]);
+    let deterministic = CheckOptions {
+        fail_on: vec![Signal::Plan, Signal::Buffers],
+        ..options()
+    };
+    let report = check(&baseline, &current, &deterministic);
+    let text = render(&report, Format::Markdown);
+    assert!(text.contains("✅ pass"), "{text}");
+    assert!(!text.contains("inconclusive"), "{text}");
+    assert!(text.contains("| q | not timed |"), "{text}");
+    assert!(render(&report, Format::Human).contains("not timed"));
+    assert!(
+        text.contains("1 without a timing verdict (fewer than 59 samples; timing is not gated)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn mixed_human_at_80_columns() {
+    let mut out = Vec::new();
+    write_human(&mixed_report(), Some(80), &mut out).expect("writing to a Vec cannot fail");
+    let text = String::from_utf8(out).expect("UTF-8");
+    for line in text.lines().filter(|l| l.starts_with(['┌', '│', '╞', '└'])) {
+        assert!(line.chars().count() <= 80, "wider than 80: {line}");
+    }
+    insta::assert_snapshot!(text);
 }

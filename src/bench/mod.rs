@@ -9,6 +9,7 @@
 mod assemble;
 mod engine;
 mod executor;
+pub mod export;
 mod phases;
 mod plans;
 mod prepare;

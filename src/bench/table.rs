@@ -1,8 +1,13 @@
 //! The terminal summary of a run: one row per query (n, P50, P95 with its interval, P99, the
-//! budget verdict, server calls, rows, buffers, server mean time), then the warnings with their
-//! remedies. Rendered to a `String` so it is snapshot-tested; colour only when asked.
+//! budget verdict, server calls, rows, buffers per call, server mean time), then the warnings
+//! with their remedies and a closing line with the outcome and exit code. Rendered to a
+//! `String` so it is snapshot-tested; colour only when asked.
+//!
+//! A narrow terminal drops whole columns in a fixed order ([`DROP_ORDER`]: the least read
+//! first, see [`crate::terminal`]) and says which; what still does not fit wraps inside its
+//! cells. The query name, the P95 with its interval and the budget verdict always stay.
 
-use comfy_table::{Cell, Color, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
+use comfy_table::{Cell, Color};
 
 use crate::model::{QueryResult, RunResult, Warning};
 
@@ -36,38 +41,51 @@ pub fn verdict(query: &QueryResult) -> Verdict {
 pub struct RenderOptions {
     /// Green ✓ and red ✗ (only for a terminal, and not with `NO_COLOR`).
     pub color: bool,
-    /// Wrap cells to the terminal's width instead of one line per query.
-    pub fit_terminal: bool,
+    /// Fit the table into this many columns (a terminal's width); `None` keeps every column
+    /// and one line per query, for pipes and files.
+    pub width: Option<usize>,
 }
 
-/// The summary table and the warnings, as printed to stdout.
+/// The table's columns, left to right.
+const HEADER: [&str; 10] = [
+    "query",
+    "n",
+    "P50",
+    "P95 [95% CI]",
+    "P99",
+    "budget",
+    "calls",
+    "rows/call",
+    "buffers/call hit/read",
+    "server mean",
+];
+
+/// Columns left out, in this order, until the table fits: server-side detail first (the
+/// report has it), then the other quantiles, then the sample count.
+pub const DROP_ORDER: [&str; 7] = [
+    "calls",
+    "server mean",
+    "rows/call",
+    "P99",
+    "buffers/call hit/read",
+    "P50",
+    "n",
+];
+
+/// The summary table, the warnings and the closing line, as printed to stdout.
 pub fn render(result: &RunResult, options: RenderOptions) -> String {
-    let color = options.color;
-    let mut table = Table::new();
-    table
-        .load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(if options.fit_terminal {
-            ContentArrangement::Dynamic
-        } else {
-            ContentArrangement::Disabled
-        })
-        .set_header([
-            "query",
-            "n",
-            "P50",
-            "P95 [95% CI]",
-            "P99",
-            "budget",
-            "calls",
-            "rows/call",
-            "buffers hit/read",
-            "server mean",
-        ]);
-    for query in &result.queries {
-        table.add_row(row(query, color));
-    }
-    let mut text = table.to_string();
+    let rows: Vec<Vec<Cell>> = result
+        .queries
+        .iter()
+        .map(|query| row(query, options.color))
+        .collect();
+    let fitted = crate::terminal::fit(&HEADER, &DROP_ORDER, &rows, options.width);
+    let mut text = fitted.table.to_string();
     text.push('\n');
+    if let Some(note) = options.width.and_then(|width| fitted.note(width)) {
+        text.push_str(&note);
+        text.push('\n');
+    }
     for warning in &result.warnings {
         text.push_str(&format!("warning: {warning}\n"));
     }
@@ -77,7 +95,36 @@ pub fn render(result: &RunResult, options: RenderOptions) -> String {
         }
     }
     text.push_str(&query_warning_lines(&result.queries));
+    text.push_str(&closing_line(result));
+    text.push('\n');
     text
+}
+
+/// `4 of 42 queries over budget; exit 1`, or why the run exits as it does.
+pub fn closing_line(result: &RunResult) -> String {
+    let total = result.queries.len();
+    let count = |wanted: Verdict| {
+        result
+            .queries
+            .iter()
+            .filter(|query| verdict(query) == wanted)
+            .count()
+    };
+    let (breached, unjudged) = (count(Verdict::Breached), count(Verdict::Unjudged));
+    let not_judged = if unjudged > 0 {
+        format!(
+            " ({unjudged} without a verdict: no budget, or fewer than {MIN_SAMPLES_FOR_P95} samples)"
+        )
+    } else {
+        String::new()
+    };
+    match &result.abort_reason {
+        Some(reason) => format!("run stopped early ({reason}); partial results written; exit 3"),
+        None => format!(
+            "{breached} of {total} queries over budget{not_judged}; exit {}",
+            u8::from(breached > 0)
+        ),
+    }
 }
 
 /// Queries sharing one kind of warning beyond which the warning is printed once, with the
@@ -150,11 +197,27 @@ fn row(query: &QueryResult, color: bool) -> Vec<Cell> {
         budget_cell,
         Cell::new(server.map_or("-".to_string(), |s| s.calls.to_string())),
         Cell::new(format!("{:.1}", query.rows_per_call)),
-        Cell::new(server.map_or("-".to_string(), |s| {
-            format!("{}/{}", s.shared_blks_hit, s.shared_blks_read)
-        })),
+        Cell::new(server.map_or("-".to_string(), buffers_per_call)),
         Cell::new(server.map_or("-".to_string(), |s| duration(s.mean_exec_time_ms * 1000.0))),
     ]
+}
+
+/// Shared blocks hit / read per call, as the report shows them.
+fn buffers_per_call(server: &crate::model::StatementStats) -> String {
+    let calls = server.calls.max(1) as f64;
+    let per_call = |blocks: i64| {
+        let value = blocks as f64 / calls;
+        if value >= 100.0 {
+            format!("{value:.0}")
+        } else {
+            format!("{value:.1}")
+        }
+    };
+    format!(
+        "{}/{}",
+        per_call(server.shared_blks_hit),
+        per_call(server.shared_blks_read)
+    )
 }
 
 fn paint(cell: Cell, fg: Color, color: bool) -> Cell {

@@ -39,6 +39,8 @@ pub struct BenchArgs {
     /// Folder for run results [default: `out` in pgperf.toml, else ./reports].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub exports: super::export::ExportArgs,
 }
 
 /// `--protocol` values.
@@ -85,10 +87,15 @@ pub fn run(args: BenchArgs) -> anyhow::Result<Outcome> {
     let terminal = std::io::stdout().is_terminal();
     let options = table::RenderOptions {
         color: terminal && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty()),
-        fit_terminal: terminal,
+        width: terminal.then(crate::terminal::width).flatten(),
     };
     print!("{}", table::render(&result, options));
-    eprintln!("pgperf: results written to {}", path.display());
+    eprintln!(
+        "pgperf: results written to {} ({} points at this run)",
+        path.display(),
+        out.join(bench::results::LATEST_LINK).display()
+    );
+    args.exports.write(&result)?;
     let report = super::report::write_beside(&path, &crate::report::render_run(&result))?;
     eprintln!("pgperf: report written to {}", report.display());
     conclude(&result)

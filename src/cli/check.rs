@@ -1,8 +1,10 @@
 //! `pgperf check`: compare a run with a baseline and exit 1 on a real regression. Reads the
 //! baseline, reads the current results or benches them with the baseline's settings, validates
 //! the options, runs the pure [`crate::check::check`], writes the report to stdout in the
-//! chosen format and maps the outcome to the exit code.
+//! chosen format (and to the `--markdown`/`--junit`/`--json` files, GitHub's step summary and
+//! annotations when asked or on GitHub Actions) and maps the outcome to the exit code.
 
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -11,7 +13,7 @@ use super::config::ProjectConfig;
 use super::target::TargetArgs;
 use super::{Outcome, UsageError};
 use crate::bench::BenchContext;
-use crate::check::render::{Format, write_report};
+use crate::check::render::{Format, write_annotations, write_human, write_report};
 use crate::model::check::{CheckOptions, CheckReport, GateOutcome, Signal};
 use crate::model::{RESULT_SCHEMA_VERSION, RunResult};
 
@@ -48,6 +50,8 @@ pub struct CheckArgs {
     /// Output format on stdout.
     #[arg(long, value_enum, default_value_t = FormatArg::Human)]
     format: FormatArg,
+    #[command(flatten)]
+    outputs: OutputFiles,
     /// Signals whose findings fail the gate, comma-separated: timing, plan, buffers, rows,
     /// budget, errors.
     #[arg(long, value_delimiter = ',', value_name = "SIGNALS", default_values_t = Signal::DEFAULT_FAIL_ON)]
@@ -76,6 +80,21 @@ pub struct CheckArgs {
     /// Also write the current results to PATH, to serve as the next baseline.
     #[arg(long, value_name = "PATH")]
     save_baseline: Option<PathBuf>,
+}
+
+/// Files written beside stdout, so one run feeds a step summary, a test report and an artifact.
+#[derive(Debug, clap::Args)]
+struct OutputFiles {
+    /// Also write the report as Markdown to FILE (a CI step summary or merge request note).
+    /// With GITHUB_STEP_SUMMARY set, the Markdown is appended there as well.
+    #[arg(long, value_name = "FILE")]
+    markdown: Option<PathBuf>,
+    /// Also write the report as JUnit XML to FILE (a CI test report).
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+    /// Also write the report as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -110,8 +129,14 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Outcome> {
     };
     let report = crate::check::check(&baseline, &current, &options);
     let stdout = std::io::stdout();
-    write_report(&report, args.format.into(), &mut stdout.lock())
-        .context("cannot write the check report to stdout")?;
+    let written = match args.format {
+        FormatArg::Human if stdout.is_terminal() => {
+            write_human(&report, crate::terminal::width(), &mut stdout.lock())
+        }
+        format => write_report(&report, format.into(), &mut stdout.lock()),
+    };
+    written.context("cannot write the check report to stdout")?;
+    write_outputs(&report, &args.outputs)?;
     if let Some(dir) = &evidence_dir {
         write_evidence(&report, &current, dir)?;
     }
@@ -263,8 +288,65 @@ fn write_evidence(report: &CheckReport, current: &RunResult, dir: &Path) -> anyh
     Ok(())
 }
 
+/// Writes the `--markdown`/`--junit`/`--json` files, appends the Markdown to GitHub's step
+/// summary and prints GitHub annotations (on stderr, which the runner reads as well, so that
+/// stdout stays the chosen format).
+fn write_outputs(report: &CheckReport, files: &OutputFiles) -> anyhow::Result<()> {
+    let requested = [
+        (&files.markdown, Format::Markdown),
+        (&files.junit, Format::Junit),
+        (&files.json, Format::Json),
+    ];
+    for (path, format) in requested {
+        if let Some(path) = path {
+            write_file(report, format, path, false)?;
+            eprintln!("pgperf: check report written to {}", path.display());
+        }
+    }
+    if let Some(summary) = github_env("GITHUB_STEP_SUMMARY") {
+        write_file(report, Format::Markdown, Path::new(&summary), true)
+            .context("GITHUB_STEP_SUMMARY names a file pgperf cannot append to")?;
+    }
+    if github_env("GITHUB_ACTIONS").is_some() {
+        write_annotations(report, &mut std::io::stderr().lock())
+            .context("cannot write the GitHub annotations to stderr")?;
+    }
+    Ok(())
+}
+
+/// A GitHub Actions variable, `None` when unset or empty.
+fn github_env(name: &str) -> Option<std::ffi::OsString> {
+    std::env::var_os(name).filter(|value| !value.is_empty())
+}
+
+fn write_file(
+    report: &CheckReport,
+    format: Format,
+    path: &Path,
+    append: bool,
+) -> anyhow::Result<()> {
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .write(true)
+        .append(append)
+        .truncate(!append)
+        .open(path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    let mut writer = std::io::BufWriter::new(file);
+    write_report(report, format, &mut writer)
+        .and_then(|()| std::io::Write::flush(&mut writer))
+        .with_context(|| format!("cannot write the check report to {}", path.display()))
+}
+
 fn save_baseline(current: &RunResult, path: &Path) -> anyhow::Result<()> {
     let json = serde_json::to_string_pretty(current).context("cannot serialise the results")?;
     std::fs::write(path, json + "\n")
-        .with_context(|| format!("cannot save the baseline to {}", path.display()))
+        .with_context(|| format!("cannot save the baseline to {}", path.display()))?;
+    eprintln!(
+        "pgperf: baseline saved to {} (run {}, {} queries)",
+        path.display(),
+        current.run_id,
+        current.queries.len()
+    );
+    Ok(())
 }

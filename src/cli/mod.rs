@@ -6,6 +6,7 @@ mod advise;
 mod bench;
 mod check;
 pub mod config;
+mod export;
 mod migrate;
 mod record;
 mod report;

@@ -8,7 +8,7 @@ use super::chart_data::{cdf_points, sample_distribution};
 use super::environment::redact;
 use super::escape::Html;
 use super::format;
-use super::html::{figure, key_values};
+use super::html::{Severity, figure, folded, key_values, note};
 use super::svg::{self, Interval};
 use super::view::anchor;
 use crate::model::QuantileEstimate;
@@ -312,8 +312,9 @@ pub fn render(html: &mut Html, view: &AdviceView) {
     html.open("section", &[("id", "advice")])
         .element("h2", &[], "Index advice");
     key_values(html, &view.facts);
-    for note in &view.notes {
-        html.element("p", &[("class", "alert")], note);
+    // Advise's notes are caveats about the method (a generic plan, a second round), not failures.
+    for text in &view.notes {
+        note(html, Severity::Info, text);
     }
     html.element(
         "h3",
@@ -479,12 +480,13 @@ fn render_queries(html: &mut Html, queries: &[QueryAdviceView]) {
     );
 }
 
+/// Folded by default: the recommendations are what most readers came for.
 fn render_rejected(html: &mut Html, rejected: &[RejectedView]) {
-    html.element(
-        "h3",
-        &[],
-        &format!("Rejected candidates ({})", rejected.len()),
-    );
+    let title = format!("Rejected candidates ({})", rejected.len());
+    folded(html, &title, |html| rejected_table(html, rejected));
+}
+
+fn rejected_table(html: &mut Html, rejected: &[RejectedView]) {
     let rows = rejected
         .iter()
         .map(|r| {

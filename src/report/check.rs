@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::escape::Html;
 use super::format;
-use super::html::{figure, key_values};
+use super::html::{Severity, figure, hash, key_values, note};
 use super::svg::{self, IntervalPoint, IntervalRow};
 use crate::model::check::{
     CheckReport, Finding, FindingKind, GateOutcome, QueryVerdict, TimingComparison, Verdict,
@@ -102,7 +102,10 @@ pub fn build(report: &CheckReport) -> CheckView {
             .map(|d| (d.what.clone(), d.baseline.clone(), d.current.clone()))
             .collect(),
         overridden: report.comparability.overridden,
-        verdicts: queries.iter().map(|query| verdict_row(query)).collect(),
+        verdicts: queries
+            .iter()
+            .map(|query| verdict_row(report, query))
+            .collect(),
         plan_diffs: queries.iter().flat_map(|query| plan_diffs(query)).collect(),
         ratios: queries
             .iter()
@@ -171,8 +174,9 @@ fn ratio_text(timing: &TimingComparison) -> String {
     }
 }
 
-fn verdict_row(query: &QueryVerdict) -> VerdictRow {
+fn verdict_row(report: &CheckReport, query: &QueryVerdict) -> VerdictRow {
     let timing = query.timing.as_ref();
+    let verdict = crate::check::render::verdict_cell(report, query);
     let p95 = |value_us: f64, n: u64| {
         format!(
             "{} (n = {})",
@@ -182,8 +186,13 @@ fn verdict_row(query: &QueryVerdict) -> VerdictRow {
     };
     VerdictRow {
         name: query.name.clone(),
-        verdict: query.verdict.name(),
-        verdict_class: verdict_rank(query.verdict).1,
+        verdict,
+        // A passing run's untimed query is not in doubt: grey, not amber.
+        verdict_class: if verdict == query.verdict.name() {
+            verdict_rank(query.verdict).1
+        } else {
+            "badge v-unchanged"
+        },
         baseline_p95: timing.map(|t| p95(t.baseline_p95_us, t.baseline_n)),
         current_p95: timing.map(|t| p95(t.current_p95_us, t.current_n)),
         ratio: timing.map(ratio_text),
@@ -231,34 +240,7 @@ fn plan_diffs(query: &QueryVerdict) -> Vec<PlanDiff> {
         .collect()
 }
 
-/// Flags the lines of each side that are not in their longest common subsequence.
-pub fn changed_lines(before: &[String], after: &[String]) -> (Vec<bool>, Vec<bool>) {
-    let (n, m) = (before.len(), after.len());
-    let mut lcs = vec![vec![0usize; m + 1]; n + 1];
-    for i in (0..n).rev() {
-        for j in (0..m).rev() {
-            lcs[i][j] = if before[i] == after[j] {
-                lcs[i + 1][j + 1] + 1
-            } else {
-                lcs[i + 1][j].max(lcs[i][j + 1])
-            };
-        }
-    }
-    let (mut before_changed, mut after_changed) = (vec![true; n], vec![true; m]);
-    let (mut i, mut j) = (0, 0);
-    while i < n && j < m {
-        if before[i] == after[j] {
-            before_changed[i] = false;
-            after_changed[j] = false;
-            (i, j) = (i + 1, j + 1);
-        } else if lcs[i + 1][j] >= lcs[i][j + 1] {
-            i += 1;
-        } else {
-            j += 1;
-        }
-    }
-    (before_changed, after_changed)
-}
+pub use crate::check::render::changed_lines;
 
 fn ratio_row(query: &QueryVerdict) -> Option<IntervalRow> {
     let timing = query.timing.as_ref()?;
@@ -316,12 +298,19 @@ fn render_differences(html: &mut Html, view: &CheckView) {
         );
         return;
     }
-    let note = if view.overridden {
-        "The runs differ and were compared anyway (--allow-incomparable):"
+    if view.overridden {
+        note(
+            html,
+            Severity::Warning,
+            "The runs differ and were compared anyway (--allow-incomparable):",
+        );
     } else {
-        "The runs differ, so timings were not judged:"
-    };
-    html.element("p", &[("class", "alert")], note);
+        note(
+            html,
+            Severity::Error,
+            "The runs differ, so timings were not judged:",
+        );
+    }
     html.open("table", &[]).open("thead", &[]).open("tr", &[]);
     for header in ["what", "baseline", "current"] {
         html.element("th", &[], header);
@@ -378,14 +367,11 @@ fn render_verdicts(html: &mut Html, rows: &[VerdictRow]) {
 }
 
 fn render_plan_diff(html: &mut Html, diff: &PlanDiff) {
-    html.element(
-        "p",
-        &[],
-        &format!(
-            "{}: shape {} → {}",
-            diff.query, diff.before_hash, diff.after_hash
-        ),
-    );
+    html.open("p", &[]).text(&format!("{}: shape ", diff.query));
+    hash(html, &diff.before_hash);
+    html.text(" → ");
+    hash(html, &diff.after_hash);
+    html.close("p");
     html.open("div", &[("class", "plan-diff")]);
     for (title, lines) in [("baseline", &diff.before), ("current", &diff.after)] {
         html.open("div", &[])

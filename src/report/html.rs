@@ -33,6 +33,44 @@ pub fn page_end(html: &mut Html) {
         .raw("\n</main>\n</body>\n</html>\n");
 }
 
+/// How serious a note is; each has its own colour, so a remark does not look like a failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    /// Context worth knowing; nothing is wrong.
+    Info,
+    /// A result to read with care (partial, estimated, compared despite differences).
+    Warning,
+    /// Something failed.
+    Error,
+}
+
+/// A paragraph styled by its severity (`note-info`, `note-warning`, `note-error`).
+pub fn note(html: &mut Html, severity: Severity, text: &str) {
+    let class = match severity {
+        Severity::Info => "note note-info",
+        Severity::Warning => "note note-warning",
+        Severity::Error => "note note-error",
+    };
+    html.element("p", &[("class", class)], text);
+}
+
+/// A hash shortened to its first characters, the full value on hover.
+pub fn hash(html: &mut Html, full: &str) {
+    html.element(
+        "code",
+        &[("class", "hash"), ("title", full)],
+        &crate::check::render::short_hash(full),
+    );
+}
+
+/// A section folded by default: `summary` is the visible line, `body` the content.
+pub fn folded(html: &mut Html, summary: &str, body: impl FnOnce(&mut Html)) {
+    html.open("details", &[("class", "fold")])
+        .element("summary", &[], summary);
+    body(html);
+    html.close("details");
+}
+
 /// The table of contents: (anchor, label) pairs.
 pub fn nav(html: &mut Html, links: &[(&str, &str)]) {
     html.open("nav", &[("class", "toc")]);
@@ -94,9 +132,9 @@ pub fn header(html: &mut Html, view: &ReportView) {
     );
     if !run.complete {
         let reason = run.abort_reason.as_deref().unwrap_or("no reason recorded");
-        html.element(
-            "p",
-            &[("class", "alert")],
+        note(
+            html,
+            Severity::Warning,
             &format!(
                 "This run stopped early ({reason}); only the queries measured so far are shown."
             ),
@@ -257,7 +295,7 @@ fn query_section(html: &mut Html, query: &QueryView) {
         warnings(html, &query.warnings);
     }
     if let Some(error) = &query.first_error {
-        html.element("p", &[("class", "alert")], &format!("first error: {error}"));
+        note(html, Severity::Error, &format!("first error: {error}"));
     }
     charts(html, &query.charts);
     html.open("div", &[("class", "two-col")])
@@ -406,12 +444,15 @@ const PLAN_HEADERS: [(&str, &str); 7] = [
 
 fn plan_section(html: &mut Html, plan: &PlanView) {
     html.element("h3", &[], "Plan");
-    html.element("p", &[("class", "muted")], &format!(
-        "EXPLAIN (ANALYZE, BUFFERS) under the query's role and claims: planning {}, execution {}. Shape hash {}. Rows are per loop; misestimates of 10× or more are highlighted.",
-        plan.planning_time, plan.execution_time, plan.shape_hash
+    html.open("p", &[("class", "muted")]).text(&format!(
+        "EXPLAIN (ANALYZE, BUFFERS) under the query's role and claims: planning {}, execution {}. Shape hash ",
+        plan.planning_time, plan.execution_time
     ));
+    hash(html, &plan.shape_hash);
+    html.text(". Rows are per loop; misestimates of 10× or more are highlighted. Under a Limit that stopped early, a node's estimate is scaled to the part that was read.")
+        .close("p");
     if let Some(reason) = &plan.unreadable {
-        html.element("p", &[("class", "alert")], reason);
+        note(html, Severity::Warning, reason);
         html.open("pre", &[("class", "sql")])
             .text(&plan.shape.join("\n"))
             .close("pre");

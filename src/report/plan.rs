@@ -77,7 +77,7 @@ pub fn plan_view(capture: &PlanCapture) -> PlanView {
     let mut nodes = Vec::new();
     let unreadable = match root_plan(&capture.explain) {
         Some(root) => {
-            walk(root, 0, &mut nodes);
+            walk(root, 0, 1.0, &mut nodes);
             None
         }
         None => Some("the EXPLAIN document has no \"Plan\" object".to_string()),
@@ -106,29 +106,46 @@ fn root_plan(explain: &Value) -> Option<&Value> {
     document.get("Plan").filter(|plan| plan.is_object())
 }
 
-fn walk(node: &Value, depth: usize, out: &mut Vec<PlanNodeView>) {
-    out.push(node_view(node, depth));
-    let stops_early = stops_children_early(node);
+fn walk(node: &Value, depth: usize, read_fraction: f64, out: &mut Vec<PlanNodeView>) {
+    out.push(node_view(node, depth, read_fraction));
+    let merge_join = text(node, "Node Type").as_deref() == Some("Merge Join");
     if let Some(children) = node.get("Plans").and_then(Value::as_array) {
-        for child in children {
+        for (position, child) in children.iter().enumerate() {
             let first = out.len();
-            walk(child, depth + 1, out);
-            if stops_early {
+            let fraction = child_read_fraction(node, read_fraction, position, child);
+            walk(child, depth + 1, fraction, out);
+            if merge_join {
                 forgive_overestimate(&mut out[first]);
             }
         }
     }
 }
 
-/// A Limit or a Merge Join stops reading its input early, so its children return fewer rows
-/// than the planner estimated for a full read: that is not a misestimate.
-fn stops_children_early(node: &Value) -> bool {
-    matches!(
-        text(node, "Node Type").as_deref(),
-        Some("Limit" | "Merge Join")
-    )
+/// The share of a child's full output its parent read. A Limit that stopped early read only
+/// its own actual rows of the child's estimate; nodes that pass rows on as they come (a Nested
+/// Loop's or Hash Join's outer side, a Subquery Scan, an Append) read their inputs as far as
+/// they were read themselves; anything that reads its input to the end first (Sort, Hash,
+/// Aggregate, Materialize) reads all of it. Estimates are scaled by this share before they are
+/// compared, so a Nested Loop's outer scan under `LIMIT 20` is not "65× over".
+fn child_read_fraction(
+    parent: &Value,
+    parent_fraction: f64,
+    position: usize,
+    child: &Value,
+) -> f64 {
+    match text(parent, "Node Type").as_deref() {
+        Some("Limit") => match (number(parent, "Actual Rows"), number(child, "Plan Rows")) {
+            (Some(consumed), Some(estimated)) if estimated > 0.0 => (consumed / estimated).min(1.0),
+            _ => 1.0,
+        },
+        Some("Nested Loop" | "Hash Join") if position == 0 => parent_fraction,
+        Some("Subquery Scan" | "Result" | "Append" | "Unique" | "ProjectSet") => parent_fraction,
+        _ => 1.0,
+    }
 }
 
+/// A Merge Join stops reading one input when the other ends, so its children may return fewer
+/// rows than the planner estimated for a full read: that is not a misestimate.
 fn forgive_overestimate(child: &mut PlanNodeView) {
     if child
         .misestimate
@@ -143,20 +160,33 @@ fn forgive_overestimate(child: &mut PlanNodeView) {
     }
 }
 
-fn node_view(node: &Value, depth: usize) -> PlanNodeView {
+fn node_view(node: &Value, depth: usize, read_fraction: f64) -> PlanNodeView {
     let loops = node.get("Actual Loops").and_then(Value::as_u64);
     let estimated = number(node, "Plan Rows").unwrap_or(0.0);
     let actual = number(node, "Actual Rows");
     let executed = loops.is_some_and(|loops| loops > 0);
+    let expected = estimated * read_fraction;
     let ratio = actual
         .filter(|_| executed)
-        .map(|actual| misestimate_ratio(estimated, actual));
+        .map(|actual| misestimate_ratio(expected, actual));
+    let mut details = details(node);
+    // Say so only where the scaling changed the verdict: a full read's estimate would flag it.
+    let flagged_unscaled = actual
+        .filter(|_| executed)
+        .is_some_and(|actual| misestimate_ratio(estimated, actual).0 >= 2.0);
+    if read_fraction < 1.0 && flagged_unscaled && ratio.is_some_and(|(factor, _)| factor < 2.0) {
+        details.push(format!(
+            "read only in part: a Limit above stopped early, so about {} of the {} estimated rows were expected",
+            format::per_call(expected),
+            format::per_call(estimated)
+        ));
+    }
     PlanNodeView {
         depth,
         label: label(node),
         relation: relation(node),
         index: text(node, "Index Name"),
-        details: details(node),
+        details,
         actual_time: number(node, "Actual Total Time")
             .filter(|_| executed)
             .map(format::latency_ms),
@@ -312,14 +342,59 @@ mod tests {
             view.nodes[1].misestimate, None,
             "the Limit stopped the Sort early"
         );
-        assert_eq!(
-            view.nodes[1].details.last().map(String::as_str),
-            Some("fewer rows than estimated because its parent stopped reading early")
+        assert!(
+            view.nodes[1]
+                .details
+                .last()
+                .is_some_and(|d| d.starts_with("read only in part: a Limit above stopped early")),
+            "{:?}",
+            view.nodes[1].details
         );
         assert!(
             view.nodes[2].misestimate_large,
             "the scan under the Sort read everything"
         );
+    }
+
+    #[test]
+    fn a_nested_loops_outer_side_under_a_limit_is_not_a_false_misestimate() {
+        // LIMIT 20 over a Nested Loop: the outer scan stopped after 20 of 1,300 estimated rows,
+        // which was reported as "65× over".
+        let explain = json!([{ "Plan": {
+            "Node Type": "Limit", "Plan Rows": 20, "Actual Rows": 20, "Actual Loops": 1,
+            "Plans": [{ "Node Type": "Nested Loop", "Plan Rows": 1300, "Actual Rows": 20, "Actual Loops": 1,
+                "Plans": [
+                    { "Node Type": "Index Scan", "Relation Name": "orders", "Plan Rows": 1300,
+                      "Actual Rows": 20, "Actual Loops": 1 },
+                    { "Node Type": "Index Scan", "Relation Name": "customers", "Plan Rows": 1,
+                      "Actual Rows": 1, "Actual Loops": 20 }
+                ] }]
+        }}]);
+        let view = plan_view(&capture(explain));
+        let misestimates: Vec<_> = view
+            .nodes
+            .iter()
+            .map(|n| n.misestimate.as_deref())
+            .collect();
+        assert_eq!(misestimates, [None, None, None, None]);
+    }
+
+    #[test]
+    fn an_underestimate_under_a_limit_is_still_flagged() {
+        // The Limit read 20 rows, but the outer scan returned 2,000 of them to the Nested Loop
+        // (a filter on the inner side threw most away): more than a full read's estimate.
+        let explain = json!([{ "Plan": {
+            "Node Type": "Limit", "Plan Rows": 20, "Actual Rows": 20, "Actual Loops": 1,
+            "Plans": [{ "Node Type": "Nested Loop", "Plan Rows": 1000, "Actual Rows": 20, "Actual Loops": 1,
+                "Plans": [
+                    { "Node Type": "Seq Scan", "Relation Name": "orders", "Plan Rows": 1000,
+                      "Actual Rows": 2000, "Actual Loops": 1 },
+                    { "Node Type": "Index Scan", "Relation Name": "customers", "Plan Rows": 1,
+                      "Actual Rows": 0, "Actual Loops": 2000 }
+                ] }]
+        }}]);
+        let view = plan_view(&capture(explain));
+        assert_eq!(view.nodes[2].misestimate.as_deref(), Some("100× under"));
     }
 
     #[test]

@@ -522,8 +522,13 @@ fn interval_range(
     (high > 0.0).then(|| (low / 1.3, (high * 1.3).max(low * 2.0)))
 }
 
+/// Rows per chart above which rows are drawn closer together and the axis is repeated on top.
+const TALL_CHART_ROWS: usize = 10;
+
 /// Rows of estimates with interval bars on a logarithmic axis, each row labelled above its
-/// bars (no label area to truncate), with vertical reference lines.
+/// bars (no label area to truncate), with vertical reference lines. A chart of many rows (a
+/// check of 42 queries) packs them tighter and has its axis on top as well as below, so the
+/// scale is readable without scrolling to the bottom.
 fn interval_chart(
     rows: &[IntervalRow],
     legend: &[Line],
@@ -534,13 +539,16 @@ fn interval_chart(
     let Some(range) = interval_range(rows, references) else {
         return Ok(None);
     };
-    let height = 110 + 46 * rows.len() as u32;
+    let tall = rows.len() > TALL_CHART_ROWS;
+    let (row_px, top_axis_px) = if tall { (34, 42) } else { (46, 0) };
+    let height = 110 + top_axis_px + row_px * rows.len() as u32;
     let top = rows.len() as f64 - 0.35;
     render_sized((SIZE.0, height), legend, |root| {
         let y_coord: RangedCoordf64 = (-0.5..top).into();
         let mut chart = ChartBuilder::on(root)
             .margin(12)
             .x_label_area_size(42)
+            .top_x_label_area_size(top_axis_px)
             .y_label_area_size(12)
             .build_cartesian_2d(
                 (range.0..range.1)

@@ -7,8 +7,8 @@
 use std::io;
 
 use super::{
-    drift_notice, finding_summary, gate_cell, options_line, outcome_line, override_notice,
-    timing_cells,
+    changed_lines, drift_notice, finding_summary, gate_cell, options_line, outcome_line,
+    override_notice, timing_cells, verdict_cell,
 };
 use crate::model::check::{CheckReport, FindingKind, GateOutcome, QueryVerdict, Verdict};
 
@@ -102,7 +102,7 @@ fn body_blocks(report: &CheckReport) -> Vec<String> {
         "\n### All queries\n\n{}\n\n| query | verdict | P95 baseline | P95 current | ratio [95% CI] | q | n | gate |\n|---|---|--:|--:|---|--:|--:|---|\n",
         counts_line(report)
     ));
-    blocks.extend(report.queries.iter().map(row));
+    blocks.extend(report.queries.iter().map(|query| row(report, query)));
     if report
         .queries
         .iter()
@@ -114,18 +114,21 @@ fn body_blocks(report: &CheckReport) -> Vec<String> {
     blocks
 }
 
-fn row(query: &QueryVerdict) -> String {
+fn row(report: &CheckReport, query: &QueryVerdict) -> String {
     let [base, current, ratio, q, n] = timing_cells(query.timing.as_ref());
     format!(
         "| {} | {} | {base} | {current} | {ratio} | {q} | {n} | {} |\n",
         cell(&query.name),
-        query.verdict.name(),
+        verdict_cell(report, query),
         gate_cell(query)
     )
 }
 
-/// `2 regressed · 1 improved · 11 unchanged`, verdicts in a fixed order.
+/// `2 regressed · 1 improved · 11 unchanged`, verdicts in a fixed order. In a passing run,
+/// queries without a timing verdict only mean timing was not gated (too few samples for a
+/// P95), so they come last and say so instead of reading as a warning.
 fn counts_line(report: &CheckReport) -> String {
+    let passed = report.outcome == GateOutcome::Pass;
     let order = [
         Verdict::Regressed,
         Verdict::Error,
@@ -136,18 +139,28 @@ fn counts_line(report: &CheckReport) -> String {
         Verdict::New,
         Verdict::Missing,
     ];
-    order
+    let count = |verdict| {
+        report
+            .queries
+            .iter()
+            .filter(|q| q.verdict == verdict)
+            .count()
+    };
+    let mut parts: Vec<String> = order
         .into_iter()
+        .filter(|verdict| !(passed && *verdict == Verdict::Inconclusive))
         .filter_map(|verdict| {
-            let count = report
-                .queries
-                .iter()
-                .filter(|q| q.verdict == verdict)
-                .count();
-            (count > 0).then(|| format!("{count} {}", verdict.name()))
+            let n = count(verdict);
+            (n > 0).then(|| format!("{n} {}", verdict.name()))
         })
-        .collect::<Vec<_>>()
-        .join(" · ")
+        .collect();
+    let untimed = count(Verdict::Inconclusive);
+    if passed && untimed > 0 {
+        parts.push(format!(
+            "{untimed} without a timing verdict (fewer than 59 samples; timing is not gated)"
+        ));
+    }
+    parts.join(" · ")
 }
 
 fn details(query: &QueryVerdict) -> String {
@@ -170,17 +183,36 @@ fn details(query: &QueryVerdict) -> String {
     for finding in &query.findings {
         if let FindingKind::PlanChanged { before, after, .. } = &finding.kind {
             text.push_str("\n```diff\n");
-            before
-                .iter()
-                .for_each(|line| text.push_str(&format!("- {}\n", code_line(line))));
-            after
-                .iter()
-                .for_each(|line| text.push_str(&format!("+ {}\n", code_line(line))));
+            for (mark, line) in line_diff(before, after) {
+                text.push_str(&format!("{mark} {}\n", code_line(line)));
+            }
             text.push_str("```\n");
         }
     }
     text.push_str("\n</details>\n");
     text
+}
+
+/// The plan shapes as a line diff: only lines outside the longest common subsequence are
+/// marked `-`/`+`, so a reviewer sees the node that changed rather than two whole plans.
+fn line_diff<'a>(before: &'a [String], after: &'a [String]) -> Vec<(char, &'a str)> {
+    let (before_changed, after_changed) = changed_lines(before, after);
+    let (mut i, mut j) = (0, 0);
+    let mut lines = Vec::with_capacity(before.len().max(after.len()));
+    while i < before.len() || j < after.len() {
+        if i < before.len() && before_changed[i] {
+            lines.push(('-', before[i].as_str()));
+            i += 1;
+        } else if j < after.len() && after_changed[j] {
+            lines.push(('+', after[j].as_str()));
+            j += 1;
+        } else {
+            // Both sides are at a common line (the unchanged lines pair up in order).
+            lines.push((' ', before[i].as_str()));
+            (i, j) = (i + 1, j + 1);
+        }
+    }
+    lines
 }
 
 /// Text outside code: HTML-significant characters escaped (GitHub renders inline HTML).
@@ -203,6 +235,28 @@ fn code_line(line: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_plan_diff_marks_only_changed_lines() {
+        let lines = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let before = lines(&["Limit", "  Sort", "    Seq Scan on t", "      Filter"]);
+        let after = lines(&[
+            "Limit",
+            "  Sort",
+            "    Index Scan on t using t_a",
+            "      Filter",
+        ]);
+        assert_eq!(
+            line_diff(&before, &after),
+            vec![
+                (' ', "Limit"),
+                (' ', "  Sort"),
+                ('-', "    Seq Scan on t"),
+                ('+', "    Index Scan on t using t_a"),
+                (' ', "      Filter"),
+            ]
+        );
+    }
 
     #[test]
     fn cells_cannot_break_the_table_or_inject_html() {

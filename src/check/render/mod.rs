@@ -1,9 +1,10 @@
 //! Output formats of `pgperf check`, each written through a generic [`io::Write`] so that every
 //! format is snapshot-tested: a terminal table ([`human`]), JSON (the [`CheckReport`] itself),
-//! Markdown for a CI step summary ([`markdown`]) and JUnit XML ([`junit`]). The phrases shared
-//! by the formats (finding summaries, the outcome line, the options line) live here so that all
-//! formats say the same thing in the same words.
+//! Markdown for a CI step summary ([`markdown`]), JUnit XML ([`junit`]) and GitHub Actions
+//! annotations ([`github`]). The phrases shared by the formats (finding summaries, the outcome
+//! line, the options line) live here so that all formats say the same thing in the same words.
 
+mod github;
 mod human;
 mod junit;
 mod markdown;
@@ -31,7 +32,7 @@ pub fn write_report(
     out: &mut impl io::Write,
 ) -> io::Result<()> {
     match format {
-        Format::Human => human::write(report, out),
+        Format::Human => human::write(report, None, out),
         Format::Json => {
             serde_json::to_writer_pretty(&mut *out, report)?;
             writeln!(out)
@@ -39,6 +40,16 @@ pub fn write_report(
         Format::Markdown => write_markdown(report, markdown::STEP_SUMMARY_LIMIT_BYTES, out),
         Format::Junit => junit::write(report, out),
     }
+}
+
+/// Writes the terminal output with its table fitted to `width` columns (a terminal's width;
+/// [`write_report`] keeps every column).
+pub fn write_human(
+    report: &CheckReport,
+    width: Option<usize>,
+    out: &mut impl io::Write,
+) -> io::Result<()> {
+    human::write(report, width, out)
 }
 
 /// Writes `report` as Markdown of at most `limit_bytes` (whole sections are left out, failing
@@ -49,6 +60,12 @@ pub fn write_markdown(
     out: &mut impl io::Write,
 ) -> io::Result<()> {
     markdown::write(report, limit_bytes, out)
+}
+
+/// Writes one GitHub Actions `::error` annotation per query that fails the gate (and one for
+/// a not-comparable or inconclusive outcome); nothing for a passing run.
+pub fn write_annotations(report: &CheckReport, out: &mut impl io::Write) -> io::Result<()> {
+    github::write(report, out)
 }
 
 /// Milliseconds with two decimals, from microseconds.
@@ -71,6 +88,46 @@ fn q_text(timing: &TimingComparison) -> String {
         .map_or_else(|| "-".to_owned(), |q| format!("{q:.3}"))
 }
 
+/// Flags the lines of each side that are not in their longest common subsequence.
+pub fn changed_lines(before: &[String], after: &[String]) -> (Vec<bool>, Vec<bool>) {
+    let (n, m) = (before.len(), after.len());
+    let mut lcs = vec![vec![0usize; m + 1]; n + 1];
+    for i in (0..n).rev() {
+        for j in (0..m).rev() {
+            lcs[i][j] = if before[i] == after[j] {
+                lcs[i + 1][j + 1] + 1
+            } else {
+                lcs[i + 1][j].max(lcs[i][j + 1])
+            };
+        }
+    }
+    let (mut before_changed, mut after_changed) = (vec![true; n], vec![true; m]);
+    let (mut i, mut j) = (0, 0);
+    while i < n && j < m {
+        if before[i] == after[j] {
+            before_changed[i] = false;
+            after_changed[j] = false;
+            (i, j) = (i + 1, j + 1);
+        } else if lcs[i + 1][j] >= lcs[i][j + 1] {
+            i += 1;
+        } else {
+            j += 1;
+        }
+    }
+    (before_changed, after_changed)
+}
+
+/// Characters of a hash shown to a reader; the JSON report keeps the full value.
+const SHORT_HASH_CHARS: usize = 12;
+
+/// A plan shape hash (64 hex digits) cut to its first 12, which tell plans apart as well.
+pub fn short_hash(hash: &str) -> String {
+    match hash.char_indices().nth(SHORT_HASH_CHARS) {
+        Some((end, _)) => format!("{}…", &hash[..end]),
+        None => hash.to_owned(),
+    }
+}
+
 /// One line saying what a finding is; every output format and the HTML report use it.
 pub fn finding_summary(kind: &FindingKind) -> String {
     match kind {
@@ -87,7 +144,11 @@ pub fn finding_summary(kind: &FindingKind) -> String {
             before_hash,
             after_hash,
             ..
-        } => format!("plan shape changed ({before_hash} → {after_hash})"),
+        } => format!(
+            "plan shape changed ({} → {})",
+            short_hash(before_hash),
+            short_hash(after_hash)
+        ),
         FindingKind::BuffersUp {
             baseline_per_call,
             current_per_call,
@@ -235,6 +296,16 @@ fn timing_cells(timing: Option<&TimingComparison>) -> [String; 5] {
             format!("{}/{}", t.baseline_n, t.current_n),
         ],
         None => std::array::from_fn(|_| "-".to_owned()),
+    }
+}
+
+/// The verdict's name; in a passing run, a query with too few samples for a timing verdict
+/// reads `not timed`: timing was not gated, so nothing is in doubt.
+pub fn verdict_cell(report: &CheckReport, query: &QueryVerdict) -> &'static str {
+    if report.outcome == GateOutcome::Pass && query.verdict == Verdict::Inconclusive {
+        "not timed"
+    } else {
+        query.verdict.name()
     }
 }
 
