@@ -145,7 +145,7 @@ pub fn with_file_defaults(
         .with_context(|| format!("cannot read the config file {}", path.display()))?;
     let table: toml::Table = toml::from_str(&text)
         .map_err(|error| UsageError(format!("{}: {error}", path.display())))?;
-    apply_table(cli, &table, &path)
+    apply_table(pin_order(cli), &table, &path)
         .map_err(|message| UsageError(format!("{}: {message}", path.display())).into())
 }
 
@@ -212,6 +212,28 @@ fn apply_table(
         }
     }
     Ok((cli, applied))
+}
+
+/// Fixes every argument's place in `--help` and `pgperf config` to its place in the
+/// definition: changing an argument moves it to the end of clap's list.
+fn pin_order(command: clap::Command) -> clap::Command {
+    let ids: Vec<String> = command
+        .get_arguments()
+        .map(|arg| arg.get_id().to_string())
+        .collect();
+    let names: Vec<String> = command
+        .get_subcommands()
+        .map(|c| c.get_name().to_string())
+        .collect();
+    let command = ids
+        .iter()
+        .enumerate()
+        .fold(command, |command, (index, id)| {
+            command.mut_arg(id, |arg| arg.display_order(index))
+        });
+    names.iter().fold(command, |command, name| {
+        command.mut_subcommand(name, pin_order)
+    })
 }
 
 /// The flag `--key` (with `_` for `-`) of `command` or of one of its subcommands.
@@ -297,7 +319,11 @@ fn collect_targets(
 
 fn mut_nested(cli: clap::Command, path: &[String], id: &str, values: Vec<String>) -> clap::Command {
     match path.split_first() {
-        None => cli.mut_arg(id, |arg| arg.default_values(values)),
+        None => cli.mut_arg(id, |arg| {
+            // A URL with a password must not show in --help as "[default: ...]".
+            let secret = arg.is_hide_env_values_set();
+            arg.default_values(values).hide_default_value(secret)
+        }),
         Some((first, rest)) => cli.mut_subcommand(first, |sub| mut_nested(sub, rest, id, values)),
     }
 }
@@ -340,7 +366,9 @@ pub fn settings(
     path: &[String],
 ) -> Vec<Setting> {
     let mut rows = Vec::new();
-    for arg in command.get_arguments() {
+    let mut arguments: Vec<&clap::Arg> = command.get_arguments().collect();
+    arguments.sort_by_key(|arg| arg.get_display_order());
+    for arg in arguments {
         let id = arg.get_id().as_str();
         let Some(long) = arg.get_long().filter(|l| !matches!(*l, "help" | "version")) else {
             continue;
@@ -466,7 +494,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn paths_are_relative_to_the_file_and_unknown_keys_refused() {
+    fn paths_are_relative_to_the_file() {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("pgperf.toml");
         std::fs::write(
