@@ -590,6 +590,25 @@ mod tests {
     }
 
     #[test]
+    fn supabase_and_sqlx_files_explain_where_the_rollback_is() {
+        let text = |files: Vec<(NewFile, NewFile)>| {
+            let (up, down) = &files[0];
+            format!(
+                "{}:\n{}\n{}:\n{}",
+                up.path.display(),
+                up.text,
+                down.path.display(),
+                down.text
+            )
+        };
+        insta::assert_snapshot!(
+            "supabase_files",
+            text(new_in(MigrationStyle::Supabase, Vec::new()))
+        );
+        insta::assert_snapshot!("sqlx_files", text(new_in(MigrationStyle::Sqlx, Vec::new())));
+    }
+
+    #[test]
     fn write_files_refuses_to_overwrite_and_leaves_nothing_half_written() {
         let dir = tempfile::tempdir().expect("temp dir");
         let file = |name: &str| NewFile {
