@@ -194,9 +194,10 @@ fn apply_one(client: &mut Client, migration: &Migration) -> Result<(), MigrateEr
         if let Err(error) = run_statements(client, &migration.up_sql, &migration.label()) {
             let undo_failures = match &migration.down_sql {
                 Some(down_sql) => undo_statements(client, down_sql),
-                None => vec![format!(
+                None => vec![
                     "it has no down file: the statements before the failing one stay applied"
-                )],
+                        .to_string(),
+                ],
             };
             return Err(MigrateError::Failed {
                 migration: migration.label(),
