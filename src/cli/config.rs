@@ -322,7 +322,10 @@ fn mut_nested(cli: clap::Command, path: &[String], id: &str, values: Vec<String>
         None => cli.mut_arg(id, |arg| {
             // A URL with a password must not show in --help as "[default: ...]".
             let secret = arg.is_hide_env_values_set();
-            arg.default_values(values).hide_default_value(secret)
+            // The file supplies a required option: clap does not count a default as given.
+            arg.default_values(values)
+                .hide_default_value(secret)
+                .required(false)
         }),
         Some((first, rest)) => cli.mut_subcommand(first, |sub| mut_nested(sub, rest, id, values)),
     }
@@ -524,6 +527,7 @@ mod tests {
                             .long("markdown")
                             .value_name("FILE"),
                     )
+                    .arg(clap::Arg::new("baseline").long("baseline").required(true))
                     .arg(
                         clap::Arg::new("fail_fast")
                             .long("fail-fast")
@@ -551,13 +555,18 @@ mod tests {
 
     #[test]
     fn file_values_become_defaults_below_flags_and_say_where_they_came_from() {
-        let file = "db = \"postgres://u:secret@h/app\"\n[check]\nmarkdown = \"s.md\"\nfail_fast = true\n[bench]\niterations = 50\n";
+        let file = "db = \"postgres://u:secret@h/app\"\n[check]\nmarkdown = \"s.md\"\nbaseline = \"b.json\"\nfail_fast = true\n[bench]\niterations = 50\n";
         let (matches, rows) = parse(file, &["pgperf", "check"]).expect("parses");
         assert_eq!(
             matches.get_one::<String>("markdown").map(String::as_str),
             Some("conf/s.md")
         );
         assert!(matches.get_flag("fail_fast"));
+        assert_eq!(
+            matches.get_one::<String>("baseline").map(String::as_str),
+            Some("b.json"),
+            "a required option given by the file"
+        );
         let db = rows.iter().find(|r| r.option == "--db").expect("db row");
         assert_eq!(db.source, "file (conf/pgperf.toml)");
         let (matches, rows) =
@@ -578,7 +587,10 @@ mod tests {
         let error = parse("scael = 2\n", &["pgperf", "bench"]).expect_err("typo");
         assert!(error.contains("scael"), "{error}");
         let error = parse("[check]\nmarkdwn = \"x\"\n", &["pgperf", "check"]).expect_err("typo");
-        assert!(error.contains("fail_fast, markdown"), "{error}");
+        assert!(
+            error.contains("baseline, db, fail_fast, markdown"),
+            "{error}"
+        );
         let error = parse("[chek]\nx = 1\n", &["pgperf", "check"]).expect_err("typo");
         assert!(error.contains("bench, check"), "{error}");
     }
