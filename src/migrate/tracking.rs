@@ -190,7 +190,12 @@ pub fn lock_key(
     let database: String = client
         .query_one("SELECT current_database()::text", &[])?
         .get(0);
-    Ok(0x3d32_ad9e * i64::from(crc32(database.as_bytes())))
+    Ok(sqlx_lock_key(&database))
+}
+
+/// sqlx-postgres's `generate_lock_id`: `0x3d32ad9e * crc32(database name)`.
+fn sqlx_lock_key(database: &str) -> i64 {
+    0x3d32_ad9e * i64::from(crc32(database.as_bytes()))
 }
 
 /// CRC-32 (IEEE, the `crc` crate's `CRC_32_ISO_HDLC` that sqlx uses).
@@ -210,5 +215,11 @@ mod tests {
     #[test]
     fn crc32_matches_the_ieee_check_value() {
         assert_eq!(super::crc32(b"123456789"), 0xCBF4_3926);
+    }
+
+    #[test]
+    fn sqlx_lock_key_is_sqlx_s_for_the_database_name() {
+        // The key sqlx derives for a database named "zone".
+        assert_eq!(super::sqlx_lock_key("zone"), 2_771_974_297_191_923_538);
     }
 }
