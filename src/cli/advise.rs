@@ -55,8 +55,7 @@ pub fn run(args: AdviseArgs) -> anyhow::Result<Outcome> {
         .clone()
         .or(project.out.clone())
         .unwrap_or_else(|| PathBuf::from("reports"));
-    let started_at = Utc::now();
-    let run_id = format!("{}-advise", started_at.format("%Y%m%dT%H%M%SZ"));
+    let run_id = format!("{}-advise", Utc::now().format("%Y%m%dT%H%M%SZ"));
     let destination = Destination::choose(&args.target, &project, &out.join(&run_id))?;
     eprintln!("{}", destination.announce());
     let target = args.target.prepare(project)?;
@@ -67,6 +66,7 @@ pub fn run(args: AdviseArgs) -> anyhow::Result<Outcome> {
         .into());
     }
     let mut client = target.connect()?;
+    let started_at = Utc::now();
     let advice = advise::advise(&mut client, &workload, &options).context("advise failed")?;
     let phases: Vec<String> = advice
         .phases
