@@ -11,18 +11,19 @@ mod files;
 mod style;
 mod tracking;
 mod verify;
+mod write;
 
 use std::path::PathBuf;
 
 pub use apply::{AppliedMigration, MigrationState, MigrationStatus, applied, down, status, up};
 pub use files::{
-    Migration, MigrationSet, NO_TRANSACTION_MARKER, NewFile, NewMigration,
-    SQLX_NO_TRANSACTION_MARKER, checksum, load_dir, load_dir_as, new_files, next_version,
-    pair_files, pair_files_as, style_checksum, write_files,
+    Migration, MigrationSet, NO_TRANSACTION_MARKER, SQLX_NO_TRANSACTION_MARKER, checksum, load_dir,
+    load_dir_as, next_version, pair_files, pair_files_as, style_checksum,
 };
 pub use style::{MigrationStyle, detect};
 pub use tracking::table as tracking_table;
 pub use verify::{CatalogSnapshot, VerifyReport, diff_lines, snapshot, verify};
+pub use write::{NewFile, NewMigration, new_files, write_files};
 
 /// Why a migration command failed.
 #[derive(Debug, thiserror::Error)]
