@@ -2,8 +2,9 @@
 //! flags > environment > `pgperf.toml` > built-in defaults.
 //!
 //! Every option of every command can live in the file, by its flag name with `_` for `-`:
-//! at the top level for every command that has that flag (`db`, `scale`, ...), or in a
-//! `[command]` table for one command (`[check] markdown = "summary.md"`). Before clap parses
+//! at the top level for every command that has that flag for the same kind of value (`db`,
+//! `scale`, `out` as the results folder, not record's `--out` workload file), or in a
+//! `[command]` table for one command (`[check] markdown = "summary.md"`), which wins. Before clap parses
 //! the arguments, [`with_file_defaults`] sets the file's values as the defaults of those flags,
 //! so clap itself applies the precedence (a flag, then its environment variable, then the
 //! default) and knows where each value came from: `pgperf config` prints that. A key that is
@@ -198,20 +199,58 @@ fn apply_table(
         }
     }
     for (key, value) in table.iter().filter(|(_, v)| !v.is_table()) {
-        for name in &names {
-            let has = cli
-                .find_subcommand(name)
-                .is_some_and(|sub| has_flag(sub, key));
+        for name in shared_by(&cli, &names, key, value) {
             let overridden = table
-                .get(name)
+                .get(&name)
                 .and_then(toml::Value::as_table)
                 .is_some_and(|inner| inner.contains_key(key));
-            if has && !overridden {
-                cli = set_default(cli, name, key, value, base, path, &mut applied)?;
+            if !overridden {
+                cli = set_default(cli, &name, key, value, base, path, &mut applied)?;
             }
         }
     }
     Ok((cli, applied))
+}
+
+/// The commands a top-level `key` applies to: those whose flag takes the kind of value most
+/// of them take (its value name: `out` is a results `DIR` for bench, advise and check, not
+/// record's workload `FILE`) and, where the flag lists its values, accepts this one.
+fn shared_by(cli: &clap::Command, names: &[String], key: &str, value: &toml::Value) -> Vec<String> {
+    let long = key.replace('_', "-");
+    let flags: Vec<(&String, &clap::Arg)> = names
+        .iter()
+        .filter_map(|name| {
+            let sub = cli.find_subcommand(name)?;
+            let arg = sub
+                .get_arguments()
+                .find(|a| a.get_long() == Some(long.as_str()))?;
+            Some((name, arg))
+        })
+        .collect();
+    let kind = |arg: &clap::Arg| {
+        arg.get_value_names()
+            .map(|n| n.join(" "))
+            .unwrap_or_default()
+    };
+    let mut kinds: Vec<String> = flags.iter().map(|(_, arg)| kind(arg)).collect();
+    let common = kinds
+        .clone()
+        .into_iter()
+        .max_by_key(|k| kinds.iter().filter(|other| *other == k).count());
+    kinds.clear();
+    let text = strings(value).unwrap_or_default();
+    flags
+        .into_iter()
+        .filter(|(_, arg)| Some(kind(arg)) == common)
+        .filter(|(_, arg)| {
+            let possible = arg.get_possible_values();
+            possible.is_empty()
+                || text
+                    .iter()
+                    .all(|t| possible.iter().any(|p| p.matches(t, false)))
+        })
+        .map(|(name, _)| name.clone())
+        .collect()
 }
 
 /// Fixes every argument's place in `--help` and `pgperf config` to its place in the
@@ -528,12 +567,28 @@ mod tests {
                             .value_name("FILE"),
                     )
                     .arg(clap::Arg::new("baseline").long("baseline").required(true))
+                    .arg(clap::Arg::new("out").long("out").value_name("DIR"))
                     .arg(
                         clap::Arg::new("fail_fast")
                             .long("fail-fast")
                             .action(clap::ArgAction::SetTrue),
                     ),
             )
+    }
+
+    #[test]
+    fn a_shared_key_skips_a_command_whose_flag_means_another_kind_of_thing() {
+        let cli = cli().subcommand(
+            clap::Command::new("record").arg(clap::Arg::new("out").long("out").value_name("FILE")),
+        );
+        let table: toml::Table = toml::from_str("out = \"runs\"").expect("toml");
+        let (_, applied) = apply_table(cli, &table, Path::new("pgperf.toml")).expect("applies");
+        let commands: Vec<&str> = applied.iter().map(|a| a.command[0].as_str()).collect();
+        assert_eq!(
+            commands,
+            ["bench", "check"],
+            "record's --out is a workload FILE"
+        );
     }
 
     fn parse(file: &str, args: &[&str]) -> Result<(clap::ArgMatches, Vec<Setting>), String> {
