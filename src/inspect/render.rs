@@ -6,6 +6,9 @@ use comfy_table::{ContentArrangement, Table, presets::UTF8_BORDERS_ONLY};
 use super::InspectReport;
 use crate::advise::ddl::format_bytes;
 
+/// Indexes listed in the terminal (largest first); JSON has them all.
+const INDEX_ROWS: usize = 20;
+
 /// The whole report as text.
 pub fn render(report: &InspectReport) -> String {
     let mut out = format!(
@@ -93,8 +96,13 @@ pub fn render(report: &InspectReport) -> String {
             rows,
         )
     });
-    section(&mut out, "index usage", "no index on a user table", {
-        let rows = report.indexes.iter().map(|i| {
+    let shown = report.indexes.len().min(INDEX_ROWS);
+    let title = match report.indexes.len() - shown {
+        0 => "index usage".to_string(),
+        more => format!("index usage, the {shown} largest ({more} more in --format json)"),
+    };
+    section(&mut out, &title, "no index on a user table", {
+        let rows = report.indexes.iter().take(INDEX_ROWS).map(|i| {
             vec![
                 format!("{}.{}", i.schema, i.table),
                 format!("{}{}", i.index, if i.valid { "" } else { " (INVALID)" }),
