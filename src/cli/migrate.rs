@@ -272,3 +272,22 @@ fn warn_about_leftover_scratch_databases(admin: &mut postgres::Client) {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verify_names_what_it_could_not_prove_and_where_the_down_files_go() {
+        let report = migrate::VerifyReport {
+            migrations: vec!["20240101120000_init".into(), "20240102120000_idx".into()],
+            catalog_lines: 12,
+            unverified: vec!["20240101120000_init".into()],
+        };
+        assert_eq!(
+            verify_summary(&report, MigrationStyle::Supabase),
+            "verified 1 of 2 migrations: up, down and up again leave an identical catalog (12 catalog facts)\n\
+             not verified, no down file (1): 20240101120000_init\n  they apply cleanly; add a down file (supabase/rollbacks/<same file name>) to prove one reversible\n"
+        );
+    }
+}
