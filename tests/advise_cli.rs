@@ -196,3 +196,111 @@ fn sigkill_during_verification_leaves_nothing_behind() {
             .exists()
     );
 }
+
+/// Runs advise --no-verify on `db` from `cwd`, with `--migrations` when given; returns stderr.
+fn advise_into(db: &str, cwd: &Path, migrations: Option<&Path>) -> String {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_pgperf"));
+    command
+        .current_dir(cwd)
+        .args(["advise", "--no-verify", "--db", &cluster().url(db)])
+        .arg("--workload")
+        .arg(write_workload(cwd, WORKLOAD));
+    if let Some(dir) = migrations {
+        command.arg("--migrations").arg(dir);
+    }
+    let output = command.output().expect("run pgperf");
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(output.status.success(), "{stderr}");
+    stderr
+}
+
+fn sql_files(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+#[test]
+fn writes_in_the_folders_own_style_and_says_where_before_it_starts() {
+    let mut client = database("cli_styles", 200_000);
+    let dir = tempfile::tempdir().expect("tempdir");
+
+    // A Supabase project: a timestamped file, its rollback outside supabase/migrations.
+    let supabase = dir.path().join("supabase/migrations");
+    std::fs::create_dir_all(&supabase).expect("mkdir");
+    std::fs::write(supabase.join("20240101120000_init.sql"), "SELECT 1;").expect("write");
+    let stderr = advise_into("cli_styles", dir.path(), None);
+    let first = stderr.lines().next().unwrap_or_default();
+    assert!(
+        first.contains("advise will write its migration (supabase style, after 20240101120000_init) into supabase/migrations"),
+        "{stderr}"
+    );
+    let files = sql_files(&supabase);
+    assert_eq!(files.len(), 2, "{files:?}");
+    assert!(
+        files[1].ends_with("_pgperf_indexes.sql") && files[1].len() == 14 + 19,
+        "{files:?}"
+    );
+    assert_eq!(
+        sql_files(&dir.path().join("supabase/rollbacks")),
+        [files[1].clone()]
+    );
+    let set = pgperf::migrate::load_dir(&supabase).expect("a Supabase folder");
+    pgperf::migrate::up(&mut client, &set, None).expect("applies");
+    let recorded: i64 = client
+        .query_one(
+            "SELECT count(*) FROM supabase_migrations.schema_migrations",
+            &[],
+        )
+        .expect("count")
+        .get(0);
+    assert_eq!(recorded, 2);
+    pgperf::migrate::down(&mut client, &set, 1).expect("its rollback reverts it");
+
+    // A sqlx folder numbered sequentially: the next number, a -- no-transaction pair.
+    let sqlx = dir.path().join("db");
+    std::fs::create_dir_all(&sqlx).expect("mkdir");
+    std::fs::write(sqlx.join("0001_init.up.sql"), "SELECT 1;").expect("write");
+    std::fs::write(sqlx.join("0001_init.down.sql"), "SELECT 1;").expect("write");
+    advise_into("cli_styles", dir.path(), Some(&sqlx));
+    let files = sql_files(&sqlx);
+    assert_eq!(files.len(), 4, "{files:?}");
+    assert!(files[0].starts_with("0001_init"), "{files:?}");
+    assert!(
+        files[2].starts_with("0002_pgperf_orders_customer_id_") && files[2].ends_with(".down.sql")
+    );
+    let up = std::fs::read_to_string(sqlx.join(&files[3])).expect("up");
+    assert!(up.starts_with("-- no-transaction\n"), "{up}");
+
+    // No folder named and none found: the run's report folder, never ./migrations.
+    let elsewhere = tempfile::tempdir().expect("tempdir");
+    let stderr = advise_into("cli_styles", elsewhere.path(), None);
+    assert!(
+        stderr
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .contains("reports/"),
+        "{stderr}"
+    );
+    assert!(!elsewhere.path().join("migrations").exists());
+    let run = std::fs::read_dir(elsewhere.path().join("reports"))
+        .expect("reports")
+        .next()
+        .expect("a run")
+        .expect("entry")
+        .path();
+    assert_eq!(
+        sql_files(&run.join("migrations")),
+        [
+            "0001_pgperf_indexes.rollback.sql",
+            "0001_pgperf_indexes.sql"
+        ]
+    );
+}

@@ -3,8 +3,8 @@
 
 use std::process::Command;
 
-const COMMANDS: [&str; 7] = [
-    "bench", "advise", "check", "record", "migrate", "seed", "report",
+const COMMANDS: [&str; 9] = [
+    "bench", "advise", "check", "record", "migrate", "seed", "report", "inspect", "config",
 ];
 
 fn help(args: &[&str]) -> String {
@@ -25,10 +25,14 @@ fn render() -> String {
          Generated from `pgperf <command> --help` by `tests/docs_commands.rs`; the test fails when\n\
          this page is stale. Regenerate with `PGPERF_UPDATE_DOCS=1 cargo test --test docs_commands`.\n\n\
          Configuration precedence: flags > environment (`DATABASE_URL`) > `pgperf.toml` > defaults.\n\
-         `pgperf.toml` (in the current folder, or `--config FILE`) may set `db`, `workload`,\n\
-         `migrations`, `scale`, `rng_seed`, `out` and, under `[bench]`, `iterations`, `warmup`,\n\
-         `concurrency`; relative paths are relative to the file. Data goes to stdout; progress and\n\
-         diagnostics to stderr. Passwords never appear in any output.\n\n## pgperf\n\n```text\n",
+         `pgperf.toml` (in the current folder, or `--config FILE`) may set every option of every\n\
+         command by its flag name with `_` for `-`: at the top level for each command whose flag\n\
+         takes that kind of value (`db`, `scale`, `out` as the results `DIR`, not `record --out`),\n\
+         or under `[command]` for one command (`[check]` `markdown = \"summary.md\"`), which wins;\n\
+         a key that is no command's option is refused. Relative paths (`FILE`, `DIR`) are\n\
+         relative to the file. `pgperf config [COMMAND [ARGS]]` prints the effective settings and\n\
+         where each came from. Data goes to stdout; progress and diagnostics to stderr. Passwords\n\
+         never appear in any output.\n\n## pgperf\n\n```text\n",
     );
     text.push_str(&help(&[]));
     text.push_str("```\n");

@@ -1,5 +1,6 @@
 //! Migrations against a real embedded cluster: apply, revert, status, checksums,
-//! no-transaction files, undo after a failure, and verify catching an irreversible rollback.
+//! no-transaction files, undo after a failure, verify catching an irreversible rollback, and
+//! sqlx and Supabase folders tracked in those tools' own tables.
 
 use std::sync::OnceLock;
 
@@ -119,7 +120,11 @@ fn a_failing_transactional_migration_leaves_nothing() {
         .expect("count")
         .get(0);
     assert_eq!(tables, 0);
-    assert!(migrate::applied(&mut client).expect("applied").is_empty());
+    assert!(
+        migrate::applied(&mut client, &migrations)
+            .expect("applied")
+            .is_empty()
+    );
 }
 
 #[test]
@@ -137,7 +142,7 @@ fn a_failing_no_transaction_migration_is_undone_by_its_rollback() {
         ["items_pkey"],
         "undone: no half-built index left"
     );
-    let applied = migrate::applied(&mut client).expect("applied");
+    let applied = migrate::applied(&mut client, &migrations).expect("applied");
     assert_eq!(applied.len(), 1, "0001 applied, 0002 not recorded");
 }
 
@@ -163,5 +168,147 @@ fn verify_names_the_migration_whose_rollback_forgets_something() {
     assert!(
         text.contains("0001_items") && text.contains("mood"),
         "{text}"
+    );
+}
+
+fn folder(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (path, text) in files {
+        let path = dir.path().join(path);
+        std::fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    }
+    dir
+}
+
+#[test]
+fn a_sqlx_folder_is_tracked_in_sqlx_migrations_with_sha384_checksums() {
+    let dir = folder(&[
+        (
+            "migrations/20240101120000_create_items.sql",
+            "CREATE TABLE items (id bigint PRIMARY KEY, sku text);",
+        ),
+        (
+            "migrations/20240102120000_items_sku.up.sql",
+            "-- no-transaction\nCREATE INDEX CONCURRENTLY items_sku ON items (sku);",
+        ),
+        (
+            "migrations/20240102120000_items_sku.down.sql",
+            "-- no-transaction\nDROP INDEX CONCURRENTLY items_sku;",
+        ),
+    ]);
+    let set = migrate::load_dir(&dir.path().join("migrations")).expect("sqlx folder");
+    assert_eq!(set.style, migrate::MigrationStyle::Sqlx);
+    let mut client = fresh_db("sqlx_folder");
+    migrate::up(&mut client, &set, None).expect("up");
+    let rows = client
+        .query(
+            "SELECT version, description, success, encode(checksum, 'hex'), execution_time > 0
+             FROM _sqlx_migrations ORDER BY version",
+            &[],
+        )
+        .expect("sqlx rows");
+    assert_eq!(rows.len(), 2);
+    assert_eq!(
+        rows[1].get::<_, String>(1),
+        "items sku",
+        "sqlx's description"
+    );
+    assert!(rows[1].get::<_, bool>(2) && rows[1].get::<_, bool>(4));
+    assert_eq!(
+        rows[1].get::<_, String>(3),
+        set[1].checksum,
+        "SHA-384 of the up file"
+    );
+    assert_eq!(index_names(&mut client), ["items_pkey", "items_sku"]);
+
+    migrate::down(&mut client, &set, 1).expect("reverts the pair");
+    assert_eq!(index_names(&mut client), ["items_pkey"]);
+    let error = migrate::down(&mut client, &set, 1).expect_err("no down file");
+    assert!(matches!(error, MigrateError::NoDownFile { .. }), "{error}");
+    assert!(
+        error.to_string().contains("20240101120000_create_items"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_supabase_folder_is_tracked_like_the_supabase_cli_and_verify_names_what_has_no_down() {
+    let dir = folder(&[
+        (
+            "supabase/migrations/20240101120000_items.sql",
+            "CREATE TABLE items (id bigint PRIMARY KEY, sku text);",
+        ),
+        (
+            "supabase/migrations/20240102120000_items_sku.sql",
+            "create index concurrently items_sku on items (sku);",
+        ),
+        (
+            "supabase/rollbacks/20240102120000_items_sku.sql",
+            "DROP INDEX CONCURRENTLY items_sku;",
+        ),
+    ]);
+    let set = migrate::load_dir(&dir.path().join("supabase/migrations")).expect("supabase");
+    assert_eq!(set.style, migrate::MigrationStyle::Supabase);
+    let mut client = fresh_db("supabase_folder");
+    migrate::up(&mut client, &set, None).expect("up, the concurrent build on its own");
+    let rows = client
+        .query(
+            "SELECT version, name, statements FROM supabase_migrations.schema_migrations ORDER BY 1",
+            &[],
+        )
+        .expect("supabase rows");
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0].get::<_, String>(0), "20240101120000");
+    assert_eq!(rows[1].get::<_, String>(1), "items_sku");
+    assert_eq!(
+        rows[1].get::<_, Vec<String>>(2),
+        ["create index concurrently items_sku on items (sku)"]
+    );
+    migrate::down(&mut client, &set, 2).expect_err("the first has no down file");
+    assert_eq!(
+        index_names(&mut client),
+        ["items_pkey", "items_sku"],
+        "refused before running"
+    );
+
+    let mut scratch = fresh_db("supabase_verify");
+    let report = migrate::verify(&mut scratch, &set).expect("verify");
+    assert_eq!(report.unverified, ["20240101120000_items"]);
+}
+
+#[test]
+fn an_ambiguous_folder_is_a_usage_error_naming_the_styles() {
+    let dir = folder(&[("db/20240101120000_init.sql", "SELECT 1;")]);
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_pgperf"))
+        .args([
+            "migrate",
+            "status",
+            "--db",
+            &cluster().url("postgres"),
+            "--dir",
+        ])
+        .arg(dir.path().join("db"))
+        .output()
+        .expect("pgperf runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--migration-style sqlx"), "{stderr}");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_pgperf"))
+        .args(["migrate", "status", "--migration-style", "sqlx"])
+        .args(["--db", &cluster().url("postgres"), "--dir"])
+        .arg(dir.path().join("db"))
+        .output()
+        .expect("pgperf runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("pending") && stdout.contains("_sqlx_migrations"),
+        "{stdout}"
     );
 }

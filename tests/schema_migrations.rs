@@ -11,6 +11,7 @@ use pgperf::migrate::{self, Migration};
 fn bundled() -> Vec<Migration> {
     migrate::load_dir(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("migrations"))
         .expect("bundled migrations load")
+        .migrations
 }
 
 fn start() -> Cluster {

@@ -6,10 +6,11 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use chrono::Utc;
 
+use super::advise_migration::Destination;
 use super::target::TargetArgs;
 use super::{Outcome, UsageError};
 use crate::advise::{self, AdviseOptions, VerifyOptions};
-use crate::model::advice::{ADVICE_SCHEMA_VERSION, AdviceResult, MigrationFiles};
+use crate::model::advice::{ADVICE_SCHEMA_VERSION, AdviceResult};
 
 #[derive(Debug, clap::Args)]
 pub struct AdviseArgs {
@@ -54,6 +55,9 @@ pub fn run(args: AdviseArgs) -> anyhow::Result<Outcome> {
         .clone()
         .or(project.out.clone())
         .unwrap_or_else(|| PathBuf::from("reports"));
+    let run_id = format!("{}-advise", Utc::now().format("%Y%m%dT%H%M%SZ"));
+    let destination = Destination::choose(&args.target, &project, &out.join(&run_id))?;
+    eprintln!("{}", destination.announce());
     let target = args.target.prepare(project)?;
     if options.verify.is_some() && !target.target.embedded && !args.allow_locks {
         return Err(UsageError(
@@ -72,7 +76,7 @@ pub fn run(args: AdviseArgs) -> anyhow::Result<Outcome> {
     eprintln!("pgperf: advise took {}", phases.join(", "));
     let mut result = AdviceResult {
         schema_version: ADVICE_SCHEMA_VERSION,
-        run_id: format!("{}-advise", started_at.format("%Y%m%dT%H%M%SZ")),
+        run_id,
         started_at,
         finished_at: Utc::now(),
         target: target.target.clone(),
@@ -88,13 +92,7 @@ pub fn run(args: AdviseArgs) -> anyhow::Result<Outcome> {
         notes: advice.notes,
     };
     if !result.recommendations.is_empty() {
-        let dir = args
-            .target
-            .migrations
-            .clone()
-            .or_else(|| target.project.migrations.clone())
-            .unwrap_or_else(|| PathBuf::from("migrations"));
-        result.migration = Some(write_migration(&dir, &result)?);
+        result.migration = Some(destination.write(&mut result, Utc::now())?);
     }
     write_result(&out, &result)?;
     print!("{}", advise::render::render(&result, terminal_width()));
@@ -121,22 +119,6 @@ fn options(args: &AdviseArgs) -> anyhow::Result<AdviseOptions> {
             ..VerifyOptions::default()
         }),
         ..AdviseOptions::default()
-    })
-}
-
-fn write_migration(dir: &Path, result: &AdviceResult) -> anyhow::Result<MigrationFiles> {
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("cannot create the migrations folder {}", dir.display()))?;
-    let existing = crate::migrate::load_dir(dir)?;
-    let version = crate::migrate::next_version(&existing);
-    let (up_sql, down_sql) = advise::ddl::migration_pair(&result.recommendations);
-    let (up, down) =
-        crate::migrate::write_pair(dir, version, "pgperf_indexes", &up_sql, &down_sql)?;
-    Ok(MigrationFiles {
-        up_path: up.display().to_string(),
-        down_path: down.display().to_string(),
-        up_sql,
-        down_sql,
     })
 }
 

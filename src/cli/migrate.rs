@@ -5,11 +5,11 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use comfy_table::Table;
 
-use super::config::ProjectConfig;
+use super::config::{MigrationStyleArg, ProjectConfig};
 use super::target::{connect, connect_url, parse_url};
 use super::{Outcome, UsageError};
 use crate::embedded::{Cluster, ClusterOptions};
-use crate::migrate::{self, MigrationState};
+use crate::migrate::{self, MigrationSet, MigrationState, MigrationStyle};
 
 #[derive(Debug, clap::Args)]
 pub struct MigrateArgs {
@@ -25,9 +25,14 @@ pub struct MigrateArgs {
         global = true
     )]
     db: Option<String>,
-    /// Migrations folder [default: `migrations` from pgperf.toml, else ./migrations].
+    /// Migrations folder [default: `migrations` from pgperf.toml, else ./migrations, else
+    /// ./supabase/migrations].
     #[arg(long, value_name = "DIR", global = true)]
     dir: Option<PathBuf>,
+    /// Whose conventions the folder follows (file names, and the table that records applied
+    /// migrations): pgperf, supabase or sqlx, or auto to tell from the folder [default: auto].
+    #[arg(long, value_name = "STYLE", global = true)]
+    migration_style: Option<MigrationStyleArg>,
     /// Project config file [default: ./pgperf.toml when present].
     #[arg(long, value_name = "FILE", global = true)]
     config: Option<PathBuf>,
@@ -62,8 +67,8 @@ pub fn run(args: MigrateArgs) -> anyhow::Result<Outcome> {
         .dir
         .clone()
         .or(project.migrations.clone())
-        .unwrap_or_else(|| PathBuf::from("migrations"));
-    let set = load(&dir)?;
+        .unwrap_or_else(default_dir);
+    let set = load_folder(&dir, project.style(args.migration_style))?;
     let url = args.db.clone().or(project.db.clone());
     match args.action {
         Action::Verify => verify(url.as_deref(), &set),
@@ -76,7 +81,18 @@ pub fn run(args: MigrateArgs) -> anyhow::Result<Outcome> {
     }
 }
 
-fn load(dir: &Path) -> anyhow::Result<Vec<migrate::Migration>> {
+/// `./migrations`, or a Supabase project's `./supabase/migrations` when only that exists.
+fn default_dir() -> PathBuf {
+    let supabase = PathBuf::from("supabase/migrations");
+    match !Path::new("migrations").is_dir() && supabase.is_dir() {
+        true => supabase,
+        false => PathBuf::from("migrations"),
+    }
+}
+
+/// Reads a migrations folder in `style` (detected when `None`); a folder that is not one is a
+/// usage error (exit 2) naming the style's file names.
+pub fn load_folder(dir: &Path, style: Option<MigrationStyle>) -> anyhow::Result<MigrationSet> {
     if !dir.is_dir() {
         return Err(UsageError(format!(
             "the migrations folder {} does not exist; pass --dir DIR",
@@ -84,12 +100,12 @@ fn load(dir: &Path) -> anyhow::Result<Vec<migrate::Migration>> {
         ))
         .into());
     }
-    Ok(migrate::load_dir(dir)?)
+    migrate::load_dir_as(dir, style).map_err(usage_or_runtime)
 }
 
 fn apply(
     client: &mut postgres::Client,
-    set: &[migrate::Migration],
+    set: &MigrationSet,
     action: Action,
 ) -> anyhow::Result<Outcome> {
     match action {
@@ -104,7 +120,7 @@ fn apply(
         }
         Action::Down { steps, all } => {
             let steps = if all { usize::MAX } else { steps };
-            let reverted = migrate::down(client, set, steps)?;
+            let reverted = migrate::down(client, set, steps).map_err(usage_or_runtime)?;
             for migration in &reverted {
                 println!("reverted {}", migration.label());
             }
@@ -114,6 +130,11 @@ fn apply(
         }
         Action::Status => {
             let rows = migrate::status(client, set)?;
+            println!(
+                "{} migrations, tracked in {}",
+                set.style,
+                migrate::tracking_table(set.style)
+            );
             println!("{}", status_table(&rows));
             let drift = rows.iter().any(|r| {
                 matches!(
@@ -135,11 +156,15 @@ fn status_table(rows: &[migrate::MigrationStatus]) -> Table {
     table.load_preset(comfy_table::presets::UTF8_BORDERS_ONLY);
     table.set_header(["version", "name", "state", "applied at"]);
     for row in rows {
+        let at = |a: &migrate::AppliedMigration| {
+            a.applied_at
+                .map_or_else(|| "(not recorded)".to_string(), |at| at.to_rfc3339())
+        };
         let (state, applied_at) = match &row.state {
-            MigrationState::Applied(a) => ("applied", a.applied_at.to_rfc3339()),
+            MigrationState::Applied(a) => ("applied", at(a)),
             MigrationState::Pending => ("pending", String::new()),
-            MigrationState::Changed(a) => ("CHANGED since applied", a.applied_at.to_rfc3339()),
-            MigrationState::MissingFile(a) => ("applied, FILE MISSING", a.applied_at.to_rfc3339()),
+            MigrationState::Changed(a) => ("CHANGED since applied", at(a)),
+            MigrationState::MissingFile(a) => ("applied, FILE MISSING", at(a)),
         };
         table.add_row([
             format!("{:04}", row.version),
@@ -153,7 +178,7 @@ fn status_table(rows: &[migrate::MigrationStatus]) -> Table {
 
 /// Verifies on a scratch database: a new one on the user's server (dropped afterwards), or a
 /// private throwaway cluster.
-fn verify(url: Option<&str>, set: &[migrate::Migration]) -> anyhow::Result<Outcome> {
+fn verify(url: Option<&str>, set: &MigrationSet) -> anyhow::Result<Outcome> {
     let scratch = format!("pgperf_verify_{}", std::process::id());
     let report = match url {
         Some(url) => {
@@ -195,12 +220,39 @@ fn verify(url: Option<&str>, set: &[migrate::Migration]) -> anyhow::Result<Outco
             migrate::verify(&mut client, set)?
         }
     };
-    println!(
-        "verified {} migrations: up, down and up again leave an identical catalog ({} catalog facts)",
+    print!("{}", verify_summary(&report, set.style));
+    Ok(Outcome::Success)
+}
+
+/// What verify proved, and which migrations it could not prove for want of a down file.
+fn verify_summary(report: &migrate::VerifyReport, style: MigrationStyle) -> String {
+    let proven = report.migrations.len() - report.unverified.len();
+    let mut text = format!(
+        "verified {proven} of {} migrations: up, down and up again leave an identical catalog ({} catalog facts)\n",
         report.migrations.len(),
         report.catalog_lines
     );
-    Ok(Outcome::Success)
+    if !report.unverified.is_empty() {
+        let where_downs = match style {
+            MigrationStyle::Supabase => "supabase/rollbacks/<same file name>",
+            MigrationStyle::Sqlx => "<version>_name.down.sql beside <version>_name.up.sql",
+            MigrationStyle::Pgperf => "NNNN_name.rollback.sql",
+        };
+        text.push_str(&format!(
+            "not verified, no down file ({}): {}\n  they apply cleanly; add a down file ({where_downs}) to prove one reversible\n",
+            report.unverified.len(),
+            report.unverified.join(", ")
+        ));
+    }
+    text
+}
+
+/// A refusal that is the folder's fault (no down file to revert with) is a usage error.
+fn usage_or_runtime(error: migrate::MigrateError) -> anyhow::Error {
+    match error.is_usage() {
+        true => UsageError(error.to_string()).into(),
+        false => anyhow::Error::new(error),
+    }
 }
 
 /// A verify that was killed (SIGKILL, power loss) cannot drop its scratch database; the next
@@ -217,6 +269,25 @@ fn warn_about_leftover_scratch_databases(admin: &mut postgres::Client) {
         eprintln!(
             "pgperf: warning: {name} was left by an interrupted pgperf migrate verify; remove it with: DROP DATABASE {} WITH (FORCE);",
             crate::pg::quote_ident(&name)
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verify_names_what_it_could_not_prove_and_where_the_down_files_go() {
+        let report = migrate::VerifyReport {
+            migrations: vec!["20240101120000_init".into(), "20240102120000_idx".into()],
+            catalog_lines: 12,
+            unverified: vec!["20240101120000_init".into()],
+        };
+        assert_eq!(
+            verify_summary(&report, MigrationStyle::Supabase),
+            "verified 1 of 2 migrations: up, down and up again leave an identical catalog (12 catalog facts)\n\
+             not verified, no down file (1): 20240101120000_init\n  they apply cleanly; add a down file (supabase/rollbacks/<same file name>) to prove one reversible\n"
         );
     }
 }

@@ -3,17 +3,19 @@
 //! are printed once by [`main`], which maps them to the documented exit codes.
 
 mod advise;
+mod advise_migration;
 mod bench;
 mod check;
 pub mod config;
 mod export;
+mod inspect;
 mod migrate;
 mod record;
 mod report;
 mod seed;
 pub mod target;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 /// Exit codes, documented in `--help` and `docs/commands.md`.
 pub const EXIT_CODES_HELP: &str = "\
@@ -70,12 +72,30 @@ enum Command {
     Seed(seed::SeedArgs),
     /// Render a results file as a self-contained HTML report.
     Report(report::ReportArgs),
+    /// Print the effective settings of a command and where each came from (flag,
+    /// environment, pgperf.toml, default).
+    Config(config::ConfigArgs),
+    /// Show a live database's health: unused and duplicate indexes, cache hits, scans, bloat,
+    /// top statements, long-running queries, blocking locks. Read-only.
+    Inspect(inspect::InspectArgs),
 }
 
 /// Runs pgperf with the process arguments and returns the exit code.
 pub fn main() -> i32 {
     crate::signal::install();
-    let cli = match Cli::try_parse() {
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let (command, from_file) = match config::with_file_defaults(Cli::command(), &argv) {
+        Ok(configured) => configured,
+        Err(error) => {
+            eprintln!("pgperf: error: {}", error_text(&error));
+            return exit_code_for(&error);
+        }
+    };
+    let parsed = command
+        .clone()
+        .try_get_matches_from(&argv)
+        .and_then(|matches| Cli::from_arg_matches(&matches));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(error) => {
             let _ = error.print();
@@ -83,6 +103,7 @@ pub fn main() -> i32 {
         }
     };
     let result = match cli.command {
+        Command::Config(args) => config::run(args, command, &from_file),
         Command::Bench(args) => bench::run(args),
         Command::Advise(args) => advise::run(args),
         Command::Check(args) => check::run(args),
@@ -90,6 +111,7 @@ pub fn main() -> i32 {
         Command::Migrate(args) => migrate::run(args),
         Command::Seed(args) => seed::run(args),
         Command::Report(args) => report::run(args),
+        Command::Inspect(args) => inspect::run(args),
     };
     match result {
         Ok(Outcome::Success) => 0,

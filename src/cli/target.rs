@@ -38,6 +38,11 @@ pub struct TargetArgs {
     /// Migrations folder for the embedded database [default: the bundled control-center schema].
     #[arg(long, value_name = "DIR")]
     pub migrations: Option<PathBuf>,
+    /// Whose conventions the migrations folder follows: pgperf (NNNN_name.rollback.sql),
+    /// supabase (supabase/migrations, no down files) or sqlx (.up.sql/.down.sql), or auto to tell
+    /// from the folder [default: auto].
+    #[arg(long, value_name = "STYLE")]
+    pub migration_style: Option<super::config::MigrationStyleArg>,
     /// Seeder scale for the embedded database; rows grow linearly, 1 is about 2.5 million
     /// rows, fractions such as 0.05 make quick runs [default: 1].
     #[arg(long, value_name = "N")]
@@ -157,7 +162,8 @@ impl TargetArgs {
             .migrations
             .clone()
             .or_else(|| project.migrations.clone());
-        apply_migrations(&mut client, migrations.as_ref())?;
+        let style = project.style(self.migration_style);
+        apply_migrations(&mut client, migrations.as_ref(), style)?;
         let seeded = setup == Setup::MigrateAndSeed;
         let data_now = match seeded {
             true => Some(seed_embedded(&mut client, scale, rng_seed, self.clock)?),
@@ -231,10 +237,15 @@ pub fn connect(config: &postgres::Config, redacted: &str) -> anyhow::Result<post
     })
 }
 
-/// Applies `dir`'s migrations, or the bundled control-center schema.
-fn apply_migrations(client: &mut postgres::Client, dir: Option<&PathBuf>) -> anyhow::Result<()> {
+/// Applies `dir`'s migrations in `style` (detected when `None`), or the bundled
+/// control-center schema.
+fn apply_migrations(
+    client: &mut postgres::Client,
+    dir: Option<&PathBuf>,
+    style: Option<migrate::MigrationStyle>,
+) -> anyhow::Result<()> {
     let set = match dir {
-        Some(dir) => migrate::load_dir(dir)?,
+        Some(dir) => super::migrate::load_folder(dir, style)?.migrations,
         None => migrate::pair_files(crate::bundled::migration_files())?,
     };
     let started = Instant::now();

@@ -1,5 +1,5 @@
-//! Applying and reverting migrations against a live database, recorded in
-//! `pgperf.schema_migrations` with each file's checksum.
+//! Applying and reverting migrations against a live database, recorded where the folder's
+//! style's tool records them (`tracking`), with each file's checksum where that tool keeps one.
 //!
 //! A transactional file runs in one transaction with its tracking row, so it is applied
 //! entirely or not at all. A no-transaction file runs one statement per call (as
@@ -10,32 +10,10 @@ use std::time::Instant;
 
 use postgres::Client;
 
-use super::{MigrateError, Migration};
+use super::tracking;
+use super::{MigrateError, Migration, MigrationStyle};
 
-/// Session advisory lock key ("pgperf" in ASCII) held while migrating, so two runs never
-/// interleave.
-const LOCK_KEY: i64 = 0x7067_7065_7266;
-
-const CREATE_TRACKING: &str = "
-CREATE SCHEMA IF NOT EXISTS pgperf;
-CREATE TABLE IF NOT EXISTS pgperf.schema_migrations (
-    version bigint PRIMARY KEY,
-    name text NOT NULL,
-    checksum text NOT NULL,
-    applied_at timestamptz NOT NULL DEFAULT now(),
-    execution_ms double precision NOT NULL
-);
-COMMENT ON TABLE pgperf.schema_migrations IS 'Migrations applied by pgperf migrate, with the checksum of each file.';";
-
-/// A migration the database has recorded as applied.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AppliedMigration {
-    pub version: i64,
-    pub name: String,
-    pub checksum: String,
-    pub applied_at: chrono::DateTime<chrono::Utc>,
-    pub execution_ms: f64,
-}
+pub use super::tracking::AppliedMigration;
 
 /// Where one migration stands, for `pgperf migrate status`.
 #[derive(Debug, Clone, PartialEq)]
@@ -56,24 +34,24 @@ pub struct MigrationStatus {
     pub state: MigrationState,
 }
 
-/// Reads what the database has applied (creating the tracking table if needed).
-pub fn applied(client: &mut Client) -> Result<Vec<AppliedMigration>, MigrateError> {
-    client.batch_execute(CREATE_TRACKING)?;
-    let rows = client.query(
-        "SELECT version, name, checksum, applied_at, execution_ms
-         FROM pgperf.schema_migrations ORDER BY version",
-        &[],
-    )?;
-    Ok(rows
-        .iter()
-        .map(|row| AppliedMigration {
-            version: row.get(0),
-            name: row.get(1),
-            checksum: row.get(2),
-            applied_at: row.get(3),
-            execution_ms: row.get(4),
-        })
-        .collect())
+impl MigrationStatus {
+    /// `0003_audit` style label used in messages.
+    pub fn label(&self) -> String {
+        format!("{:04}_{}", self.version, self.name)
+    }
+}
+
+/// Reads what the database has applied, in the style of `set` (pgperf's when it is empty).
+pub fn applied(
+    client: &mut Client,
+    set: &[Migration],
+) -> Result<Vec<AppliedMigration>, MigrateError> {
+    tracking::applied(client, style_of(set))
+}
+
+/// The style of a set of migrations (all share one).
+fn style_of(set: &[Migration]) -> MigrationStyle {
+    set.first().map(|m| m.style).unwrap_or_default()
 }
 
 /// The state of every migration, files and database together, by version.
@@ -81,12 +59,14 @@ pub fn status(
     client: &mut Client,
     set: &[Migration],
 ) -> Result<Vec<MigrationStatus>, MigrateError> {
-    let applied = applied(client)?;
+    let applied = applied(client, set)?;
     let mut rows: Vec<MigrationStatus> = set
         .iter()
         .map(|migration| {
             let state = match applied.iter().find(|a| a.version == migration.version) {
-                Some(a) if a.checksum == migration.checksum => MigrationState::Applied(a.clone()),
+                Some(a) if a.checksum.as_ref().is_none_or(|c| *c == migration.checksum) => {
+                    MigrationState::Applied(a.clone())
+                }
                 Some(a) => MigrationState::Changed(a.clone()),
                 None => MigrationState::Pending,
             };
@@ -118,7 +98,7 @@ pub fn up(
     set: &[Migration],
     target: Option<i64>,
 ) -> Result<Vec<Migration>, MigrateError> {
-    with_lock(client, |client| {
+    with_lock(client, set, |client| {
         let statuses = status(client, set)?;
         check_consistent(&statuses)?;
         let pending: Vec<&Migration> = set
@@ -145,7 +125,7 @@ pub fn down(
     set: &[Migration],
     steps: usize,
 ) -> Result<Vec<Migration>, MigrateError> {
-    with_lock(client, |client| {
+    with_lock(client, set, |client| {
         let statuses = status(client, set)?;
         check_consistent(&statuses)?;
         let applied: Vec<&Migration> = set
@@ -158,6 +138,12 @@ pub fn down(
             })
             .take(steps)
             .collect();
+        if let Some(missing) = applied.iter().find(|m| m.down_sql.is_none()) {
+            return Err(MigrateError::NoDownFile {
+                migration: missing.label(),
+                style: missing.style,
+            });
+        }
         let mut done = Vec::new();
         for migration in applied {
             revert_one(client, migration)?;
@@ -172,13 +158,13 @@ fn check_consistent(statuses: &[MigrationStatus]) -> Result<(), MigrateError> {
         match &status.state {
             MigrationState::Changed(applied) => {
                 return Err(MigrateError::ChangedAfterApply {
-                    migration: format!("{:04}_{}", status.version, status.name),
-                    applied_checksum: applied.checksum.clone(),
+                    migration: status.label(),
+                    applied_checksum: applied.checksum.clone().unwrap_or_default(),
                 });
             }
             MigrationState::MissingFile(_) => {
                 return Err(MigrateError::MissingFile {
-                    migration: format!("{:04}_{}", status.version, status.name),
+                    migration: status.label(),
                 });
             }
             MigrationState::Applied(_) | MigrationState::Pending => {}
@@ -187,14 +173,18 @@ fn check_consistent(statuses: &[MigrationStatus]) -> Result<(), MigrateError> {
     Ok(())
 }
 
+/// Runs `work` holding the style's advisory lock, after creating the tracking table.
 fn with_lock<T>(
     client: &mut Client,
+    set: &[Migration],
     work: impl FnOnce(&mut Client) -> Result<T, MigrateError>,
 ) -> Result<T, MigrateError> {
-    client.execute("SELECT pg_advisory_lock($1)", &[&LOCK_KEY])?;
-    let result = work(client);
+    let style = style_of(set);
+    let key = tracking::lock_key(client, style)?;
+    client.execute("SELECT pg_advisory_lock($1)", &[&key])?;
+    let result = tracking::ensure(client, style).and_then(|()| work(client));
     // If the connection broke, the server released the lock with the session.
-    let _ = client.execute("SELECT pg_advisory_unlock($1)", &[&LOCK_KEY]);
+    let _ = client.execute("SELECT pg_advisory_unlock($1)", &[&key]);
     result
 }
 
@@ -202,7 +192,13 @@ fn apply_one(client: &mut Client, migration: &Migration) -> Result<(), MigrateEr
     let started = Instant::now();
     if migration.up_no_transaction {
         if let Err(error) = run_statements(client, &migration.up_sql, &migration.label()) {
-            let undo_failures = undo_statements(client, &migration.down_sql);
+            let undo_failures = match &migration.down_sql {
+                Some(down_sql) => undo_statements(client, down_sql),
+                None => vec![
+                    "it has no down file: the statements before the failing one stay applied"
+                        .to_string(),
+                ],
+            };
             return Err(MigrateError::Failed {
                 migration: migration.label(),
                 direction: "up",
@@ -210,42 +206,28 @@ fn apply_one(client: &mut Client, migration: &Migration) -> Result<(), MigrateEr
                 undo: (!undo_failures.is_empty()).then(|| undo_failures.join("; ")),
             });
         }
-        record_applied(client, migration, started)?;
+        tracking::record(client, migration, started.elapsed())?;
         return Ok(());
     }
     let mut transaction = client.transaction()?;
     transaction
         .batch_execute(&migration.up_sql)
         .map_err(|error| failed(migration, "up", error))?;
-    record_applied(&mut transaction, migration, started)?;
+    tracking::record(&mut transaction, migration, started.elapsed())?;
     transaction.commit()?;
     Ok(())
 }
 
-/// Adds the tracking row, inside the migration's transaction when it has one.
-fn record_applied(
-    client: &mut impl postgres::GenericClient,
-    migration: &Migration,
-    started: Instant,
-) -> Result<(), MigrateError> {
-    let elapsed_ms = started.elapsed().as_secs_f64() * 1e3;
-    client.execute(
-        "INSERT INTO pgperf.schema_migrations (version, name, checksum, execution_ms)
-         VALUES ($1, $2, $3, $4)",
-        &[
-            &migration.version,
-            &migration.name,
-            &migration.checksum,
-            &elapsed_ms,
-        ],
-    )?;
-    Ok(())
-}
-
 fn revert_one(client: &mut Client, migration: &Migration) -> Result<(), MigrateError> {
-    let forget = "DELETE FROM pgperf.schema_migrations WHERE version = $1";
+    let down_sql = migration
+        .down_sql
+        .as_deref()
+        .ok_or_else(|| MigrateError::NoDownFile {
+            migration: migration.label(),
+            style: migration.style,
+        })?;
     if migration.down_no_transaction {
-        run_statements(client, &migration.down_sql, &migration.label()).map_err(|error| {
+        run_statements(client, down_sql, &migration.label()).map_err(|error| {
             MigrateError::Failed {
                 migration: migration.label(),
                 direction: "down",
@@ -253,14 +235,14 @@ fn revert_one(client: &mut Client, migration: &Migration) -> Result<(), MigrateE
                 undo: None,
             }
         })?;
-        client.execute(forget, &[&migration.version])?;
+        tracking::forget(client, migration)?;
         return Ok(());
     }
     let mut transaction = client.transaction()?;
     transaction
-        .batch_execute(&migration.down_sql)
+        .batch_execute(down_sql)
         .map_err(|error| failed(migration, "down", error))?;
-    transaction.execute(forget, &[&migration.version])?;
+    tracking::forget(&mut transaction, migration)?;
     transaction.commit()?;
     Ok(())
 }

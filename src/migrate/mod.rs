@@ -1,20 +1,29 @@
 //! Applying, reverting and verifying migrations; writing migration files.
 //!
-//! A migration is `NNNN_name.sql` with its `NNNN_name.rollback.sql` (every migration is
-//! reversible), tracked in `pgperf.schema_migrations` with a checksum so an applied file that
-//! changed is an error, never a silent re-run. See `docs/migrations.md`.
+//! A folder follows one style (`style`): pgperf's own (`NNNN_name.sql` with its
+//! `NNNN_name.rollback.sql`, tracked in `pgperf.schema_migrations`), Supabase's or sqlx's,
+//! applied and tracked the way that tool does (`tracking`) so either can take over. A checksum,
+//! where the style keeps one, makes an applied file that changed an error, never a silent
+//! re-run. See `docs/migrations.md`.
 
 mod apply;
 mod files;
+mod style;
+mod tracking;
 mod verify;
+mod write;
 
 use std::path::PathBuf;
 
 pub use apply::{AppliedMigration, MigrationState, MigrationStatus, applied, down, status, up};
 pub use files::{
-    Migration, NO_TRANSACTION_MARKER, checksum, load_dir, next_version, pair_files, write_pair,
+    Migration, MigrationSet, NO_TRANSACTION_MARKER, SQLX_NO_TRANSACTION_MARKER, checksum, load_dir,
+    load_dir_as, next_version, pair_files, pair_files_as, style_checksum,
 };
+pub use style::{MigrationStyle, detect};
+pub use tracking::table as tracking_table;
 pub use verify::{CatalogSnapshot, VerifyReport, diff_lines, snapshot, verify};
+pub use write::{NewFile, NewMigration, new_files, write_files};
 
 /// Why a migration command failed.
 #[derive(Debug, thiserror::Error)]
@@ -29,8 +38,13 @@ pub enum MigrateError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{file} is not a migration name: name files NNNN_name.sql with NNNN_name.rollback.sql")]
-    BadFileName { file: String },
+    #[error("{file} is not a {style} migration name: name files {}", style.naming())]
+    BadFileName { file: String, style: MigrationStyle },
+    #[error(
+        "cannot tell whose migrations {} holds: its NNNN_name.sql files have no rollbacks, as sqlx and Supabase write them; pass --migration-style sqlx or --migration-style supabase (or, for pgperf's own style, add NNNN_name.rollback.sql beside each)",
+        dir.display()
+    )]
+    AmbiguousStyle { dir: PathBuf },
     #[error("{first} and {second} have the same number {version}: renumber one of them")]
     DuplicateVersion {
         version: i64,
@@ -38,9 +52,18 @@ pub enum MigrateError {
         second: String,
     },
     #[error(
-        "{file} has no rollback file: every migration must be reversible; add {file} with .rollback.sql"
+        "{file} has no rollback file: in pgperf's style every migration must be reversible; add its NNNN_name.rollback.sql (for a sqlx or Supabase folder pass --migration-style)"
     )]
     MissingRollback { file: String },
+    #[error("{}", no_down_file_message(migration, *style))]
+    NoDownFile {
+        migration: String,
+        style: MigrationStyle,
+    },
+    #[error(
+        "migration {version} is recorded in _sqlx_migrations as partially applied (success = false): repair the schema by hand, then delete its row from _sqlx_migrations"
+    )]
+    PartiallyApplied { version: i64 },
     #[error("{file} has no migration beside it: add the matching NNNN_name.sql or remove it")]
     OrphanRollback { file: String },
     #[error(
@@ -79,4 +102,30 @@ pub enum MigrateError {
     VerifyNeedsEmptyDatabase,
     #[error("{}", crate::pg::describe(.0))]
     Database(#[from] postgres::Error),
+}
+
+impl MigrateError {
+    /// A mistake in the folder or the command, not in the database: exit 2.
+    pub fn is_usage(&self) -> bool {
+        matches!(
+            self,
+            MigrateError::BadFileName { .. }
+                | MigrateError::AmbiguousStyle { .. }
+                | MigrateError::DuplicateVersion { .. }
+                | MigrateError::MissingRollback { .. }
+                | MigrateError::OrphanRollback { .. }
+                | MigrateError::NoDownFile { .. }
+        )
+    }
+}
+
+fn no_down_file_message(migration: &str, style: MigrationStyle) -> String {
+    let hint = match style {
+        MigrationStyle::Supabase => {
+            "Supabase keeps no down files; pgperf reads a rollback from supabase/rollbacks/<same file name>"
+        }
+        MigrationStyle::Sqlx => "add its <version>_name.down.sql (and rename the up file .up.sql)",
+        MigrationStyle::Pgperf => "add its NNNN_name.rollback.sql",
+    };
+    format!("migration {migration} has no down file, so it cannot be reverted: {hint}")
 }
