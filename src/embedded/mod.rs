@@ -95,6 +95,11 @@ pub struct ClusterOptions {
     pub settings: Vec<(String, String)>,
     /// Start the server's wall clock at this instant (libfaketime) instead of the real time.
     pub clock: Option<chrono::DateTime<chrono::Utc>>,
+    /// Libraries preloaded before `pg_stat_statements` (Citus must come first).
+    pub preload_libraries: Vec<String>,
+    /// Also listen on 127.0.0.1 at this port, for servers that must reach each other (Citus
+    /// nodes connect over TCP); the Unix socket stays. `None`: socket only.
+    pub tcp_port: Option<u16>,
 }
 
 /// A running private PostgreSQL server. Dropping it stops the server and deletes its directory
@@ -107,6 +112,7 @@ pub struct Cluster {
     keep: bool,
     hypopg: bool,
     startup: Duration,
+    port: u16,
 }
 
 /// Clusters alive in this process, for [`cleanup_all`] on a signal: (server pid, directory).
@@ -140,10 +146,11 @@ impl Cluster {
             keep: options.keep,
             hypopg: false,
             startup: Duration::ZERO,
+            port: options.tcp_port.unwrap_or(PORT),
         };
         // From here on, Drop removes the directory if a step fails.
         cluster.initdb(owner)?;
-        cluster.write_config(&options.settings)?;
+        cluster.write_config(options)?;
         cluster.spawn_server(owner, pinned_clock.as_ref())?;
         cluster.wait_ready()?;
         if let Some((library, instant)) = &pinned_clock {
@@ -179,7 +186,7 @@ impl Cluster {
         let mut config = postgres::Config::new();
         config
             .host_path(&self.dir)
-            .port(PORT)
+            .port(self.port)
             .user(SUPERUSER)
             .dbname(database)
             .application_name("pgperf")
@@ -199,7 +206,7 @@ impl Cluster {
                 other => (other as char).to_string(),
             })
             .collect();
-        format!("postgresql://{SUPERUSER}@{host}:{PORT}/{database}")
+        format!("postgresql://{SUPERUSER}@{host}:{}/{database}", self.port)
     }
 
     /// Connects to `database` as the superuser.
@@ -245,16 +252,34 @@ impl Cluster {
         })
     }
 
-    fn write_config(&self, extra: &[(String, String)]) -> Result<(), EmbeddedError> {
+    /// The port the server listens on (its socket is `.s.PGSQL.<port>` in [`Cluster::dir`]).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    fn write_config(&self, options: &ClusterOptions) -> Result<(), EmbeddedError> {
         let socket_dir = self.dir.to_string_lossy().replace('\'', "''");
+        let listen = match options.tcp_port {
+            Some(_) => "'127.0.0.1'",
+            None => "''",
+        };
+        let preload: Vec<&str> = options
+            .preload_libraries
+            .iter()
+            .map(String::as_str)
+            .chain(["pg_stat_statements"])
+            .collect();
         let mut settings: Vec<(String, String)> = [
-            ("listen_addresses", "''".to_string()),
+            ("listen_addresses", listen.to_string()),
             ("unix_socket_directories", format!("'{socket_dir}'")),
-            ("port", PORT.to_string()),
+            ("port", self.port.to_string()),
             ("fsync", "off".into()),
             ("synchronous_commit", "off".into()),
             ("full_page_writes", "off".into()),
-            ("shared_preload_libraries", "'pg_stat_statements'".into()),
+            (
+                "shared_preload_libraries",
+                format!("'{}'", preload.join(",")),
+            ),
             ("pg_stat_statements.track", "all".into()),
             ("pg_stat_statements.max", "10000".into()),
             ("track_io_timing", "on".into()),
@@ -267,7 +292,7 @@ impl Cluster {
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
         .collect();
-        settings.extend(extra.iter().cloned());
+        settings.extend(options.settings.iter().cloned());
         let text: String = settings
             .iter()
             .map(|(key, value)| format!("{key} = {value}\n"))

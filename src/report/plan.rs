@@ -12,7 +12,8 @@ use crate::model::PlanCapture;
 pub const LARGE_MISESTIMATE: f64 = 10.0;
 
 /// Plan keys shown as detail lines under a node, in this order.
-const DETAIL_KEYS: [&str; 17] = [
+const DETAIL_KEYS: [&str; 18] = [
+    "Custom Plan Provider",
     "Subplan Name",
     "CTE Name",
     "Function Name",
@@ -108,6 +109,9 @@ fn root_plan(explain: &Value) -> Option<&Value> {
 
 fn walk(node: &Value, depth: usize, out: &mut Vec<PlanNodeView>) {
     out.push(node_view(node, depth));
+    if let Some(job) = crate::citus::plan::job(node) {
+        slowest_task(job, depth + 1, out);
+    }
     let stops_early = stops_children_early(node);
     if let Some(children) = node.get("Plans").and_then(Value::as_array) {
         for child in children {
@@ -117,6 +121,36 @@ fn walk(node: &Value, depth: usize, out: &mut Vec<PlanNodeView>) {
                 forgive_overestimate(&mut out[first]);
             }
         }
+    }
+}
+
+/// A Citus scan's slowest task (the one the coordinator waited for) with its worker plan under
+/// it; the other tasks are counted, not drawn (a multi-shard query has one per shard).
+fn slowest_task(job: &Value, depth: usize, out: &mut Vec<PlanNodeView>) {
+    let time = |task: &Value| {
+        crate::citus::plan::remote_plan(task)
+            .and_then(|remote| number(remote, "Execution Time"))
+            .unwrap_or(0.0)
+    };
+    let Some(task) = crate::citus::plan::tasks(job).max_by(|a, b| time(a).total_cmp(&time(b)))
+    else {
+        return;
+    };
+    let count = crate::citus::plan::task_count(job);
+    let label = match count {
+        1 => "Task (router: one shard)".to_string(),
+        _ => format!("Task (slowest of {count}, one per shard)"),
+    };
+    let mut view = node_view(&serde_json::json!({ "Node Type": label }), depth);
+    view.details = ["Node", "Query"]
+        .iter()
+        .filter_map(|key| Some(format!("{key}: {}", text(task, key)?)))
+        .collect();
+    view.actual_time = Some(format::latency_ms(time(task)));
+    out.push(view);
+    if let Some(plan) = crate::citus::plan::remote_plan(task).and_then(|remote| remote.get("Plan"))
+    {
+        walk(plan, depth + 1, out);
     }
 }
 
@@ -263,6 +297,7 @@ mod tests {
             explain,
             planning_time_ms: 0.1,
             execution_time_ms: 2.5,
+            distributed: None,
         }
     }
 

@@ -1,0 +1,168 @@
+//! pgperf on a real distributed cluster: a Citus coordinator and 2 workers started by the
+//! product's own code (`pgperf::citus::CitusCluster`), a small multi-tenant workload benched
+//! through the coordinator with its distributed plans recorded, `check` catching a query that
+//! went from one shard to all of them, and `advise` end to end on a distributed table.
+
+mod cli_support;
+use cli_support::pgperf;
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use pgperf::citus::CitusCluster;
+use pgperf::embedded::ClusterOptions;
+use pgperf::model::{DistributedStrategy, QueryResult, RunResult};
+
+const SCHEMA: &str = include_str!("fixtures/citus/schema.sql");
+
+fn cluster() -> &'static CitusCluster {
+    static CLUSTER: OnceLock<CitusCluster> = OnceLock::new();
+    CLUSTER.get_or_init(|| {
+        CitusCluster::start(&ClusterOptions::default(), 2, "postgres_citus").expect("citus cluster")
+    })
+}
+
+/// A fresh database on every node with the fixture schema, distributed and loaded; its URL.
+fn database(name: &str) -> String {
+    cluster()
+        .create_database(name)
+        .expect("database on every node");
+    let mut client = cluster().coordinator.connect(name).expect("connect");
+    // Citus refuses some of these in one transaction: one statement per call.
+    for statement in SCHEMA.split(";\n") {
+        let code: String = statement
+            .lines()
+            .filter(|line| !line.trim_start().starts_with("--"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        if !code.trim().is_empty() {
+            client
+                .batch_execute(&code)
+                .unwrap_or_else(|e| panic!("{code}: {}", pgperf::pg::describe(&e)));
+        }
+    }
+    cluster().coordinator.url(name)
+}
+
+fn workload() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/citus/workload.toml")
+}
+
+fn only_results_file(dir: &Path) -> PathBuf {
+    let runs: Vec<_> = std::fs::read_dir(dir).expect("out folder").collect();
+    assert_eq!(runs.len(), 1, "one run in {}", dir.display());
+    runs[0].as_ref().expect("entry").path().join("results.json")
+}
+
+fn query<'a>(run: &'a RunResult, name: &str) -> &'a QueryResult {
+    run.queries
+        .iter()
+        .find(|query| query.name == name)
+        .unwrap_or_else(|| panic!("{name} in the results"))
+}
+
+fn bench(url: &str, out: &Path) -> RunResult {
+    let workload = workload();
+    let (code, stdout, stderr) = pgperf(&[
+        "bench",
+        "--db",
+        url,
+        "--workload",
+        workload.to_str().expect("utf-8 path"),
+        "--iterations",
+        "30",
+        "--warmup",
+        "3",
+        "--out",
+        out.to_str().expect("utf-8 path"),
+    ]);
+    assert_eq!(code, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    let text = std::fs::read_to_string(only_results_file(out)).expect("results.json");
+    serde_json::from_str(&text).expect("a RunResult")
+}
+
+#[test]
+fn bench_records_distributed_plans_and_check_catches_one_shard_to_all() {
+    let url = database("bench_check");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let run = bench(&url, &dir.path().join("base"));
+
+    let router = query(&run, "team_open_tickets");
+    let plan = router.plan.as_ref().expect("a plan");
+    let distributed = plan.distributed.as_ref().expect("distributed");
+    assert_eq!(distributed.strategy, DistributedStrategy::Router);
+    assert_eq!(distributed.task_count, 1);
+    assert_eq!(distributed.nodes.len(), 1);
+    let task = distributed.slowest_task.as_ref().expect("its task");
+    assert!(
+        task.plan.get("Node Type").is_some(),
+        "the worker plan: {task:?}"
+    );
+    assert!(
+        plan.shape.iter().any(|line| line.contains("[router]")),
+        "{:?}",
+        plan.shape
+    );
+
+    let all_shards = query(&run, "tickets_by_priority");
+    let distributed = all_shards
+        .plan
+        .as_ref()
+        .and_then(|plan| plan.distributed.as_ref())
+        .expect("distributed");
+    assert_eq!(distributed.strategy, DistributedStrategy::MultiShard);
+    assert_eq!(distributed.task_count, 32, "one task per shard");
+    assert_eq!(distributed.nodes.len(), 2, "both workers");
+    assert!(distributed.worker_shared_blks_hit + distributed.worker_shared_blks_read > 0);
+    for name in ["team_open_tickets", "tickets_by_priority"] {
+        let server = query(&run, name)
+            .server
+            .as_ref()
+            .expect("pg_stat_statements");
+        let workers = server
+            .workers
+            .as_ref()
+            .unwrap_or_else(|| panic!("{name}: the workers' pg_stat_statements: {server:?}"));
+        assert!(
+            workers.calls >= 30,
+            "{name}: shard queries ran: {workers:?}"
+        );
+        assert!(
+            server.shared_blks_hit >= workers.shared_blks_hit && workers.shared_blks_hit > 0,
+            "{name}: shard buffers are counted: {server:?}"
+        );
+    }
+
+    // Redistributing tickets by id sends the team's query to every shard.
+    cluster()
+        .coordinator
+        .connect("bench_check")
+        .expect("connect")
+        .batch_execute("SELECT alter_distributed_table('tickets', distribution_column := 'id')")
+        .expect("redistribute");
+    let baseline = only_results_file(&dir.path().join("base"));
+    let workload = workload();
+    let (code, stdout, stderr) = pgperf(&[
+        "check",
+        "--baseline",
+        baseline.to_str().expect("utf-8 path"),
+        "--db",
+        &url,
+        "--workload",
+        workload.to_str().expect("utf-8 path"),
+        "--out",
+        dir.path().join("after").to_str().expect("utf-8 path"),
+        "--fail-on",
+        "plan",
+    ]);
+    assert_eq!(code, 1, "a plan regression:\n{stdout}\n{stderr}");
+    let changed: Vec<&str> = stdout
+        .lines()
+        .filter(|line| line.contains("team_open_tickets"))
+        .collect();
+    assert!(!changed.is_empty(), "{stdout}");
+    assert!(
+        stdout.contains("multi-shard"),
+        "the new shape shows all shards:\n{stdout}"
+    );
+}
