@@ -111,7 +111,7 @@ fn bench_records_distributed_plans_and_check_catches_one_shard_to_all() {
         .and_then(|plan| plan.distributed.as_ref())
         .expect("distributed");
     assert_eq!(distributed.strategy, DistributedStrategy::MultiShard);
-    assert_eq!(distributed.task_count, 32, "one task per shard");
+    assert_eq!(distributed.task_count, 4, "one task per shard");
     assert_eq!(distributed.nodes.len(), 2, "both workers");
     assert!(distributed.worker_shared_blks_hit + distributed.worker_shared_blks_read > 0);
     for name in ["team_open_tickets", "tickets_by_priority"] {
@@ -165,4 +165,70 @@ fn bench_records_distributed_plans_and_check_catches_one_shard_to_all() {
         stdout.contains("multi-shard"),
         "the new shape shows all shards:\n{stdout}"
     );
+}
+
+/// Indexes on the shards of `table` on every worker.
+fn shard_indexes(database: &str, table: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    for worker in &cluster().workers {
+        let mut client = worker.connect(database).expect("connect to a worker");
+        // Citus hides shards from catalog queries on workers unless asked.
+        client
+            .batch_execute("SET citus.override_table_visibility TO off")
+            .expect("show shards");
+        let rows = client
+            .query(
+                "SELECT indexname::text FROM pg_indexes WHERE tablename ~ ('^' || $1 || '_[0-9]+$')",
+                &[&table],
+            )
+            .expect("indexes");
+        names.extend(rows.iter().map(|row| row.get::<_, String>(0)));
+    }
+    names
+}
+
+#[test]
+fn advise_measures_an_index_on_the_shards_and_advises_the_distribution() {
+    let url = database("advise");
+    let before = shard_indexes("advise", "tickets");
+    assert_eq!(before.len(), 4, "the primary key of each shard: {before:?}");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let workload = workload();
+    let (code, stdout, stderr) = pgperf(&[
+        "advise",
+        "--db",
+        &url,
+        "--allow-locks",
+        "--workload",
+        workload.to_str().expect("utf-8 path"),
+        "--migrations",
+        dir.path().join("migrations").to_str().expect("utf-8 path"),
+        "--out",
+        dir.path().join("reports").to_str().expect("utf-8 path"),
+        "--executions",
+        "60",
+    ]);
+    assert_eq!(code, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert_eq!(
+        shard_indexes("advise", "tickets"),
+        before,
+        "verification rolled back on every worker"
+    );
+    let up = std::fs::read_to_string(dir.path().join("migrations/0001_pgperf_indexes.sql"))
+        .unwrap_or_else(|_| panic!("a migration:\n{stdout}\n{stderr}"));
+    assert!(
+        up.contains("CREATE INDEX CONCURRENTLY") && up.contains("\"tickets\""),
+        "{up}"
+    );
+    assert!(
+        stdout.contains("distribute public.ticket_events by team_id instead of id"),
+        "{stdout}"
+    );
+
+    // The migration applied through the coordinator builds the index on every shard.
+    let set = pgperf::migrate::load_dir(&dir.path().join("migrations")).expect("pair");
+    let mut client = cluster().coordinator.connect("advise").expect("connect");
+    pgperf::migrate::up(&mut client, &set, None).expect("migrate up");
+    let built = shard_indexes("advise", "tickets").len() - before.len();
+    assert_eq!(built, 4, "one index per shard");
 }

@@ -154,6 +154,7 @@ pub fn advise(
     let existing_indexes = existing_findings(client, &tables)?;
     let mut notes = notes(&analyzed, whatif.method());
     notes.extend(verification_notes);
+    notes.extend(super::distribution::notes(client, workload)?);
     phases.lap("findings");
     Ok(Advice {
         what_if: whatif.method(),

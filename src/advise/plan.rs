@@ -9,23 +9,33 @@ use super::access::{RelName, TableAccess};
 use super::parse::{ColumnLookup, extract};
 use crate::pg::{quote_ident, quote_qualified};
 
-/// The root node's total cost.
+/// The root node's total cost; on Citus, the workers' (what an index on the shards changes).
 pub fn total_cost(explain: &Value) -> f64 {
+    if let Some(cost) = crate::citus::plan::distributed_cost(explain) {
+        return cost;
+    }
     root(explain)
         .and_then(|plan| plan.get("Total Cost"))
         .and_then(Value::as_f64)
         .unwrap_or(0.0)
 }
 
-/// Names of the indexes the plan scans.
+/// Names of the indexes the plan scans; on Citus also those the workers scan on the shards,
+/// named as on the distributed table.
 pub fn index_names(explain: &Value) -> Vec<String> {
-    let mut names = Vec::new();
-    if let Some(plan) = root(explain) {
+    let mut names: Vec<String> = Vec::new();
+    let on_shards = crate::citus::plan::worker_plans(explain);
+    let plans = root(explain).into_iter().map(|plan| (plan, false));
+    for (plan, shard) in plans.chain(on_shards.into_iter().map(|plan| (plan, true))) {
         walk(plan, &mut |node| {
-            if let Some(name) = node.get("Index Name").and_then(Value::as_str)
-                && !names.iter().any(|n| n == name)
-            {
-                names.push(name.to_string());
+            if let Some(name) = node.get("Index Name").and_then(Value::as_str) {
+                let name = match shard {
+                    true => crate::citus::plan::shard_to_table(name),
+                    false => name,
+                };
+                if !names.iter().any(|n| n == name) {
+                    names.push(name.to_string());
+                }
             }
         });
     }

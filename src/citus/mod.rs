@@ -17,3 +17,23 @@ pub fn is_installed(client: &mut postgres::Client) -> Result<bool, postgres::Err
         .query_opt("SELECT 1 FROM pg_extension WHERE extname = 'citus'", &[])?
         .is_some())
 }
+
+/// Rows of a distributed or reference table summed over its shards (the coordinator's own
+/// copy of a distributed table is empty, so its `reltuples` says 0); `None` when the table is
+/// not a Citus table or the database has no Citus.
+pub fn shard_rows(
+    client: &mut postgres::Client,
+    table: u32,
+) -> Result<Option<f64>, postgres::Error> {
+    if !is_installed(client)? {
+        return Ok(None);
+    }
+    let row = client.query_one(
+        "SELECT (SELECT sum(result::float8) FROM run_command_on_shards($1::oid::regclass, \
+                 $$SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = '%s'::regclass$$) \
+                 WHERE success) \
+         WHERE EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = $1::oid::regclass)",
+        &[&table],
+    )?;
+    Ok(row.get(0))
+}

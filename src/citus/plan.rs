@@ -192,6 +192,14 @@ pub fn worker_cost(explain: &Value) -> f64 {
         .sum()
 }
 
+/// The cost an index can change in a distributed plan: the workers' ([`worker_cost`]);
+/// `None` when no Citus scan ran. The coordinator's own costs are not comparable: Citus
+/// prices its scans with a constant and a made-up row count (100 000 rows to sort above a
+/// multi-shard scan), which would drown any saving on the shards.
+pub fn distributed_cost(explain: &Value) -> Option<f64> {
+    (!jobs(explain).is_empty()).then(|| worker_cost(explain))
+}
+
 /// The distributed execution of an EXPLAIN document, or `None` when no Citus scan ran.
 pub fn read(explain: &Value) -> Option<DistributedPlan> {
     let top = explain.get(0)?;
@@ -303,6 +311,11 @@ pub(crate) mod tests {
             task["Remote Plan"][0][0]["Plan"]["Total Cost"] = json!(cost);
         }
         assert_eq!(worker_cost(&explain), 25.0);
+        assert_eq!(distributed_cost(&explain), Some(25.0));
+        assert_eq!(
+            distributed_cost(&json!([{"Plan": {"Total Cost": 9.0}}])),
+            None
+        );
         assert_eq!(worker_plans(&explain).len(), 2);
     }
 
