@@ -302,6 +302,36 @@ mod tests {
     }
 
     #[test]
+    fn a_citus_scan_draws_its_slowest_task_and_worker_plan() {
+        let tasks = [(9701, 0.5), (9702, 2.0), (9701, 1.0)];
+        let explain = crate::citus::plan::tests::citus_explain(3, &tasks, "Seq Scan");
+        let view = plan_view(&capture(explain));
+        let labels: Vec<_> = view
+            .nodes
+            .iter()
+            .map(|n| (n.depth, n.label.as_str()))
+            .collect();
+        assert_eq!(
+            labels,
+            [
+                (0, "Custom Scan"),
+                (1, "Task (slowest of 3, one per shard)"),
+                (2, "Seq Scan")
+            ]
+        );
+        assert!(
+            view.nodes[0]
+                .details
+                .contains(&"Custom Plan Provider: Citus Adaptive".to_string())
+        );
+        assert!(view.nodes[1].details[0].ends_with("port=9702 dbname=pgperf"));
+        assert_eq!(
+            view.nodes[2].relation.as_deref(),
+            Some("public.orders_102009")
+        );
+    }
+
+    #[test]
     fn nested_nodes_are_flattened_with_depth_and_misestimates_flagged() {
         let explain = json!([{ "Plan": {
             "Node Type": "Hash Join", "Join Type": "Left", "Plan Rows": 10, "Actual Rows": 500,
