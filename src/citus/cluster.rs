@@ -65,10 +65,19 @@ impl CitusCluster {
         workers: usize,
         database: &str,
     ) -> Result<CitusCluster, CitusError> {
-        let coordinator = start_node(options, "coordinator")?;
-        let workers = (0..workers)
-            .map(|index| start_node(options, &format!("worker {}", index + 1)))
-            .collect::<Result<Vec<_>, _>>()?;
+        // The nodes start side by side: initdb and start-up are mostly waiting on the disk
+        // and on fork, and N + 1 of them one after the other is what a user would wait for.
+        let names: Vec<String> = std::iter::once("coordinator".to_string())
+            .chain((1..=workers).map(|index| format!("worker {index}")))
+            .collect();
+        let started = side_by_side(&names, |name| start_node(options, name));
+        // Every started node is dropped (stopped, removed) if another failed.
+        let mut nodes = started
+            .into_iter()
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter();
+        let coordinator = nodes.next().expect("the coordinator was started first");
+        let workers: Vec<Cluster> = nodes.collect();
         let cluster = CitusCluster {
             coordinator,
             workers,
@@ -80,12 +89,13 @@ impl CitusCluster {
     /// Creates `database` with the Citus extension on every node and registers the workers
     /// with the coordinator in it (Citus keeps its node list per database).
     pub fn create_database(&self, database: &str) -> Result<(), CitusError> {
-        for (name, node) in self.nodes() {
+        let created = side_by_side(&self.nodes(), |(name, node)| {
             create_citus_database(node, database).map_err(|message| CitusError::Setup {
                 node: name.clone(),
                 message,
-            })?;
-        }
+            })
+        });
+        created.into_iter().collect::<Result<Vec<()>, _>>()?;
         self.register_workers(database)
             .map_err(|error| CitusError::Setup {
                 node: "coordinator".to_string(),
@@ -116,6 +126,24 @@ impl CitusCluster {
         }
         Ok(())
     }
+}
+
+/// `work` on every item at once, one thread each; the results in the items' order.
+fn side_by_side<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .iter()
+            .map(|item| scope.spawn(|| work(item)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| {
+                handle
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
 }
 
 /// Creates `database` on `node` with Citus (first, as it requires) and what the embedded
