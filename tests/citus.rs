@@ -232,3 +232,71 @@ fn advise_measures_an_index_on_the_shards_and_advises_the_distribution() {
     let built = shard_indexes("advise", "tickets").len() - before.len();
     assert_eq!(built, 4, "one index per shard");
 }
+
+/// The node directories next to `coordinator` whose server listens on one of `ports`.
+fn worker_dirs(coordinator: &Path, ports: &[u16]) -> Vec<PathBuf> {
+    let parent = coordinator.parent().expect("a parent folder");
+    std::fs::read_dir(parent)
+        .expect("parent folder")
+        .filter_map(|entry| Some(entry.ok()?.path()))
+        .filter(|dir| {
+            let conf = std::fs::read_to_string(dir.join("data/postgresql.auto.conf"));
+            // Citus rewrites the file with ALTER SYSTEM, which quotes the value.
+            conf.is_ok_and(|conf| {
+                let quoted = |port: &u16| conf.contains(&format!("port = '{port}'\n"));
+                ports.iter().any(quoted)
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn sigkill_leaves_no_node_behind() {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_pgperf"))
+        .args(["seed", "--citus-workers", "2", "--scale", "0.05"])
+        .env_remove("DATABASE_URL")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("pgperf starts");
+    let stderr = child.stderr.take().expect("piped stderr");
+    // Kept open until the end: a closed pipe would end pgperf at its next message.
+    let mut lines = std::io::BufReader::new(stderr).lines();
+    let line = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find(|line| line.contains("started a private Citus cluster"))
+        .expect("pgperf reports its cluster");
+    // "... coordinator in DIR, 2 workers on ports A, B (1.23 s)"
+    let (_, rest) = line.split_once("coordinator in ").expect("the coordinator");
+    let (dir, rest) = rest.split_once(", ").expect("the workers");
+    let coordinator = PathBuf::from(dir);
+    let ports: Vec<u16> = rest
+        .split_once("ports ")
+        .and_then(|(_, ports)| ports.split_once(" ("))
+        .expect("ports")
+        .0
+        .split(", ")
+        .map(|port| port.parse().expect("a port"))
+        .collect();
+    let workers = worker_dirs(&coordinator, &ports);
+    assert_eq!(workers.len(), 2, "{line}");
+    // SAFETY: kill(2) on our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+    let listening = |port: &u16| std::net::TcpStream::connect(("127.0.0.1", *port)).is_ok();
+    let survivors = || {
+        let dirs = workers
+            .iter()
+            .chain([&coordinator])
+            .filter(|dir| dir.exists());
+        dirs.count() + ports.iter().filter(|port| listening(port)).count()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while survivors() > 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(survivors(), 0, "a node survived SIGKILL: {line}");
+    let _ = child.wait();
+    drop(lines);
+}
