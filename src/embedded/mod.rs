@@ -5,7 +5,8 @@
 //! - initdb refuses to run as root, so as root the data directory is chowned to the `postgres`
 //!   system user and `initdb`/`postgres` run with its uid/gid (no sudo on these machines).
 //! - The server listens on a Unix socket inside its own directory only, so there is no TCP port
-//!   to collide on and parallel tests never meet.
+//!   to collide on and parallel tests never meet. Servers that must reach each other (Citus
+//!   nodes, `crate::citus`) also get a free 127.0.0.1 port ([`ClusterOptions::tcp_port`]).
 //! - The directory goes on `/dev/shm` when it has room: creating the ~1000 files of a data
 //!   directory costs ~0.9 ms each on the disk here.
 //! - Nothing is left behind: `Drop` stops the server and removes the directory; Ctrl-C goes
