@@ -598,7 +598,8 @@ fn make_cluster_dir(
             source,
         })?
         .keep();
-    let socket = dir.join(format!(".s.PGSQL.{PORT}.lock"));
+    // The longest port a node may get (`tcp_port`), so every node's socket fits.
+    let socket = dir.join(format!(".s.PGSQL.{}.lock", u16::MAX));
     if socket.as_os_str().len() > MAX_SOCKET_PATH {
         let _ = fs::remove_dir_all(&dir);
         return Err(EmbeddedError::SocketPathTooLong { path: dir });
