@@ -268,7 +268,7 @@ fn sigkill_leaves_no_node_behind() {
         .map_while(Result::ok)
         .find(|line| line.contains("started a private Citus cluster"))
         .expect("pgperf reports its cluster");
-    // "... coordinator in DIR, 2 workers on ports A, B (1.23 s)"
+    // "... coordinator in DIR, workers on ports A, B (1.23 s)"
     let (_, rest) = line.split_once("coordinator in ").expect("the coordinator");
     let (dir, rest) = rest.split_once(", ").expect("the workers");
     let coordinator = PathBuf::from(dir);
@@ -299,4 +299,23 @@ fn sigkill_leaves_no_node_behind() {
     assert_eq!(survivors(), 0, "a node survived SIGKILL: {line}");
     let _ = child.wait();
     drop(lines);
+}
+
+#[test]
+fn citus_workers_seeds_through_the_coordinator_and_refuses_a_user_database() {
+    let (code, _, stderr) = pgperf(&["seed", "--citus-workers", "1", "--scale", "0.01"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("started a private Citus cluster") && stderr.contains("workers on ports"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = pgperf(&[
+        "bench",
+        "--db",
+        "postgresql://nobody@127.0.0.1:1/x",
+        "--citus-workers",
+        "2",
+    ]);
+    assert_eq!(code, 2, "a usage error: {stderr}");
+    assert!(stderr.contains("--citus-workers"), "{stderr}");
 }

@@ -216,9 +216,8 @@ impl TargetArgs {
         let citus = CitusCluster::start(&options, usize::from(workers), EMBEDDED_DATABASE)
             .context("cannot start the embedded Citus cluster")?;
         eprintln!(
-            "pgperf: started a private Citus cluster: coordinator in {}, {} workers on ports {} ({:.2} s)",
+            "pgperf: started a private Citus cluster: coordinator in {}, workers on ports {} ({:.2} s)",
             citus.coordinator.dir().display(),
-            citus.workers.len(),
             citus
                 .workers
                 .iter()
