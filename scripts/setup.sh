@@ -22,3 +22,13 @@ if command -v pg_lsclusters >/dev/null && pg_lsclusters -h 2>/dev/null | grep -q
     pg_ctlcluster "$version" "$name" stop || true
   done
 fi
+# Citus (distributed PostgreSQL, for --citus-workers and its tests) is not in Debian's archive:
+# the shared folder beside the repository carries it and installs it, as root.
+citus_install="$(dirname "$0")/../../shared/citus/install.sh"
+if [ ! -f "$citus_install" ]; then
+  echo "setup: $citus_install is missing: Citus is installed from the shared/ folder that sits beside the repository; clone or copy it there and run setup again" >&2
+  exit 2
+fi
+citus_sudo=()
+[ "$(id -u)" -eq 0 ] || citus_sudo=(sudo)
+"${citus_sudo[@]}" bash "$citus_install"

@@ -9,6 +9,7 @@ pub mod bench;
 pub mod bundled;
 pub mod catalog_docs;
 pub mod check;
+pub mod citus;
 pub mod cli;
 pub mod embedded;
 pub mod inspect;

@@ -137,6 +137,7 @@ pub fn table_facts(client: &mut Client, relation: &Relation) -> Result<TableFact
             &[&relation.oid],
         )?
         .get(0);
+    let rows = crate::citus::shard_rows(client, relation.oid)?.unwrap_or(rows);
     let mut stats = BTreeMap::new();
     for row in client.query(
         "SELECT attname::text, n_distinct::float8, \

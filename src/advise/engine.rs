@@ -154,6 +154,7 @@ pub fn advise(
     let existing_indexes = existing_findings(client, &tables)?;
     let mut notes = notes(&analyzed, whatif.method());
     notes.extend(verification_notes);
+    notes.extend(super::distribution::notes(client, workload)?);
     phases.lap("findings");
     Ok(Advice {
         what_if: whatif.method(),
@@ -997,7 +998,7 @@ fn existing_issue(index: &ExistingIndex, all: &[ExistingIndex]) -> Option<Existi
 fn notes(analyzed: &[Analyzed], method: WhatIfMethod) -> Vec<String> {
     let mut notes = Vec::new();
     if method == WhatIfMethod::RealBuild {
-        notes.push("HypoPG is not installed: each candidate was built for real inside a rolled-back transaction (slower, and it blocks writes to the table while it builds)".into());
+        notes.push("HypoPG is not installed, or the database is Citus (its workers never see hypothetical indexes): each candidate was built for real inside a rolled-back transaction (slower, and it blocks writes to the table while it builds)".into());
     }
     for entry in analyzed {
         if let Some(why) = &entry.uncaptured {

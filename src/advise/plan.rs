@@ -9,27 +9,49 @@ use super::access::{RelName, TableAccess};
 use super::parse::{ColumnLookup, extract};
 use crate::pg::{quote_ident, quote_qualified};
 
-/// The root node's total cost.
+/// The root node's total cost; on Citus, the workers' (what an index on the shards changes).
 pub fn total_cost(explain: &Value) -> f64 {
+    if let Some(cost) = crate::citus::plan::distributed_cost(explain) {
+        return cost;
+    }
     root(explain)
         .and_then(|plan| plan.get("Total Cost"))
         .and_then(Value::as_f64)
         .unwrap_or(0.0)
 }
 
-/// Names of the indexes the plan scans.
+/// Names of the indexes the plan scans; on Citus also those the workers scan on the shards,
+/// named as on the distributed table.
 pub fn index_names(explain: &Value) -> Vec<String> {
-    let mut names = Vec::new();
-    if let Some(plan) = root(explain) {
+    let mut names: Vec<String> = Vec::new();
+    for (plan, on_shard) in plans(explain) {
         walk(plan, &mut |node| {
-            if let Some(name) = node.get("Index Name").and_then(Value::as_str)
-                && !names.iter().any(|n| n == name)
-            {
-                names.push(name.to_string());
+            if let Some(name) = node.get("Index Name").and_then(Value::as_str) {
+                let name = shard_named(name, on_shard);
+                if !names.iter().any(|n| n == name) {
+                    names.push(name.to_string());
+                }
             }
         });
     }
     names
+}
+
+/// The plan trees of an EXPLAIN document: its root, and on Citus every task's worker plan
+/// (`true`: it names shards, `orders_102008`, not tables).
+fn plans(explain: &Value) -> Vec<(&Value, bool)> {
+    let on_shards = crate::citus::plan::worker_plans(explain);
+    let root = root(explain).into_iter().map(|plan| (plan, false));
+    root.chain(on_shards.into_iter().map(|plan| (plan, true)))
+        .collect()
+}
+
+/// A relation or index name as on the coordinator: a shard's is its table's.
+fn shard_named(name: &str, on_shard: bool) -> &str {
+    match on_shard {
+        true => crate::citus::plan::shard_to_table(name),
+        false => name,
+    }
 }
 
 /// The sequential scan with the most estimated rows read (before its filter): `(relation,
@@ -60,32 +82,32 @@ pub fn scanned_relations(explain: &Value) -> Vec<RelName> {
     scans(explain).into_iter().map(|(_, rel)| rel).collect()
 }
 
-/// Table accesses from every filter and join condition in the plan.
+/// Table accesses from every filter and join condition in the plan (on Citus, in the workers'
+/// plans too: the coordinator's shows only its Citus scan).
 pub fn accesses(explain: &Value, lookup: &dyn ColumnLookup) -> Vec<TableAccess> {
     let scans = scans(explain);
     let mut out = Vec::new();
-    let Some(plan) = root(explain) else {
-        return out;
-    };
-    walk(plan, &mut |node| {
-        for field in [
-            "Filter",
-            "Hash Cond",
-            "Merge Cond",
-            "Join Filter",
-            "Recheck Cond",
-        ] {
-            let Some(condition) = node.get(field).and_then(Value::as_str) else {
-                continue;
-            };
-            let Some(sql) = condition_sql(&scans, node, condition) else {
-                continue;
-            };
-            if let Ok(extraction) = extract(&sql, lookup) {
-                out.extend(extraction.accesses);
+    for (plan, _) in plans(explain) {
+        walk(plan, &mut |node| {
+            for field in [
+                "Filter",
+                "Hash Cond",
+                "Merge Cond",
+                "Join Filter",
+                "Recheck Cond",
+            ] {
+                let Some(condition) = node.get(field).and_then(Value::as_str) else {
+                    continue;
+                };
+                let Some(sql) = condition_sql(&scans, node, condition) else {
+                    continue;
+                };
+                if let Ok(extraction) = extract(&sql, lookup) {
+                    out.extend(extraction.accesses);
+                }
             }
-        }
-    });
+        });
+    }
     out
 }
 
@@ -128,12 +150,13 @@ fn from_item(alias: &str, rel: &RelName) -> String {
 
 fn scans(explain: &Value) -> Vec<(String, RelName)> {
     let mut out = Vec::new();
-    if let Some(plan) = root(explain) {
+    for (plan, on_shard) in plans(explain) {
         walk(plan, &mut |node| {
             let relation = node.get("Relation Name").and_then(Value::as_str);
             let alias = node.get("Alias").and_then(Value::as_str);
             if let (Some(relation), Some(alias)) = (relation, alias) {
                 let schema = node.get("Schema").and_then(Value::as_str);
+                let relation = shard_named(relation, on_shard);
                 let entry = (alias.to_string(), RelName::new(schema, relation));
                 if !out.contains(&entry) {
                     out.push(entry);
@@ -189,5 +212,28 @@ mod tests {
             .map(|a| format!("{a:?}"))
             .collect();
         insta::assert_snapshot!(text.join("\n"));
+    }
+
+    #[test]
+    fn worker_plans_give_candidates_under_their_table_names() {
+        let explain = crate::citus::plan::tests::citus_explain(1, &[(9701, 0.4)], "Seq Scan");
+        let mut explain = explain;
+        let task = &mut explain[0]["Plan"]["Distributed Query"]["Job"]["Tasks"][0];
+        let plan = &mut task["Remote Plan"][0][0]["Plan"];
+        plan["Alias"] = "o".into();
+        plan["Filter"] = "(o.status = 'open'::text)".into();
+        let tables = BTreeMap::from([("orders".to_string(), vec!["status".to_string()])]);
+        assert_eq!(
+            scanned_relations(&explain),
+            [RelName::new(Some("public"), "orders")]
+        );
+        assert_eq!(index_names(&explain), ["orders_pkey"]);
+        let found = accesses(&explain, &tables);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(
+            found[0].relation,
+            Some(RelName::new(Some("public"), "orders"))
+        );
+        assert_eq!(found[0].predicates[0].key.column(), Some("status"));
     }
 }

@@ -56,7 +56,10 @@ impl WhatIf {
     ) -> Result<WhatIf, AdviseError> {
         let hypopg = client
             .query_opt("SELECT 1 FROM pg_extension WHERE extname = 'hypopg'", &[])?
-            .is_some();
+            .is_some()
+            // On Citus the shards' planners on the workers never see the coordinator's
+            // hypothetical indexes: build for real, which Citus propagates to every shard.
+            && !crate::citus::is_installed(client)?;
         Ok(WhatIf {
             method: if hypopg {
                 WhatIfMethod::Hypopg

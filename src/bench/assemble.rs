@@ -39,8 +39,12 @@ pub(super) fn assemble(
                     assembly.userids[index].map(|userid| StatementKey { queryid, userid })
                 })
                 .collect();
-            let server = server_delta(assembly.measured, &keys);
             let plan = before.map(|(plan, _)| plan);
+            let server = with_worker_stats(
+                server_delta(assembly.measured, &keys),
+                assembly.measured,
+                plan.as_ref(),
+            );
             let mut result = query_result(query, assembly.user, recorder, server, plan);
             result.warnings =
                 warnings::query_warnings(&result, after.as_ref().map(|(plan, _)| plan));
@@ -53,6 +57,34 @@ pub(super) fn server_delta(measured: &Measured, keys: &[StatementKey]) -> Option
     let mut keys = keys.to_vec();
     keys.dedup();
     stat_statements::delta(measured.before.as_ref()?, measured.after.as_ref()?, &keys)
+}
+
+/// On Citus, adds what the query's shard queries did on the workers (matched through the
+/// tasks of its plan) to the coordinator's counters, so buffers per call include shard work.
+fn with_worker_stats(
+    server: Option<StatementStats>,
+    measured: &Measured,
+    plan: Option<&PlanCapture>,
+) -> Option<StatementStats> {
+    let Some(plan) = plan else {
+        return server;
+    };
+    let mut server = server?;
+    let tasks = crate::citus::plan::task_queries(&plan.explain);
+    let (before, after) = (measured.before.as_ref(), measured.after.as_ref());
+    let workers = before
+        .zip(after)
+        .and_then(|(before, after)| stat_statements::worker_delta(before, after, &tasks));
+    if let Some(workers) = workers {
+        server.shared_blks_hit += workers.shared_blks_hit;
+        server.shared_blks_read += workers.shared_blks_read;
+        server.shared_blks_dirtied += workers.shared_blks_dirtied;
+        server.shared_blks_written += workers.shared_blks_written;
+        server.temp_blks_read += workers.temp_blks_read;
+        server.temp_blks_written += workers.temp_blks_written;
+        server.workers = Some(Box::new(workers));
+    }
+    Some(server)
 }
 
 /// A query's result from its recorder: statistics over the kept samples, the full histogram.

@@ -9,6 +9,7 @@ use anyhow::Context;
 
 use super::UsageError;
 use super::config::ProjectConfig;
+use crate::citus::CitusCluster;
 use crate::embedded::{Cluster, ClusterOptions};
 use crate::migrate;
 use crate::model;
@@ -55,6 +56,11 @@ pub struct TargetArgs {
     /// the same rows on every day; for committed baselines. Needs libfaketime.
     #[arg(long, value_name = "INSTANT")]
     pub clock: Option<chrono::DateTime<chrono::Utc>>,
+    /// Make the embedded database distributed: a Citus coordinator and N workers on this
+    /// machine (each its own throwaway server on a free 127.0.0.1 port), removed on exit like
+    /// the single-node one. Needs the Citus extension (scripts/setup.sh installs it).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=16))]
+    pub citus_workers: Option<u16>,
     /// Project config file [default: ./pgperf.toml when present].
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -75,8 +81,11 @@ pub struct PreparedTarget {
     pub data_now: Option<chrono::DateTime<chrono::Utc>>,
     /// The project config the options were resolved with.
     pub project: ProjectConfig,
-    /// The embedded cluster, when pgperf started one; kept alive by this field.
+    /// The embedded cluster (the coordinator with `--citus-workers`), when pgperf started
+    /// one; kept alive by this field.
     pub cluster: Option<Cluster>,
+    /// The Citus workers of the embedded cluster, kept alive by this field.
+    pub citus_workers: Vec<Cluster>,
 }
 
 impl TargetArgs {
@@ -102,6 +111,12 @@ impl TargetArgs {
                     )
                     .into());
                 }
+                if self.citus_workers.is_some() {
+                    return Err(UsageError(
+                        "--citus-workers starts an embedded distributed cluster and cannot add workers to your database; drop --citus-workers or the database URL".to_string(),
+                    )
+                    .into());
+                }
                 let config = user_database(&url)?;
                 Ok(PreparedTarget {
                     target: model::Target {
@@ -116,6 +131,7 @@ impl TargetArgs {
                     data_now: None,
                     project,
                     cluster: None,
+                    citus_workers: Vec::new(),
                 })
             }
             None => self.embedded(project, rng_seed, setup),
@@ -140,21 +156,7 @@ impl TargetArgs {
         setup: Setup,
     ) -> anyhow::Result<PreparedTarget> {
         let scale = self.scale(&project)?;
-        let cluster = Cluster::start(&ClusterOptions {
-            keep: self.keep,
-            clock: self.clock,
-            ..ClusterOptions::default()
-        })
-        .context("cannot start the embedded PostgreSQL")?;
-        eprintln!(
-            "pgperf: started a private PostgreSQL in {} ({:.2} s)",
-            cluster.dir().display(),
-            cluster.startup_time().as_secs_f64()
-        );
-        cluster
-            .create_database(EMBEDDED_DATABASE)
-            .map_err(|e| anyhow::anyhow!(crate::pg::describe(&e)))
-            .context("cannot create the embedded database")?;
+        let (cluster, citus_workers) = self.start_embedded()?;
         let mut client = cluster
             .connect(EMBEDDED_DATABASE)
             .map_err(|e| anyhow::anyhow!(crate::pg::describe(&e)))?;
@@ -190,7 +192,47 @@ impl TargetArgs {
             data_now,
             project,
             cluster: Some(cluster),
+            citus_workers,
         })
+    }
+
+    /// Starts the embedded cluster with the (empty) database: one node, or a Citus
+    /// coordinator and its workers.
+    fn start_embedded(&self) -> anyhow::Result<(Cluster, Vec<Cluster>)> {
+        let options = ClusterOptions {
+            keep: self.keep,
+            clock: self.clock,
+            ..ClusterOptions::default()
+        };
+        let Some(workers) = self.citus_workers else {
+            let cluster =
+                Cluster::start(&options).context("cannot start the embedded PostgreSQL")?;
+            eprintln!(
+                "pgperf: started a private PostgreSQL in {} ({:.2} s)",
+                cluster.dir().display(),
+                cluster.startup_time().as_secs_f64()
+            );
+            cluster
+                .create_database(EMBEDDED_DATABASE)
+                .map_err(|e| anyhow::anyhow!(crate::pg::describe(&e)))
+                .context("cannot create the embedded database")?;
+            return Ok((cluster, Vec::new()));
+        };
+        let started = Instant::now();
+        let citus = CitusCluster::start(&options, usize::from(workers), EMBEDDED_DATABASE)
+            .context("cannot start the embedded Citus cluster")?;
+        eprintln!(
+            "pgperf: started a private Citus cluster: coordinator in {}, workers on ports {} ({:.2} s)",
+            citus.coordinator.dir().display(),
+            citus
+                .workers
+                .iter()
+                .map(|worker| worker.port().to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+            started.elapsed().as_secs_f64()
+        );
+        Ok((citus.coordinator, citus.workers))
     }
 }
 

@@ -5,7 +5,8 @@
 //! - initdb refuses to run as root, so as root the data directory is chowned to the `postgres`
 //!   system user and `initdb`/`postgres` run with its uid/gid (no sudo on these machines).
 //! - The server listens on a Unix socket inside its own directory only, so there is no TCP port
-//!   to collide on and parallel tests never meet.
+//!   to collide on and parallel tests never meet. Servers that must reach each other (Citus
+//!   nodes, `crate::citus`) also get a free 127.0.0.1 port ([`ClusterOptions::tcp_port`]).
 //! - The directory goes on `/dev/shm` when it has room: creating the ~1000 files of a data
 //!   directory costs ~0.9 ms each on the disk here.
 //! - Nothing is left behind: `Drop` stops the server and removes the directory; Ctrl-C goes
@@ -95,6 +96,11 @@ pub struct ClusterOptions {
     pub settings: Vec<(String, String)>,
     /// Start the server's wall clock at this instant (libfaketime) instead of the real time.
     pub clock: Option<chrono::DateTime<chrono::Utc>>,
+    /// Libraries preloaded before `pg_stat_statements` (Citus must come first).
+    pub preload_libraries: Vec<String>,
+    /// Also listen on 127.0.0.1 at this port, for servers that must reach each other (Citus
+    /// nodes connect over TCP); the Unix socket stays. `None`: socket only.
+    pub tcp_port: Option<u16>,
 }
 
 /// A running private PostgreSQL server. Dropping it stops the server and deletes its directory
@@ -107,6 +113,7 @@ pub struct Cluster {
     keep: bool,
     hypopg: bool,
     startup: Duration,
+    port: u16,
 }
 
 /// Clusters alive in this process, for [`cleanup_all`] on a signal: (server pid, directory).
@@ -140,10 +147,11 @@ impl Cluster {
             keep: options.keep,
             hypopg: false,
             startup: Duration::ZERO,
+            port: options.tcp_port.unwrap_or(PORT),
         };
         // From here on, Drop removes the directory if a step fails.
         cluster.initdb(owner)?;
-        cluster.write_config(&options.settings)?;
+        cluster.write_config(options)?;
         cluster.spawn_server(owner, pinned_clock.as_ref())?;
         cluster.wait_ready()?;
         if let Some((library, instant)) = &pinned_clock {
@@ -179,7 +187,7 @@ impl Cluster {
         let mut config = postgres::Config::new();
         config
             .host_path(&self.dir)
-            .port(PORT)
+            .port(self.port)
             .user(SUPERUSER)
             .dbname(database)
             .application_name("pgperf")
@@ -199,7 +207,7 @@ impl Cluster {
                 other => (other as char).to_string(),
             })
             .collect();
-        format!("postgresql://{SUPERUSER}@{host}:{PORT}/{database}")
+        format!("postgresql://{SUPERUSER}@{host}:{}/{database}", self.port)
     }
 
     /// Connects to `database` as the superuser.
@@ -245,16 +253,34 @@ impl Cluster {
         })
     }
 
-    fn write_config(&self, extra: &[(String, String)]) -> Result<(), EmbeddedError> {
+    /// The port the server listens on (its socket is `.s.PGSQL.<port>` in [`Cluster::dir`]).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    fn write_config(&self, options: &ClusterOptions) -> Result<(), EmbeddedError> {
         let socket_dir = self.dir.to_string_lossy().replace('\'', "''");
+        let listen = match options.tcp_port {
+            Some(_) => "'127.0.0.1'",
+            None => "''",
+        };
+        let preload: Vec<&str> = options
+            .preload_libraries
+            .iter()
+            .map(String::as_str)
+            .chain(["pg_stat_statements"])
+            .collect();
         let mut settings: Vec<(String, String)> = [
-            ("listen_addresses", "''".to_string()),
+            ("listen_addresses", listen.to_string()),
             ("unix_socket_directories", format!("'{socket_dir}'")),
-            ("port", PORT.to_string()),
+            ("port", self.port.to_string()),
             ("fsync", "off".into()),
             ("synchronous_commit", "off".into()),
             ("full_page_writes", "off".into()),
-            ("shared_preload_libraries", "'pg_stat_statements'".into()),
+            (
+                "shared_preload_libraries",
+                format!("'{}'", preload.join(",")),
+            ),
             ("pg_stat_statements.track", "all".into()),
             ("pg_stat_statements.max", "10000".into()),
             ("track_io_timing", "on".into()),
@@ -267,7 +293,7 @@ impl Cluster {
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
         .collect();
-        settings.extend(extra.iter().cloned());
+        settings.extend(options.settings.iter().cloned());
         let text: String = settings
             .iter()
             .map(|(key, value)| format!("{key} = {value}\n"))
@@ -572,7 +598,8 @@ fn make_cluster_dir(
             source,
         })?
         .keep();
-    let socket = dir.join(format!(".s.PGSQL.{PORT}.lock"));
+    // The longest port a node may get (`tcp_port`), so every node's socket fits.
+    let socket = dir.join(format!(".s.PGSQL.{}.lock", u16::MAX));
     if socket.as_os_str().len() > MAX_SOCKET_PATH {
         let _ = fs::remove_dir_all(&dir);
         return Err(EmbeddedError::SocketPathTooLong { path: dir });

@@ -49,7 +49,9 @@ pub struct AdviceResult {
 pub enum WhatIfMethod {
     /// HypoPG hypothetical indexes on one held connection.
     Hypopg,
-    /// HypoPG is not installed: each candidate was built for real in a rolled-back transaction.
+    /// HypoPG is not installed (or the database is Citus, whose workers never see the
+    /// coordinator's hypothetical indexes): each candidate was built for real in a rolled-back
+    /// transaction.
     RealBuild,
 }
 

@@ -233,6 +233,12 @@ pub struct StatementStats {
     pub blk_read_time_ms: f64,
     pub wal_records: i64,
     pub wal_bytes: i64,
+    /// On Citus: what the query's shard queries did on the workers in the measured phase
+    /// (pg_stat_statements of every worker, matched by the shard queries' text). Its block
+    /// counters are already added into this entry's, so buffers per call include shard work;
+    /// its times are not (the coordinator's time already waits for the workers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workers: Option<Box<StatementStats>>,
 }
 
 /// One EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) of a query, taken out of band under the query's
@@ -250,4 +256,55 @@ pub struct PlanCapture {
     pub explain: serde_json::Value,
     pub planning_time_ms: f64,
     pub execution_time_ms: f64,
+    /// How Citus ran the query, when it went through a distributed table; absent on a
+    /// single node and for queries on local tables only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distributed: Option<DistributedPlan>,
+}
+
+/// How Citus strategy ran a query: on one shard or on many.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DistributedStrategy {
+    /// One task: the query went to one shard (the router executor).
+    Router,
+    /// Several tasks, one per shard the query needs, run in parallel on the workers.
+    MultiShard,
+}
+
+/// One Citus task as EXPLAIN ANALYZE showed it: a shard query run on a worker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DistributedTask {
+    /// The worker, as `host:port`.
+    pub node: String,
+    /// The query the coordinator sent to the shard.
+    pub query: String,
+    /// The worker's EXPLAIN of the shard query (its `Plan` node).
+    pub plan: serde_json::Value,
+    pub planning_time_ms: f64,
+    pub execution_time_ms: f64,
+    /// Shared buffers the task hit and read on the worker.
+    pub shared_blks_hit: i64,
+    pub shared_blks_read: i64,
+}
+
+/// A query's distributed execution (Citus `Custom Scan (Citus Adaptive)` and its tasks).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DistributedPlan {
+    /// Router (one task) or multi-shard.
+    pub strategy: DistributedStrategy,
+    /// Tasks the query was split into (shards touched), over every Citus scan of the plan.
+    pub task_count: u64,
+    /// Workers the shown tasks ran on, as `host:port`, sorted.
+    pub nodes: Vec<String>,
+    /// The task with the longest execution time, with its worker plan.
+    pub slowest_task: Option<DistributedTask>,
+    /// Time on the coordinator: the query's execution time minus the slowest task's (tasks
+    /// run in parallel, so the slowest one is what the coordinator waits for).
+    pub coordinator_time_ms: f64,
+    /// Execution time summed over the shown tasks, on the workers.
+    pub worker_time_ms: f64,
+    /// Shared buffers hit and read on the workers, summed over the shown tasks.
+    pub worker_shared_blks_hit: i64,
+    pub worker_shared_blks_read: i64,
 }

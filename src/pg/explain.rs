@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use postgres::Client;
 use serde_json::Value;
 
+use crate::citus;
 use crate::model::PlanCapture;
 use crate::pg::TextParam;
 
@@ -24,6 +25,9 @@ pub fn explain_analyze(
     sql: &str,
     params: &[Option<String>],
 ) -> Result<(PlanCapture, Option<i64>), postgres::Error> {
+    // On Citus, show every task so the nodes touched and the slowest task are known; a
+    // no-op where Citus is not loaded (the setting does not exist there).
+    client.batch_execute(SHOW_ALL_CITUS_TASKS_SQL)?;
     let text = format!("EXPLAIN (ANALYZE, BUFFERS, VERBOSE, FORMAT JSON) {sql}");
     let binds: Vec<TextParam> = params.iter().cloned().map(TextParam).collect();
     let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = binds
@@ -35,6 +39,9 @@ pub fn explain_analyze(
     let roots = partition_roots(client, &explain)?;
     Ok(capture_from_json(explain, params, &roots))
 }
+
+const SHOW_ALL_CITUS_TASKS_SQL: &str = "SELECT set_config('citus.explain_all_tasks', 'on', false) \
+     WHERE current_setting('citus.explain_all_tasks', true) IS NOT NULL";
 
 /// `schema.name` of a partition (table or index) → `schema.name` of its partitioned root.
 pub type PartitionRoots = HashMap<String, String>;
@@ -107,6 +114,7 @@ pub fn capture_from_json(
         params: params.to_vec(),
         planning_time_ms: number("Planning Time"),
         execution_time_ms: number("Execution Time"),
+        distributed: citus::plan::read(&explain),
         explain,
     };
     (capture, query_id)
@@ -117,6 +125,42 @@ pub fn plan_shape(plan: &Value, roots: &PartitionRoots) -> Vec<String> {
     let mut lines = Vec::new();
     walk(plan, 0, roots, &mut lines);
     lines
+}
+
+/// Names in a worker plan are shards (`orders_102008`): named by their table instead, which
+/// is what stays equal between tasks and runs.
+fn walk_shard(node: &Value, depth: usize, lines: &mut Vec<String>) {
+    let mut shape = Vec::new();
+    walk(node, depth, &PartitionRoots::new(), &mut shape);
+    lines.extend(shape.into_iter().map(|line| {
+        line.split(' ')
+            .map(|word| citus::plan::shard_to_table(word).to_string())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }));
+}
+
+/// A Citus scan's strategy (router: one task; multi-shard) and its distinct task plans, each
+/// under a `Task` line: going from one task to all shards, or a task changing its plan, is a
+/// plan change.
+fn walk_citus_job(job: &Value, depth: usize, line: &mut String) -> Vec<String> {
+    let label = match citus::plan::strategy(citus::plan::task_count(job)) {
+        crate::model::DistributedStrategy::Router => "router",
+        crate::model::DistributedStrategy::MultiShard => "multi-shard",
+    };
+    line.push_str(&format!(" [{label}]"));
+    let mut tasks: Vec<Vec<String>> = Vec::new();
+    for task in citus::plan::tasks(job) {
+        let mut subtree = vec![format!("{}Task", "  ".repeat(depth + 1))];
+        if let Some(plan) = citus::plan::remote_plan(task).and_then(|remote| remote.get("Plan")) {
+            walk_shard(plan, depth + 2, &mut subtree);
+        }
+        if !tasks.contains(&subtree) {
+            tasks.push(subtree);
+        }
+    }
+    tasks.sort();
+    tasks.concat()
 }
 
 fn walk(node: &Value, depth: usize, roots: &PartitionRoots, lines: &mut Vec<String>) {
@@ -132,6 +176,7 @@ fn walk(node: &Value, depth: usize, roots: &PartitionRoots, lines: &mut Vec<Stri
     for (key, label) in [
         ("Strategy", ""),
         ("Join Type", ""),
+        ("Custom Plan Provider", ""),
         ("Parent Relationship", "as "),
         ("Subplan Name", ""),
     ] {
@@ -155,7 +200,16 @@ fn walk(node: &Value, depth: usize, roots: &PartitionRoots, lines: &mut Vec<Stri
             line.push_str(&format!(" {label} {value}"));
         }
     }
+    let tasks = match citus::plan::job(node) {
+        Some(job) => walk_citus_job(job, depth, &mut line),
+        None => Vec::new(),
+    };
     lines.push(line);
+    lines.extend(tasks);
+    for subplan in citus::plan::subplans(node) {
+        lines.push(format!("{}Subplan", "  ".repeat(depth + 1)));
+        walk(subplan, depth + 2, roots, lines);
+    }
     let folds_members = matches!(text("Node Type"), Some("Append" | "Merge Append"));
     let mut seen: Vec<Vec<String>> = Vec::new();
     for child in children(node) {
@@ -257,5 +311,34 @@ mod tests {
             a.shape_hash, seq.shape_hash,
             "a member changing scan type is a change"
         );
+    }
+
+    #[test]
+    fn one_task_to_all_shards_is_a_plan_change() {
+        use crate::citus::plan::tests::citus_explain;
+        let roots = PartitionRoots::new();
+        let (router, _) =
+            capture_from_json(citus_explain(1, &[(9701, 0.4)], "Index Scan"), &[], &roots);
+        let (other_shard, _) =
+            capture_from_json(citus_explain(1, &[(9702, 0.6)], "Index Scan"), &[], &roots);
+        let tasks = [(9701, 0.4), (9702, 0.3), (9701, 0.5)];
+        let (all_shards, _) =
+            capture_from_json(citus_explain(3, &tasks, "Index Scan"), &[], &roots);
+        assert_eq!(
+            router.shape_hash, other_shard.shape_hash,
+            "another shard, same plan"
+        );
+        assert_ne!(router.shape_hash, all_shards.shape_hash);
+        insta::assert_snapshot!(router.shape.join("\n"), @r"
+        Custom Scan [Citus Adaptive] [router]
+          Task
+            Index Scan on public.orders using orders_pkey
+        ");
+        insta::assert_snapshot!(all_shards.shape.join("\n"), @r"
+        Custom Scan [Citus Adaptive] [multi-shard]
+          Task
+            Index Scan on public.orders using orders_pkey
+        ");
+        assert_eq!(router.distributed.map(|plan| plan.task_count), Some(1));
     }
 }

@@ -3,8 +3,14 @@
 //! text, and with `track = all` an EXPLAIN ANALYZE adds a `toplevel = false` row with the same
 //! queryid. Counters survive ROLLBACK, so rolled-back writes are counted too. The `dealloc`
 //! counter of `pg_stat_statements_info` tells whether entries were evicted during the run.
+//!
+//! On Citus the coordinator's rows show only the coordinator's share of a distributed query:
+//! each worker's rows are read through the coordinator (`run_command_on_workers`) and keyed by
+//! a fingerprint of their text with shard names replaced by table names and constants by
+//! parameters, which is what every shard query of one distributed query has in common.
 
 use std::collections::HashMap;
+use std::hash::Hash;
 
 use postgres::Client;
 
@@ -23,6 +29,8 @@ pub struct Snapshot {
     pub rows: HashMap<StatementKey, StatementStats>,
     /// `pg_stat_statements_info.dealloc`.
     pub dealloc: i64,
+    /// On Citus: the workers' top-level rows summed by [`shard_query_fingerprint`].
+    pub workers: HashMap<String, StatementStats>,
 }
 
 const SNAPSHOT_SQL: &str = "\
@@ -59,13 +67,102 @@ pub fn snapshot(client: &mut Client) -> Result<Snapshot, postgres::Error> {
                 blk_read_time_ms: row.get(12),
                 wal_records: row.get(13),
                 wal_bytes: row.get(14),
+                workers: None,
             },
         );
     }
     let dealloc = client
         .query_one("SELECT dealloc FROM pg_stat_statements_info", &[])?
         .get(0);
-    Ok(Snapshot { rows, dealloc })
+    let workers = match crate::citus::is_installed(client)? {
+        true => worker_snapshot(client)?,
+        false => HashMap::new(),
+    };
+    Ok(Snapshot {
+        rows,
+        dealloc,
+        workers,
+    })
+}
+
+/// Every worker's top-level rows of this database as one JSON array each; a worker without
+/// pg_stat_statements answers with an error and is left out.
+const WORKER_SNAPSHOT_SQL: &str = "\
+SELECT result FROM run_command_on_workers($cmd$
+  SELECT coalesce(json_agg(json_build_array(query, calls, rows, total_exec_time, total_plan_time,
+         shared_blks_hit, shared_blks_read, shared_blks_dirtied, shared_blks_written,
+         temp_blks_read, temp_blks_written, blk_read_time, wal_records, wal_bytes)), '[]')
+  FROM pg_stat_statements
+  WHERE toplevel AND dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+$cmd$) WHERE success";
+
+fn worker_snapshot(
+    client: &mut Client,
+) -> Result<HashMap<String, StatementStats>, postgres::Error> {
+    let mut sums: HashMap<String, StatementStats> = HashMap::new();
+    for row in client.query(WORKER_SNAPSHOT_SQL, &[])? {
+        let text: String = row.get(0);
+        let rows: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap_or_default();
+        for fields in rows.iter().filter_map(serde_json::Value::as_array) {
+            let Some(key) = fields
+                .first()
+                .and_then(serde_json::Value::as_str)
+                .and_then(shard_query_fingerprint)
+            else {
+                continue;
+            };
+            let number = |index: usize| fields.get(index).and_then(serde_json::Value::as_f64);
+            let count = |index: usize| number(index).unwrap_or(0.0) as i64;
+            let stats = StatementStats {
+                calls: count(1),
+                rows: count(2),
+                total_exec_time_ms: number(3).unwrap_or(0.0),
+                total_plan_time_ms: number(4).unwrap_or(0.0),
+                shared_blks_hit: count(5),
+                shared_blks_read: count(6),
+                shared_blks_dirtied: count(7),
+                shared_blks_written: count(8),
+                temp_blks_read: count(9),
+                temp_blks_written: count(10),
+                blk_read_time_ms: number(11).unwrap_or(0.0),
+                wal_records: count(12),
+                wal_bytes: count(13),
+                ..StatementStats::default()
+            };
+            accumulate(
+                sums.entry(key).or_default(),
+                &stats,
+                &StatementStats::default(),
+            );
+        }
+    }
+    Ok(sums)
+}
+
+/// What the shard queries of one distributed query share: their text with shard names as
+/// table names, constants as parameters (pg_stat_statements shows `$1` where EXPLAIN shows the
+/// value), fingerprinted. `None` for text the parser refuses.
+pub fn shard_query_fingerprint(text: &str) -> Option<String> {
+    let text = crate::citus::plan::without_shard_ids(text);
+    let normalized = pg_query::normalize(&text).ok()?;
+    let options = pg_query::FingerprintOptions::FULL_RELNAME;
+    Some(pg_query::fingerprint(&normalized, 0, options).ok()?.hex)
+}
+
+/// The workers' counters between two snapshots for the shard queries of `task_queries`, or
+/// `None` when none of them ran.
+pub fn worker_delta(
+    before: &Snapshot,
+    after: &Snapshot,
+    task_queries: &[&str],
+) -> Option<StatementStats> {
+    let mut keys: Vec<String> = task_queries
+        .iter()
+        .filter_map(|text| shard_query_fingerprint(text))
+        .collect();
+    keys.sort();
+    keys.dedup();
+    sum_deltas(&before.workers, &after.workers, &keys)
 }
 
 /// The oid of `role` (or of the session user when `None`), for matching `userid`.
@@ -80,17 +177,33 @@ pub fn role_oid(client: &mut Client, role: Option<&str>) -> Result<u32, postgres
 /// Counters accumulated between two snapshots for `keys` (summed), or `None` when no key
 /// has a row after the run.
 pub fn delta(before: &Snapshot, after: &Snapshot, keys: &[StatementKey]) -> Option<StatementStats> {
+    let mut total = sum_deltas(&before.rows, &after.rows, keys)?;
+    for key in keys.iter().filter(|key| after.rows.contains_key(key)) {
+        if !total.queryids.contains(&key.queryid) {
+            total.queryids.push(key.queryid);
+        }
+    }
+    Some(total)
+}
+
+/// `after - before` summed over `keys` (a key missing before counts from zero), with the mean
+/// execution time; `None` when no key has a row after.
+fn sum_deltas<K: Hash + Eq>(
+    before: &HashMap<K, StatementStats>,
+    after: &HashMap<K, StatementStats>,
+    keys: &[K],
+) -> Option<StatementStats> {
     let mut total: Option<StatementStats> = None;
     for key in keys {
-        let Some(end) = after.rows.get(key) else {
+        let Some(end) = after.get(key) else {
             continue;
         };
-        let start = before.rows.get(key).cloned().unwrap_or_default();
-        let sum = total.get_or_insert_with(StatementStats::default);
-        if !sum.queryids.contains(&key.queryid) {
-            sum.queryids.push(key.queryid);
-        }
-        accumulate(sum, end, &start);
+        let start = before.get(key).cloned().unwrap_or_default();
+        accumulate(
+            total.get_or_insert_with(StatementStats::default),
+            end,
+            &start,
+        );
     }
     let mut total = total?;
     total.mean_exec_time_ms = if total.calls > 0 {
@@ -147,6 +260,7 @@ mod tests {
         let before = Snapshot {
             rows: HashMap::from([(a, stats(5, 1.0, 50)), (other, stats(1, 1.0, 1))]),
             dealloc: 0,
+            ..Snapshot::default()
         };
         let after = Snapshot {
             rows: HashMap::from([
@@ -155,12 +269,23 @@ mod tests {
                 (other, stats(9, 9.0, 9)),
             ]),
             dealloc: 0,
+            ..Snapshot::default()
         };
         let delta = delta(&before, &after, &[a, b]).expect("rows matched");
         assert_eq!(delta.calls, 20);
         assert_eq!(delta.shared_blks_hit, 110);
         assert_eq!(delta.queryids, vec![1]);
         assert!((delta.mean_exec_time_ms - 0.2).abs() < 1e-9);
+    }
+
+    #[test]
+    fn shard_queries_of_one_query_share_a_fingerprint() {
+        let explained = "SELECT id FROM public.tickets_102010 tickets WHERE ((team_id OPERATOR(pg_catalog.=) 3) AND (status OPERATOR(pg_catalog.=) 'open'::text)) LIMIT 20";
+        let on_worker = "SELECT id FROM public.tickets_102041 tickets WHERE ((team_id OPERATOR(pg_catalog.=) $1) AND (status OPERATOR(pg_catalog.=) $2::text)) LIMIT $3";
+        let other = "SELECT id FROM public.tickets_102041 tickets WHERE (priority OPERATOR(pg_catalog.=) $1)";
+        let key = shard_query_fingerprint(explained).expect("parses");
+        assert_eq!(shard_query_fingerprint(on_worker), Some(key.clone()));
+        assert_ne!(shard_query_fingerprint(other), Some(key));
     }
 
     #[test]

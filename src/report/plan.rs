@@ -12,7 +12,8 @@ use crate::model::PlanCapture;
 pub const LARGE_MISESTIMATE: f64 = 10.0;
 
 /// Plan keys shown as detail lines under a node, in this order.
-const DETAIL_KEYS: [&str; 17] = [
+const DETAIL_KEYS: [&str; 18] = [
+    "Custom Plan Provider",
     "Subplan Name",
     "CTE Name",
     "Function Name",
@@ -108,6 +109,9 @@ fn root_plan(explain: &Value) -> Option<&Value> {
 
 fn walk(node: &Value, depth: usize, read_fraction: f64, out: &mut Vec<PlanNodeView>) {
     out.push(node_view(node, depth, read_fraction));
+    if let Some(job) = crate::citus::plan::job(node) {
+        slowest_task(job, depth + 1, out);
+    }
     let merge_join = text(node, "Node Type").as_deref() == Some("Merge Join");
     if let Some(children) = node.get("Plans").and_then(Value::as_array) {
         for (position, child) in children.iter().enumerate() {
@@ -141,6 +145,36 @@ fn child_read_fraction(
         Some("Nested Loop" | "Hash Join") if position == 0 => parent_fraction,
         Some("Subquery Scan" | "Result" | "Append" | "Unique" | "ProjectSet") => parent_fraction,
         _ => 1.0,
+    }
+}
+
+/// A Citus scan's slowest task (the one the coordinator waited for) with its worker plan under
+/// it; the other tasks are counted, not drawn (a multi-shard query has one per shard).
+fn slowest_task(job: &Value, depth: usize, out: &mut Vec<PlanNodeView>) {
+    let time = |task: &Value| {
+        crate::citus::plan::remote_plan(task)
+            .and_then(|remote| number(remote, "Execution Time"))
+            .unwrap_or(0.0)
+    };
+    let Some(task) = crate::citus::plan::tasks(job).max_by(|a, b| time(a).total_cmp(&time(b)))
+    else {
+        return;
+    };
+    let count = crate::citus::plan::task_count(job);
+    let label = match count {
+        1 => "Task (router: one shard)".to_string(),
+        _ => format!("Task (slowest of {count}, one per shard)"),
+    };
+    let mut view = node_view(&serde_json::json!({ "Node Type": label }), depth, 1.0);
+    view.details = ["Node", "Query"]
+        .iter()
+        .filter_map(|key| Some(format!("{key}: {}", text(task, key)?)))
+        .collect();
+    view.actual_time = Some(format::latency_ms(time(task)));
+    out.push(view);
+    if let Some(plan) = crate::citus::plan::remote_plan(task).and_then(|remote| remote.get("Plan"))
+    {
+        walk(plan, depth + 1, 1.0, out);
     }
 }
 
@@ -293,7 +327,38 @@ mod tests {
             explain,
             planning_time_ms: 0.1,
             execution_time_ms: 2.5,
+            distributed: None,
         }
+    }
+
+    #[test]
+    fn a_citus_scan_draws_its_slowest_task_and_worker_plan() {
+        let tasks = [(9701, 0.5), (9702, 2.0), (9701, 1.0)];
+        let explain = crate::citus::plan::tests::citus_explain(3, &tasks, "Seq Scan");
+        let view = plan_view(&capture(explain));
+        let labels: Vec<_> = view
+            .nodes
+            .iter()
+            .map(|n| (n.depth, n.label.as_str()))
+            .collect();
+        assert_eq!(
+            labels,
+            [
+                (0, "Custom Scan"),
+                (1, "Task (slowest of 3, one per shard)"),
+                (2, "Seq Scan")
+            ]
+        );
+        assert!(
+            view.nodes[0]
+                .details
+                .contains(&"Custom Plan Provider: Citus Adaptive".to_string())
+        );
+        assert!(view.nodes[1].details[0].ends_with("port=9702 dbname=pgperf"));
+        assert_eq!(
+            view.nodes[2].relation.as_deref(),
+            Some("public.orders_102009")
+        );
     }
 
     #[test]

@@ -71,6 +71,7 @@ pub fn plan(shape_hash: &str, shape: &[&str]) -> PlanCapture {
         explain: serde_json::Value::Null,
         planning_time_ms: 0.1,
         execution_time_ms: 1.0,
+        distributed: None,
     }
 }
 

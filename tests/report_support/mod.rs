@@ -151,6 +151,7 @@ pub fn capture(plan: &str, params: &[Option<&str>], shape: &[&str]) -> PlanCaptu
         params: params.iter().map(|p| p.map(str::to_string)).collect(),
         planning_time_ms: document["Planning Time"].as_f64().unwrap_or(0.0),
         execution_time_ms: document["Execution Time"].as_f64().unwrap_or(0.0),
+        distributed: None,
         explain,
     }
 }

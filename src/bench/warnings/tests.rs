@@ -17,6 +17,7 @@ fn plan(hash: &str) -> PlanCapture {
         explain: serde_json::Value::Null,
         planning_time_ms: 0.0,
         execution_time_ms: 0.0,
+        distributed: None,
     }
 }
 
