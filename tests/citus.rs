@@ -48,10 +48,15 @@ fn workload() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/citus/workload.toml")
 }
 
+/// The results of the one run under `dir` (beside it, the `latest` link to it).
 fn only_results_file(dir: &Path) -> PathBuf {
-    let runs: Vec<_> = std::fs::read_dir(dir).expect("out folder").collect();
+    let runs: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("out folder")
+        .map(|entry| entry.expect("entry").path())
+        .filter(|path| !path.is_symlink())
+        .collect();
     assert_eq!(runs.len(), 1, "one run in {}", dir.display());
-    runs[0].as_ref().expect("entry").path().join("results.json")
+    runs[0].join("results.json")
 }
 
 fn query<'a>(run: &'a RunResult, name: &str) -> &'a QueryResult {
