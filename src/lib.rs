@@ -11,6 +11,7 @@ pub mod catalog_docs;
 pub mod check;
 pub mod cli;
 pub mod embedded;
+pub mod history;
 pub mod migrate;
 pub mod model;
 pub mod pg;

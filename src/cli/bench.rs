@@ -39,6 +39,8 @@ pub struct BenchArgs {
     /// Folder for run results [default: `out` in pgperf.toml, else ./reports].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub history: super::history::HistoryFlag,
 }
 
 /// `--protocol` values.
@@ -91,6 +93,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<Outcome> {
     eprintln!("pgperf: results written to {}", path.display());
     let report = super::report::write_beside(&path, &crate::report::render_run(&result))?;
     eprintln!("pgperf: report written to {}", report.display());
+    args.history.record(&result)?;
     conclude(&result)
 }
 

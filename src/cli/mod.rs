@@ -6,6 +6,7 @@ mod advise;
 mod bench;
 mod check;
 pub mod config;
+mod history;
 mod migrate;
 mod record;
 mod report;
@@ -69,6 +70,8 @@ enum Command {
     Seed(seed::SeedArgs),
     /// Render a results file as a self-contained HTML report.
     Report(report::ReportArgs),
+    /// Keep every run with its commit; trends, shifts and error budgets over time.
+    History(history::HistoryArgs),
 }
 
 /// Runs pgperf with the process arguments and returns the exit code.
@@ -89,6 +92,7 @@ pub fn main() -> i32 {
         Command::Migrate(args) => migrate::run(args),
         Command::Seed(args) => seed::run(args),
         Command::Report(args) => report::run(args),
+        Command::History(args) => history::run(args),
     };
     match result {
         Ok(Outcome::Success) => 0,

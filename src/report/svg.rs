@@ -21,7 +21,7 @@ pub const RED: RGBColor = RGBColor(220, 38, 38);
 pub const GREY: RGBColor = RGBColor(115, 115, 115);
 pub const GREEN: RGBColor = RGBColor(22, 163, 74);
 
-type DrawError = DrawingAreaErrorKind<std::io::Error>;
+pub(super) type DrawError = DrawingAreaErrorKind<std::io::Error>;
 
 /// A chart could not be drawn; the report shows this message where the chart would be.
 #[derive(Debug, thiserror::Error)]
@@ -46,7 +46,7 @@ pub struct Line {
 /// Height of the legend strip above each chart, so that no legend covers data.
 const LEGEND_PX: u32 = 28;
 
-fn render(
+pub(super) fn render(
     legend: &[Line],
     draw: impl for<'a> FnOnce(&DrawingArea<SVGBackend<'a>, Shift>) -> Result<(), DrawError>,
 ) -> Result<Svg, ChartError> {
@@ -118,7 +118,7 @@ pub fn log_ticks(low: f64, high: f64) -> Vec<f64> {
     .unwrap_or_else(|| vec![low, high])
 }
 
-fn axis_ms(value: &f64) -> String {
+pub(super) fn axis_ms(value: &f64) -> String {
     format::significant(*value, 2)
 }
 
@@ -153,7 +153,7 @@ fn budget_and_p95(charts: &QueryCharts, y_top: f64, range: (f64, f64)) -> Vec<Li
     lines
 }
 
-fn draw_lines<'a, X, Y>(
+pub(super) fn draw_lines<'a, X, Y>(
     chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, Y>>,
     lines: &[Line],
 ) -> Result<(), DrawError>
