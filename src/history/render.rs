@@ -70,7 +70,8 @@ fn percent(share: f64) -> String {
     format!("{}", (share * 1000.0).round() / 10.0)
 }
 
-fn row(query: &QueryBudget) -> [String; 6] {
+/// The cells of a query's row under [`HEADERS`].
+pub fn row(query: &QueryBudget) -> [String; 6] {
     [
         query.name.clone(),
         format!("{:.2} ms", query.budget_p95_us / 1000.0),
@@ -81,7 +82,8 @@ fn row(query: &QueryBudget) -> [String; 6] {
     ]
 }
 
-const HEADERS: [&str; 6] = [
+/// The columns of the budget table, in the terminal, Markdown and the history page.
+pub const HEADERS: [&str; 6] = [
     "query",
     "budget",
     "bad / executions",

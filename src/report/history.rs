@@ -12,8 +12,8 @@ use super::escape::{Html, Svg};
 use super::format;
 use super::html::{figure, key_values, nav, page_end, page_start};
 use super::svg::{
-    BLUE, ChartError, DrawError, GREEN, GREY, Line, ORANGE, RED, axis_ms, draw_lines, log_ticks,
-    render,
+    Axes, BLUE, ChartError, DrawError, GREEN, GREY, Line, ORANGE, RED, axis_ms, draw_lines,
+    draw_mesh, log_ticks, render,
 };
 use crate::model::history::{BudgetReport, QueryTrend, TrendReport};
 
@@ -115,53 +115,27 @@ fn budget_section(html: &mut Html, budgets: &BudgetReport) {
         .open("table", &[])
         .open("thead", &[])
         .open("tr", &[]);
-    for header in [
-        "query",
-        "budget",
-        "bad / executions",
-        "spent",
-        "burn (latest)",
-        "status",
-    ] {
+    for header in crate::history::render::HEADERS {
         html.element("th", &[], header);
     }
     html.close("tr").close("thead").open("tbody", &[]);
     for query in &budgets.queries {
-        html.open("tr", &[])
-            .element("td", &[], &query.name)
-            .element(
-                "td",
-                &[("class", "num")],
-                &format::latency_us(query.budget_p95_us),
-            )
-            .element(
-                "td",
-                &[("class", "num")],
-                &format!("{} / {}", query.bad, query.executions),
-            )
-            .element(
-                "td",
-                &[("class", "num")],
-                &format!("{:.0}%", query.spent * 100.0),
-            )
-            .element(
-                "td",
-                &[("class", "num")],
-                &format!("{:.2}×", query.latest_burn_rate),
-            );
-        let class = if query.fails() {
-            "badge s-breached"
+        let [name, cells @ .., status] = crate::history::render::row(query);
+        html.open("tr", &[]).element("td", &[], &name);
+        for cell in &cells {
+            html.element("td", &[("class", "num")], cell);
+        }
+        let (class, label) = if query.fails() {
+            ("badge s-breached", "fails")
         } else {
-            "badge s-holds"
+            ("badge s-holds", "ok")
         };
         html.open("td", &[])
-            .element(
-                "span",
-                &[("class", class)],
-                &crate::history::render::status(query),
-            )
-            .close("td")
-            .close("tr");
+            .element("span", &[("class", class)], label);
+        if query.fails() {
+            html.text(" ").text(&status);
+        }
+        html.close("td").close("tr");
     }
     html.close("tbody")
         .close("table")
@@ -300,6 +274,17 @@ fn latency_chart(report: &TrendReport, query: &QueryTrend) -> Result<Option<Svg>
     .map(Some)
 }
 
+/// Axes over the runs: x is the run's number, 1 for the oldest.
+fn run_axes<'a>(y_desc: &'a str, y_label: &'a dyn Fn(&f64) -> String) -> Axes<'a> {
+    Axes {
+        x_desc: "run (oldest first)",
+        y_desc,
+        x_labels: 8,
+        x_label: &|x| format!("{}", x.round() as i64 + 1),
+        y_label,
+    }
+}
+
 /// Vertical marks on the timeline.
 struct Marks {
     plans: Vec<f64>,
@@ -325,19 +310,7 @@ fn draw_latency(
                 .log_scale()
                 .with_key_points(log_ticks(y_range.0, y_range.1)),
         )?;
-    chart
-        .configure_mesh()
-        .x_max_light_lines(0)
-        .y_max_light_lines(0)
-        .x_labels(8)
-        .label_style((FONT, 16))
-        .axis_desc_style((FONT, 16))
-        .x_desc("run (oldest first)")
-        .y_desc("latency (ms, log scale)")
-        .x_label_formatter(&|x| format!("{}", x.round() as i64 + 1))
-        .y_label_formatter(&axis_ms)
-        .bold_line_style(BLACK.mix(0.08))
-        .draw()?;
+    draw_mesh(&mut chart, &run_axes("latency (ms, log scale)", &axis_ms))?;
     let (top, bottom) = (y_range.1 / 1.05, y_range.0 * 1.05);
     for x in &marks.plans {
         chart.draw_series(DashedLineSeries::new(
@@ -389,19 +362,8 @@ fn buffers_chart(query: &QueryTrend) -> Result<Option<Svg>, ChartError> {
             .x_label_area_size(42)
             .y_label_area_size(58)
             .build_cartesian_2d(x_coord, 0.0..high)?;
-        chart
-            .configure_mesh()
-            .x_max_light_lines(0)
-            .y_max_light_lines(0)
-            .x_labels(8)
-            .label_style((FONT, 16))
-            .axis_desc_style((FONT, 16))
-            .x_desc("run (oldest first)")
-            .y_desc("buffers per call")
-            .x_label_formatter(&|x| format!("{}", x.round() as i64 + 1))
-            .y_label_formatter(&|y| format::significant(*y, 3))
-            .bold_line_style(BLACK.mix(0.08))
-            .draw()?;
+        let y_label = |y: &f64| format::significant(*y, 3);
+        draw_mesh(&mut chart, &run_axes("buffers per call", &y_label))?;
         draw_lines(&mut chart, &lines)
     })
     .map(Some)

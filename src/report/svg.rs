@@ -401,20 +401,48 @@ fn draw_drift(
                 .log_scale()
                 .with_key_points(log_ticks(y_range.0, y_range.1)),
         )?;
+    let axes = Axes {
+        x_desc: "time into the run (s)",
+        y_desc: "latency (ms, log scale)",
+        x_labels: 6,
+        x_label: &|seconds| format::significant(*seconds, 3),
+        y_label: &axis_ms,
+    };
+    draw_mesh(&mut chart, &axes)?;
+    draw_lines(&mut chart, lines)
+}
+
+/// The axes of a chart over numbers: descriptions, label count and label text.
+pub(super) struct Axes<'a> {
+    pub x_desc: &'a str,
+    pub y_desc: &'a str,
+    pub x_labels: usize,
+    pub x_label: &'a dyn Fn(&f64) -> String,
+    pub y_label: &'a dyn Fn(&f64) -> String,
+}
+
+/// Draws the light grid, axes and their labels in the report's style.
+pub(super) fn draw_mesh<'a, X, Y>(
+    chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, Y>>,
+    axes: &Axes<'_>,
+) -> Result<(), DrawError>
+where
+    X: Ranged<ValueType = f64> + plotters::coord::ranged1d::ValueFormatter<f64>,
+    Y: Ranged<ValueType = f64> + plotters::coord::ranged1d::ValueFormatter<f64>,
+{
     chart
         .configure_mesh()
         .x_max_light_lines(0)
         .y_max_light_lines(0)
-        .x_labels(6)
+        .x_labels(axes.x_labels)
         .label_style((FONT, 16))
         .axis_desc_style((FONT, 16))
-        .x_desc("time into the run (s)")
-        .y_desc("latency (ms, log scale)")
-        .x_label_formatter(&|seconds| format::significant(*seconds, 3))
-        .y_label_formatter(&axis_ms)
+        .x_desc(axes.x_desc)
+        .y_desc(axes.y_desc)
+        .x_label_formatter(axes.x_label)
+        .y_label_formatter(axes.y_label)
         .bold_line_style(BLACK.mix(0.08))
-        .draw()?;
-    draw_lines(&mut chart, lines)
+        .draw()
 }
 
 /// A query's P95 without and with a change, each with its interval.
