@@ -26,6 +26,12 @@ pub struct Provenance {
 /// A failure of the history store.
 #[derive(Debug, thiserror::Error)]
 pub enum HistoryError {
+    #[error("cannot create the folder of the history file {path}: {source}")]
+    Folder {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("cannot use the history file {path}: {source}")]
     Sqlite {
         path: String,

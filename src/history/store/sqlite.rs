@@ -22,9 +22,9 @@ impl Sqlite {
     /// Opens `path`, creating the file and its folder when absent.
     pub fn open(path: &Path) -> Result<Sqlite, HistoryError> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|error| HistoryError::Sqlite {
+            std::fs::create_dir_all(parent).map_err(|source| HistoryError::Folder {
                 path: path.display().to_string(),
-                source: rusqlite::Error::ToSqlConversionFailure(Box::new(error)),
+                source,
             })?;
         }
         let connection = Connection::open(path).map_err(|source| HistoryError::Sqlite {
