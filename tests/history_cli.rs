@@ -181,6 +181,52 @@ fn the_shift_is_found_at_its_commit_and_the_burning_budget_fails_the_check() {
 }
 
 #[test]
+fn check_with_history_adds_the_run_it_judged() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let history = dir.path().join("h.sqlite");
+    let (baseline, current) = (dir.path().join("a.json"), dir.path().join("b.json"));
+    for (path, i) in [(&baseline, 0), (&current, 1)] {
+        std::fs::write(
+            path,
+            serde_json::to_string(&history_run(i)).expect("serialisable"),
+        )
+        .expect("write");
+    }
+    let output = Command::new(env!("CARGO_BIN_EXE_pgperf"))
+        .args([
+            "check",
+            "--baseline",
+            path_str(&baseline),
+            "--current",
+            path_str(&current),
+        ])
+        .args(["--history", path_str(&history)])
+        .env("GITHUB_SHA", "feedc0de")
+        .env("GITHUB_REF_NAME", "topic")
+        .output()
+        .expect("pgperf runs");
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stderr).contains("run run-01 (feedc0de) added to the history"),
+        "{}",
+        text(&output.stderr)
+    );
+    let output = pgperf(&[
+        "history",
+        "check",
+        "--history",
+        path_str(&history),
+        "--branch",
+        "topic",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(report["queries"][0]["runs"], 1);
+}
+
+#[test]
 fn unreadable_or_newer_results_and_empty_histories_are_usage_errors() {
     let dir = tempfile::tempdir().expect("temp dir");
     let history = dir.path().join("h.sqlite");

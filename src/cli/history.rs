@@ -169,8 +169,9 @@ impl HistoryFlag {
             .filter(|t| !t.is_empty())
             .map(str::to_owned)
             .or_else(|| std::env::var("PGPERF_HISTORY").ok());
-        let mut store = open(target.as_deref())?;
-        add(store.as_mut(), result, &provenance(None, None))
+        let added = open(target.as_deref())
+            .and_then(|mut store| add(store.as_mut(), result, &provenance(None, None)));
+        added.context("the results are written, but adding them to the history failed: add them later with `pgperf history add`")
     }
 }
 
