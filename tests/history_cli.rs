@@ -48,6 +48,13 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// The process exited with `code` and said `message` on stderr.
+fn expect_exit(output: &Output, code: i32, message: &str) {
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(code), "{stderr}");
+    assert!(stderr.contains(message), "{stderr}");
+}
+
 fn path_str(path: &Path) -> &str {
     path.to_str().expect("temp paths are UTF-8")
 }
@@ -205,12 +212,7 @@ fn check_with_history_adds_the_run_it_judged() {
         .env("GITHUB_REF_NAME", "topic")
         .output()
         .expect("pgperf runs");
-    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
-    assert!(
-        text(&output.stderr).contains("run run-01 (feedc0de) added to the history"),
-        "{}",
-        text(&output.stderr)
-    );
+    expect_exit(&output, 0, "run run-01 (feedc0de) added to the history");
     let output = pgperf(&[
         "history",
         "check",
@@ -241,20 +243,10 @@ fn unreadable_or_newer_results_and_empty_histories_are_usage_errors() {
         "--history",
         path_str(&history),
     ]);
-    assert_eq!(output.status.code(), Some(2));
-    assert!(
-        text(&output.stderr).contains("has results format version 99"),
-        "{}",
-        text(&output.stderr)
-    );
+    expect_exit(&output, 2, "has results format version 99");
 
     let output = pgperf(&["history", "check", "--history", path_str(&history)]);
-    assert_eq!(output.status.code(), Some(2));
-    assert!(
-        text(&output.stderr).contains("holds no run yet"),
-        "{}",
-        text(&output.stderr)
-    );
+    expect_exit(&output, 2, "holds no run yet");
 
     let output = pgperf(&[
         "history",
