@@ -9,7 +9,7 @@ use std::process::Command;
 use anyhow::Context;
 
 use super::{Outcome, UsageError};
-use crate::history::budget::{BudgetOptions, budgets};
+use crate::history::budget::{BudgetOptions, Scope, budgets};
 use crate::history::render::Format;
 use crate::history::store::postgres::{DEFAULT_SCHEMA, Postgres};
 use crate::history::store::sqlite::Sqlite;
@@ -88,6 +88,16 @@ struct SelectArgs {
     /// The SLO window, in days back from the latest run.
     #[arg(long, value_name = "DAYS", default_value_t = BudgetOptions::default().window_days)]
     window_days: u32,
+    /// What an objective is set on: each query, or each dashboard tile (the executions of its
+    /// queries together, each against its own budget).
+    #[arg(long, value_enum, default_value_t = ScopeArg::Query)]
+    per: ScopeArg,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum ScopeArg {
+    Query,
+    Tile,
 }
 
 #[derive(Debug, clap::Args)]
@@ -273,6 +283,10 @@ fn budget_options(select: &SelectArgs) -> Result<BudgetOptions, UsageError> {
     Ok(BudgetOptions {
         objective: select.objective,
         window_days: select.window_days,
+        scope: match select.per {
+            ScopeArg::Query => Scope::Query,
+            ScopeArg::Tile => Scope::Tile,
+        },
         ..BudgetOptions::default()
     })
 }

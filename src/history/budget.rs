@@ -15,7 +15,7 @@
 
 use chrono::Duration;
 
-use crate::model::history::{Alert, BudgetReport, BurnRule, HistoryRun, QueryBudget};
+use crate::model::history::{Alert, BudgetReport, BurnRule, HistoryQuery, HistoryRun, QueryBudget};
 
 /// The objective, window and alert rules.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,6 +24,7 @@ pub struct BudgetOptions {
     pub objective: f64,
     /// The SLO window in days back from the latest run.
     pub window_days: u32,
+    pub scope: Scope,
     pub rules: Vec<BurnRule>,
 }
 
@@ -32,6 +33,7 @@ impl Default for BudgetOptions {
         BudgetOptions {
             objective: 0.95,
             window_days: 30,
+            scope: Scope::Query,
             rules: vec![
                 BurnRule {
                     name: "fast burn".into(),
@@ -50,21 +52,40 @@ impl Default for BudgetOptions {
     }
 }
 
-/// Judges the error budget of every query that has a P95 budget in its latest run, over
-/// `runs` (oldest first).
-pub fn budgets(runs: &[HistoryRun], options: &BudgetOptions) -> BudgetReport {
-    let window = window(runs, options.window_days);
-    let mut names: Vec<&str> = Vec::new();
-    for run in window {
-        for query in &run.queries {
-            if !names.contains(&query.name.as_str()) {
-                names.push(&query.name);
-            }
+/// What an objective is set on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Scope {
+    /// Each query with a P95 budget.
+    #[default]
+    Query,
+    /// Each dashboard tile: the executions of all its queries with a budget, each judged
+    /// against its own budget.
+    Tile,
+}
+
+impl Scope {
+    /// The query's key in this scope; `None` when the query has no part in it.
+    fn key(self, query: &HistoryQuery) -> Option<&str> {
+        match self {
+            Scope::Query => Some(&query.name),
+            Scope::Tile => query.tile.as_deref(),
         }
     }
-    let queries: Vec<QueryBudget> = names
+}
+
+/// Judges the error budget of every query (or tile) that has a P95 budget, over `runs`
+/// (oldest first).
+pub fn budgets(runs: &[HistoryRun], options: &BudgetOptions) -> BudgetReport {
+    let window = window(runs, options.window_days);
+    let mut keys: Vec<&str> = Vec::new();
+    for query in window.iter().flat_map(|run| &run.queries) {
+        if let Some(key) = options.scope.key(query).filter(|key| !keys.contains(key)) {
+            keys.push(key);
+        }
+    }
+    let queries: Vec<QueryBudget> = keys
         .into_iter()
-        .filter_map(|name| query_budget(window, name, options))
+        .filter_map(|key| judge(window, key, options))
         .collect();
     BudgetReport {
         objective: options.objective,
@@ -85,27 +106,53 @@ fn window(runs: &[HistoryRun], days: u32) -> &[HistoryRun] {
     &runs[first..]
 }
 
-/// (executions, bad executions) of one query in one run.
+/// (executions, bad executions) of one query or tile in one run.
 type Tally = (u64, u64);
 
-fn query_budget(window: &[HistoryRun], name: &str, options: &BudgetOptions) -> Option<QueryBudget> {
-    let entries: Vec<_> = window
+/// The tally of the queries under `key` in one run: those measured with a budget (a run
+/// without one counted no executions over it). `None` when there is nothing to count.
+fn tally(run: &HistoryRun, key: &str, scope: Scope) -> Option<Tally> {
+    let (executions, bad) = run
+        .queries
         .iter()
-        .filter_map(|run| run.queries.iter().find(|query| query.name == name))
-        .collect();
-    let latest = entries.last()?;
-    let budget_p95_us = latest.budget_p95_us?;
-    // Runs measured against another budget are judged against the latest one only when they
-    // counted executions over a budget at all; the tally is what they counted then.
-    let tallies: Vec<Tally> = entries
-        .iter()
-        .filter(|query| query.over_budget.is_some())
-        .map(|query| {
-            let over = query.over_budget.unwrap_or(0);
-            (query.samples + query.errors, over + query.errors)
+        .filter(|query| scope.key(query) == Some(key))
+        .filter_map(|query| {
+            let over = query.over_budget?;
+            Some((query.samples + query.errors, over + query.errors))
         })
-        .filter(|(executions, _)| *executions > 0)
+        .fold((0, 0), |(e, b), (qe, qb)| (e + qe, b + qb));
+    (executions > 0).then_some((executions, bad))
+}
+
+fn judge(window: &[HistoryRun], key: &str, options: &BudgetOptions) -> Option<QueryBudget> {
+    let members = || {
+        window
+            .iter()
+            .flat_map(|run| &run.queries)
+            .filter(|query| options.scope.key(query) == Some(key))
+    };
+    let latest = members().next_back()?;
+    // A query is judged against its latest budget; a tile's queries each against their own.
+    let budget_p95_us = match options.scope {
+        Scope::Query => Some(latest.budget_p95_us?),
+        Scope::Tile => {
+            members().find(|query| query.budget_p95_us.is_some())?;
+            None
+        }
+    };
+    let tallies: Vec<Tally> = window
+        .iter()
+        .filter_map(|run| tally(run, key, options.scope))
         .collect();
+    let mut judged = assess(&tallies, options);
+    judged.name = key.to_owned();
+    judged.tile = latest.tile.clone();
+    judged.budget_p95_us = budget_p95_us;
+    Some(judged)
+}
+
+/// Spent budget, burn rates and alerts of a series of tallies (oldest first).
+fn assess(tallies: &[Tally], options: &BudgetOptions) -> QueryBudget {
     let allowance = 1.0 - options.objective;
     let burn = |tallies: &[Tally]| {
         let (executions, bad) = tallies
@@ -133,27 +180,26 @@ fn query_budget(window: &[HistoryRun], name: &str, options: &BudgetOptions) -> O
             })
         })
         .collect();
-    Some(QueryBudget {
-        name: name.to_owned(),
-        tile: latest.tile.clone(),
-        budget_p95_us,
+    QueryBudget {
+        name: String::new(),
+        tile: None,
+        budget_p95_us: None,
         runs: tallies.len(),
         executions: tallies.iter().map(|(e, _)| e).sum(),
         bad: tallies.iter().map(|(_, b)| b).sum(),
-        spent: burn(&tallies),
+        spent: burn(tallies),
         latest_burn_rate: burn(last(1)),
         burn_rates: tallies
             .iter()
             .map(|tally| burn(std::slice::from_ref(tally)))
             .collect(),
         alerts,
-    })
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::history::HistoryQuery;
     use chrono::{TimeZone, Utc};
 
     /// Runs a day apart whose query had `bad[i]` of 200 executions over its budget.
@@ -248,6 +294,32 @@ mod tests {
         let report = budgets(&history(&bad), &BudgetOptions::default());
         assert_eq!(report.queries[0].runs, 31);
         assert_eq!(report.queries[0].bad, 0);
+    }
+
+    #[test]
+    fn a_tile_counts_the_executions_of_all_its_queries() {
+        let mut runs = history(&[2, 4]);
+        for run in &mut runs {
+            let mut second = run.queries[0].clone();
+            second.name = "q2".into();
+            second.over_budget = Some(40);
+            run.queries.push(second);
+            for query in &mut run.queries {
+                query.tile = Some("approvals".into());
+            }
+        }
+        let options = BudgetOptions {
+            scope: Scope::Tile,
+            ..BudgetOptions::default()
+        };
+        let report = budgets(&runs, &options);
+        assert_eq!(report.queries.len(), 1);
+        let tile = &report.queries[0];
+        assert_eq!(
+            (tile.name.as_str(), tile.budget_p95_us),
+            ("approvals", None)
+        );
+        assert_eq!((tile.executions, tile.bad), (800, 86));
     }
 
     #[test]

@@ -74,7 +74,10 @@ fn percent(share: f64) -> String {
 pub fn row(query: &QueryBudget) -> [String; 6] {
     [
         query.name.clone(),
-        format!("{:.2} ms", query.budget_p95_us / 1000.0),
+        query.budget_p95_us.map_or_else(
+            || "per query".to_owned(),
+            |us| format!("{:.2} ms", us / 1000.0),
+        ),
         format!("{} / {}", query.bad, query.executions),
         format!("{:.0}%", query.spent * 100.0),
         format!("{:.2}×", query.latest_burn_rate),
@@ -184,7 +187,7 @@ mod tests {
         let healthy = QueryBudget {
             name: "approvals_list".into(),
             tile: None,
-            budget_p95_us: 100_000.0,
+            budget_p95_us: Some(100_000.0),
             runs: 12,
             executions: 2400,
             bad: 30,

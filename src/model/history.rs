@@ -144,12 +144,14 @@ pub struct BudgetReport {
     pub fails: bool,
 }
 
-/// One query's error budget.
+/// The error budget of one query, or of one tile (its queries' executions together).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct QueryBudget {
+    /// The query's name, or the tile's.
     pub name: String,
     pub tile: Option<String>,
-    pub budget_p95_us: f64,
+    /// The query's P95 budget; `None` for a tile, whose queries each have their own.
+    pub budget_p95_us: Option<f64>,
     /// Runs of the query inside the SLO window.
     pub runs: usize,
     /// Executions (successful and failed) inside the window.
