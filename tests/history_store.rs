@@ -1,7 +1,8 @@
 //! The two history stores pass the same tests: a SQLite file and a schema of a PostgreSQL
 //! database (a private embedded cluster). Runs come back as they went in, oldest first; a run
 //! is kept once; a store of a newer format is refused naming both versions; a PostgreSQL
-//! history also works through `pgperf history add --history postgresql://...`.
+//! history also works through `pgperf history add --history postgresql://...`, and a role that
+//! may only read it can open it.
 
 use chrono::{Duration, TimeZone, Utc};
 use pgperf::embedded::{Cluster, ClusterOptions};
@@ -140,6 +141,20 @@ fn postgres_store_keeps_runs_in_its_schema_and_refuses_a_newer_format() {
         .map(|row| row.get(0))
         .collect();
     assert_eq!(tables, vec!["meta", "queries", "runs"]);
+
+    // A role that may only read the history can still open it and read the runs.
+    admin
+        .batch_execute(
+            r#"CREATE ROLE reader LOGIN;
+               GRANT USAGE ON SCHEMA "pgperf_history" TO reader;
+               GRANT SELECT ON ALL TABLES IN SCHEMA "pgperf_history" TO reader;"#,
+        )
+        .expect("grants");
+    let mut config = cluster.config("team");
+    config.user("reader");
+    let reader = config.connect(postgres::NoTls).expect("connects as reader");
+    let mut read_only = Store::open(Postgres::new(reader, DEFAULT_SCHEMA, "team")).expect("opens");
+    assert_eq!(read_only.runs().expect("reads").len(), 3);
 
     // Through the command line, with the URL as the target.
     let dir = tempfile::tempdir().expect("temp dir");

@@ -58,8 +58,10 @@ pub trait Backend {
     /// A table's quoted (and, for PostgreSQL, schema-qualified) name.
     fn table(&self, name: &str) -> String;
     fn type_name(&self, kind: Kind) -> &'static str;
-    /// Runs DDL statements (no parameters) in one transaction.
-    fn setup(&mut self, statements: &[String]) -> Result<(), HistoryError>;
+    /// Whether the history's tables exist already.
+    fn exists(&mut self) -> Result<bool, HistoryError>;
+    /// The statement that creates the namespace the tables live in, if there is one.
+    fn create_namespace(&self) -> Option<String>;
     /// Runs statements with parameters in one transaction.
     fn write(&mut self, statements: &[(String, Vec<Value>)]) -> Result<(), HistoryError>;
     /// Runs a query and reads each column as `kinds` says.
@@ -112,18 +114,13 @@ pub struct Store<B: Backend> {
 }
 
 impl<B: Backend> Store<B> {
-    /// Creates the tables when absent and checks the format version.
+    /// Creates the tables when absent and checks the format version. An existing history is
+    /// only read here, so a role that may only read it can still report and check.
     pub fn open(mut backend: B) -> Result<Store<B>, HistoryError> {
-        backend.setup(&create_statements(&backend))?;
         let meta = backend.table("meta");
-        backend.write(&[(
-            format!(
-                r#"INSERT INTO {meta} ("key", "value") VALUES ({}, {}) ON CONFLICT ("key") DO NOTHING"#,
-                backend.placeholder(1),
-                backend.placeholder(2)
-            ),
-            vec![text("format_version"), text(&HISTORY_FORMAT_VERSION.to_string())],
-        )])?;
+        if !backend.exists()? {
+            create(&mut backend)?;
+        }
         let rows = backend.read(
             &format!(
                 r#"SELECT "value" FROM {meta} WHERE "key" = {}"#,
@@ -148,6 +145,29 @@ impl<B: Backend> Store<B> {
         }
         Ok(Store { backend })
     }
+}
+
+/// Creates the tables and writes the format version, in one transaction.
+fn create(backend: &mut impl Backend) -> Result<(), HistoryError> {
+    let mut statements: Vec<(String, Vec<Value>)> = backend
+        .create_namespace()
+        .into_iter()
+        .chain(create_statements(backend))
+        .map(|sql| (sql, Vec::new()))
+        .collect();
+    statements.push((
+        format!(
+            r#"INSERT INTO {} ("key", "value") VALUES ({}, {}) ON CONFLICT ("key") DO NOTHING"#,
+            backend.table("meta"),
+            backend.placeholder(1),
+            backend.placeholder(2)
+        ),
+        vec![
+            text("format_version"),
+            text(&HISTORY_FORMAT_VERSION.to_string()),
+        ],
+    ));
+    backend.write(&statements)
 }
 
 fn create_statements(backend: &impl Backend) -> Vec<String> {

@@ -74,17 +74,20 @@ impl Backend for Postgres {
         }
     }
 
-    fn setup(&mut self, statements: &[String]) -> Result<(), HistoryError> {
-        let create_schema = format!("CREATE SCHEMA IF NOT EXISTS {}", quote_ident(&self.schema));
-        let result = (|| {
-            let mut transaction = self.client.transaction()?;
-            transaction.batch_execute(&create_schema)?;
-            for sql in statements {
-                transaction.batch_execute(sql)?;
-            }
-            transaction.commit()
-        })();
-        result.map_err(|source| self.error(source))
+    fn exists(&mut self) -> Result<bool, HistoryError> {
+        let rows = self.read(
+            "SELECT to_regclass($1)::text",
+            &[Value::Text(Some(self.table("meta")))],
+            &[Kind::Text],
+        )?;
+        Ok(rows.first().is_some_and(|row| row[0] != Value::Text(None)))
+    }
+
+    fn create_namespace(&self) -> Option<String> {
+        Some(format!(
+            "CREATE SCHEMA IF NOT EXISTS {}",
+            quote_ident(&self.schema)
+        ))
     }
 
     fn write(&mut self, statements: &[(String, Vec<Value>)]) -> Result<(), HistoryError> {

@@ -92,12 +92,17 @@ impl Backend for Sqlite {
         }
     }
 
-    fn setup(&mut self, statements: &[String]) -> Result<(), HistoryError> {
-        let statements: Vec<(String, Vec<Value>)> = statements
-            .iter()
-            .map(|sql| (sql.clone(), Vec::new()))
-            .collect();
-        self.write(&statements)
+    fn exists(&mut self) -> Result<bool, HistoryError> {
+        let rows = self.read(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?1",
+            &[Value::Text(Some("meta".to_owned()))],
+            &[Kind::Text],
+        )?;
+        Ok(!rows.is_empty())
+    }
+
+    fn create_namespace(&self) -> Option<String> {
+        None
     }
 
     fn write(&mut self, statements: &[(String, Vec<Value>)]) -> Result<(), HistoryError> {
