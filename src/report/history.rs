@@ -15,7 +15,8 @@ use super::svg::{
     Axes, BLUE, ChartError, DrawError, GREEN, GREY, Line, ORANGE, RED, axis_ms, draw_lines,
     draw_mesh, log_ticks, render,
 };
-use crate::model::history::{BudgetReport, QueryTrend, TrendReport};
+use crate::model::QuantileEstimate;
+use crate::model::history::{BudgetReport, QueryTrend, TrendPoint, TrendReport};
 
 const FONT: &str = "sans-serif";
 
@@ -164,7 +165,7 @@ fn query_section(html: &mut Html, report: &TrendReport, index: usize, query: &Qu
     figure(
         html,
         latency_chart(report, query),
-        "P50, P95 (with its 95% interval) and P99 per run; red lines: detected shifts (labelled with the commit), grey dotted: plan changes, dashed red: the P95 budget.",
+        "P50, P95 and P99 per run, each with its 95% interval as a thin bar (P99 needs 299 samples for one); red lines: detected shifts (labelled with the commit), grey dotted: plan changes, dashed red: the P95 budget.",
         "No run of this query has latencies.",
     );
     figure(
@@ -199,7 +200,7 @@ fn percentile_line(
     label: &str,
     color: RGBColor,
     dashed: bool,
-    pick: fn(&crate::model::history::TrendPoint) -> Option<f64>,
+    pick: fn(&TrendPoint) -> Option<f64>,
 ) -> Line {
     Line {
         label: label.to_owned(),
@@ -219,22 +220,26 @@ fn latency_chart(report: &TrendReport, query: &QueryTrend) -> Result<Option<Svg>
         percentile_line(query, "P95", ORANGE, false, |p| p.p95.map(|e| e.value_us)),
         percentile_line(query, "P99", GREY, true, |p| p.p99.map(|e| e.value_us)),
     ];
-    let intervals: Vec<(f64, f64, f64)> = query
-        .points
+    let percentiles: [(Pick, RGBColor); 3] =
+        [(|p| p.p50, BLUE), (|p| p.p95, ORANGE), (|p| p.p99, GREY)];
+    let intervals: Vec<Bar> = percentiles
         .iter()
-        .filter_map(|point| {
-            let p95 = point.p95?;
-            Some((
-                point.run as f64,
-                p95.ci_low_us? / 1000.0,
-                p95.ci_high_us? / 1000.0,
-            ))
+        .flat_map(|(pick, color)| {
+            query.points.iter().filter_map(move |point| {
+                let estimate = pick(point)?;
+                Some(Bar {
+                    x: point.run as f64,
+                    low_ms: estimate.ci_low_us? / 1000.0,
+                    high_ms: estimate.ci_high_us? / 1000.0,
+                    color: *color,
+                })
+            })
         })
         .collect();
     let values = lines
         .iter()
         .flat_map(|line| line.points.iter().map(|p| p.1))
-        .chain(intervals.iter().flat_map(|i| [i.1, i.2]))
+        .chain(intervals.iter().flat_map(|bar| [bar.low_ms, bar.high_ms]))
         .chain(query.budget_p95_us.map(|us| us / 1000.0))
         .filter(|v| *v > 0.0);
     let (Some(low), Some(high)) = (values.clone().reduce(f64::min), values.reduce(f64::max)) else {
@@ -285,6 +290,17 @@ fn run_axes<'a>(y_desc: &'a str, y_label: &'a dyn Fn(&f64) -> String) -> Axes<'a
     }
 }
 
+/// Picks one percentile of a run.
+type Pick = fn(&TrendPoint) -> Option<QuantileEstimate>;
+
+/// A 95% interval drawn as a thin vertical bar at a run, in its percentile's colour.
+struct Bar {
+    x: f64,
+    low_ms: f64,
+    high_ms: f64,
+    color: RGBColor,
+}
+
 /// Vertical marks on the timeline.
 struct Marks {
     plans: Vec<f64>,
@@ -294,7 +310,7 @@ struct Marks {
 fn draw_latency(
     root: &DrawingArea<SVGBackend<'_>, AreaShift>,
     lines: &[Line],
-    intervals: &[(f64, f64, f64)],
+    intervals: &[Bar],
     marks: &Marks,
     x_range: (f64, f64),
     y_range: (f64, f64),
@@ -329,10 +345,10 @@ fn draw_latency(
             (FONT, 14).into_font().color(&RED),
         )))?;
     }
-    for (x, low, high) in intervals {
+    for bar in intervals {
         chart.draw_series(LineSeries::new(
-            vec![(*x, *low), (*x, *high)],
-            ORANGE.mix(0.5).stroke_width(1),
+            vec![(bar.x, bar.low_ms), (bar.x, bar.high_ms)],
+            bar.color.mix(0.5).stroke_width(1),
         ))?;
     }
     draw_lines(&mut chart, lines)
