@@ -90,6 +90,7 @@ pub fn budgets(runs: &[HistoryRun], options: &BudgetOptions) -> BudgetReport {
     BudgetReport {
         objective: options.objective,
         window_days: options.window_days,
+        per_tile: options.scope == Scope::Tile,
         rules: options.rules.clone(),
         fails: queries.iter().any(QueryBudget::fails),
         queries,

@@ -32,15 +32,20 @@ pub fn write(report: &BudgetReport, format: Format, out: &mut impl io::Write) ->
     }
 }
 
-/// One line on the whole history.
+/// One line on the whole history, with the exit code.
 pub fn outcome_line(report: &BudgetReport) -> String {
+    format!("{}; exit {}", summary_line(report), u8::from(report.fails))
+}
+
+/// One line on the whole history.
+pub fn summary_line(report: &BudgetReport) -> String {
     let failing = report.queries.iter().filter(|q| q.fails()).count();
     format!(
-        "{failing} of {} queries with a budget exhausted or burning too fast (objective {}% under budget over {} days); exit {}",
+        "{failing} of {} {} with a budget exhausted or burning too fast (objective {}% under budget over {} days)",
         report.queries.len(),
+        if report.per_tile { "tiles" } else { "queries" },
         percent(report.objective),
-        report.window_days,
-        u8::from(report.fails)
+        report.window_days
     )
 }
 
@@ -211,6 +216,7 @@ mod tests {
         BudgetReport {
             objective: options.objective,
             window_days: options.window_days,
+            per_tile: false,
             rules: options.rules,
             queries: vec![healthy, burning],
             fails: true,

@@ -138,7 +138,11 @@ pub struct BudgetReport {
     pub objective: f64,
     /// The SLO window, in days back from the latest run.
     pub window_days: u32,
+    /// True when the objectives are set per dashboard tile, not per query.
+    #[serde(default)]
+    pub per_tile: bool,
     pub rules: Vec<BurnRule>,
+    /// One entry per query (or per tile with `per_tile`).
     pub queries: Vec<QueryBudget>,
     /// True when some query's budget is exhausted or burning too fast.
     pub fails: bool,

@@ -110,7 +110,7 @@ fn budget_section(html: &mut Html, budgets: &BudgetReport) {
     html.element(
         "p",
         &[("class", "meta")],
-        &crate::history::render::outcome_line(budgets),
+        &crate::history::render::summary_line(budgets),
     );
     html.open("div", &[("class", "table-wrap")])
         .open("table", &[])
