@@ -12,6 +12,7 @@ pub mod check;
 pub mod citus;
 pub mod cli;
 pub mod embedded;
+pub mod history;
 pub mod inspect;
 pub mod migrate;
 pub mod model;

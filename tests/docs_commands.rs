@@ -7,12 +7,21 @@ const COMMANDS: [&str; 9] = [
     "bench", "advise", "check", "record", "migrate", "seed", "report", "inspect", "config",
 ];
 
+/// `pgperf history` and its subcommands, each with its own help.
+const HISTORY_COMMANDS: [&[&str]; 4] = [
+    &["history"],
+    &["history", "add"],
+    &["history", "report"],
+    &["history", "check"],
+];
+
 fn help(args: &[&str]) -> String {
     let output = Command::new(env!("CARGO_BIN_EXE_pgperf"))
         .args(args)
         .arg("--help")
         .env("COLUMNS", "100")
         .env_remove("DATABASE_URL")
+        .env_remove("PGPERF_HISTORY")
         .output()
         .expect("pgperf runs");
     assert!(output.status.success(), "{args:?} --help exits 0");
@@ -40,6 +49,13 @@ fn render() -> String {
         text.push_str(&format!(
             "\n## pgperf {command}\n\n```text\n{}```\n",
             help(&[command])
+        ));
+    }
+    for command in HISTORY_COMMANDS {
+        text.push_str(&format!(
+            "\n## pgperf {}\n\n```text\n{}```\n",
+            command.join(" "),
+            help(command)
         ));
     }
     text

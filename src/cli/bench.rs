@@ -41,6 +41,8 @@ pub struct BenchArgs {
     pub out: Option<PathBuf>,
     #[command(flatten)]
     pub exports: super::export::ExportArgs,
+    #[command(flatten)]
+    pub history: super::history::HistoryFlag,
 }
 
 /// `--protocol` values.
@@ -98,6 +100,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<Outcome> {
     args.exports.write(&result)?;
     let report = super::report::write_beside(&path, &crate::report::render_run(&result))?;
     eprintln!("pgperf: report written to {}", report.display());
+    args.history.record(&result)?;
     conclude(&result)
 }
 

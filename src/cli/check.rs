@@ -80,6 +80,8 @@ pub struct CheckArgs {
     /// Also write the current results to PATH, to serve as the next baseline.
     #[arg(long, value_name = "PATH")]
     save_baseline: Option<PathBuf>,
+    #[command(flatten)]
+    history: super::history::HistoryFlag,
 }
 
 /// Files written beside stdout, so one run feeds a step summary, a test report and an artifact.
@@ -143,6 +145,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Outcome> {
     if let Some(path) = &args.save_baseline {
         save_baseline(&current, path)?;
     }
+    args.history.record(&current)?;
     match report.outcome {
         GateOutcome::Pass => Ok(Outcome::Success),
         GateOutcome::Fail => Ok(Outcome::Findings),
@@ -192,7 +195,7 @@ fn options(args: &CheckArgs) -> Result<CheckOptions, UsageError> {
 
 /// Reads a results file; unreadable or invalid files are usage errors naming the path (and
 /// serde's line and column).
-fn load_result(path: &Path) -> anyhow::Result<RunResult> {
+pub(super) fn load_result(path: &Path) -> anyhow::Result<RunResult> {
     let text = std::fs::read_to_string(path).map_err(|error| {
         UsageError(format!(
             "cannot read the results file {}: {error}",

@@ -8,6 +8,7 @@ mod bench;
 mod check;
 pub mod config;
 mod export;
+mod history;
 mod inspect;
 mod migrate;
 mod record;
@@ -78,6 +79,8 @@ enum Command {
     /// Show a live database's health: unused and duplicate indexes, cache hits, scans, bloat,
     /// top statements, long-running queries, blocking locks. Read-only.
     Inspect(inspect::InspectArgs),
+    /// Keep every run with its commit; trends, shifts and error budgets over time.
+    History(history::HistoryArgs),
 }
 
 /// Runs pgperf with the process arguments and returns the exit code.
@@ -112,6 +115,7 @@ pub fn main() -> i32 {
         Command::Seed(args) => seed::run(args),
         Command::Report(args) => report::run(args),
         Command::Inspect(args) => inspect::run(args),
+        Command::History(args) => history::run(args),
     };
     match result {
         Ok(Outcome::Success) => 0,

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 pub mod advice;
 pub mod check;
+pub mod history;
 pub mod warning;
 pub use warning::Warning;
 

@@ -12,6 +12,7 @@ pub mod check;
 pub mod environment;
 pub mod escape;
 pub mod format;
+pub mod history;
 pub mod html;
 pub mod input;
 pub mod plan;

@@ -21,7 +21,7 @@ pub const RED: RGBColor = RGBColor(220, 38, 38);
 pub const GREY: RGBColor = RGBColor(115, 115, 115);
 pub const GREEN: RGBColor = RGBColor(22, 163, 74);
 
-type DrawError = DrawingAreaErrorKind<std::io::Error>;
+pub(super) type DrawError = DrawingAreaErrorKind<std::io::Error>;
 
 /// A chart could not be drawn; the report shows this message where the chart would be.
 #[derive(Debug, thiserror::Error)]
@@ -46,7 +46,7 @@ pub struct Line {
 /// Height of the legend strip above each chart, so that no legend covers data.
 const LEGEND_PX: u32 = 28;
 
-fn render(
+pub(super) fn render(
     legend: &[Line],
     draw: impl for<'a> FnOnce(&DrawingArea<SVGBackend<'a>, Shift>) -> Result<(), DrawError>,
 ) -> Result<Svg, ChartError> {
@@ -118,7 +118,7 @@ pub fn log_ticks(low: f64, high: f64) -> Vec<f64> {
     .unwrap_or_else(|| vec![low, high])
 }
 
-fn axis_ms(value: &f64) -> String {
+pub(super) fn axis_ms(value: &f64) -> String {
     format::significant(*value, 2)
 }
 
@@ -153,7 +153,7 @@ fn budget_and_p95(charts: &QueryCharts, y_top: f64, range: (f64, f64)) -> Vec<Li
     lines
 }
 
-fn draw_lines<'a, X, Y>(
+pub(super) fn draw_lines<'a, X, Y>(
     chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, Y>>,
     lines: &[Line],
 ) -> Result<(), DrawError>
@@ -401,20 +401,48 @@ fn draw_drift(
                 .log_scale()
                 .with_key_points(log_ticks(y_range.0, y_range.1)),
         )?;
+    let axes = Axes {
+        x_desc: "time into the run (s)",
+        y_desc: "latency (ms, log scale)",
+        x_labels: 6,
+        x_label: &|seconds| format::significant(*seconds, 3),
+        y_label: &axis_ms,
+    };
+    draw_mesh(&mut chart, &axes)?;
+    draw_lines(&mut chart, lines)
+}
+
+/// The axes of a chart over numbers: descriptions, label count and label text.
+pub(super) struct Axes<'a> {
+    pub x_desc: &'a str,
+    pub y_desc: &'a str,
+    pub x_labels: usize,
+    pub x_label: &'a dyn Fn(&f64) -> String,
+    pub y_label: &'a dyn Fn(&f64) -> String,
+}
+
+/// Draws the light grid, axes and their labels in the report's style.
+pub(super) fn draw_mesh<'a, X, Y>(
+    chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, Y>>,
+    axes: &Axes<'_>,
+) -> Result<(), DrawError>
+where
+    X: Ranged<ValueType = f64> + plotters::coord::ranged1d::ValueFormatter<f64>,
+    Y: Ranged<ValueType = f64> + plotters::coord::ranged1d::ValueFormatter<f64>,
+{
     chart
         .configure_mesh()
         .x_max_light_lines(0)
         .y_max_light_lines(0)
-        .x_labels(6)
+        .x_labels(axes.x_labels)
         .label_style((FONT, 16))
         .axis_desc_style((FONT, 16))
-        .x_desc("time into the run (s)")
-        .y_desc("latency (ms, log scale)")
-        .x_label_formatter(&|seconds| format::significant(*seconds, 3))
-        .y_label_formatter(&axis_ms)
+        .x_desc(axes.x_desc)
+        .y_desc(axes.y_desc)
+        .x_label_formatter(axes.x_label)
+        .y_label_formatter(axes.y_label)
         .bold_line_style(BLACK.mix(0.08))
-        .draw()?;
-    draw_lines(&mut chart, lines)
+        .draw()
 }
 
 /// A query's P95 without and with a change, each with its interval.

@@ -6,16 +6,20 @@
 //! - [`bootstrap_quantile_ratio`] and [`benjamini_hochberg`] are the statistics of the CI gate
 //!   (DESIGN §9): a bootstrap interval of the P95 ratio between two runs, corrected across
 //!   queries.
+//! - [`detect_change_points`] finds shifts in a history of runs (binary segmentation with a
+//!   permutation test, Benjamini-Hochberg across queries) for `pgperf history`.
 //!
 //! Everything here takes numbers in and gives numbers out so that it can be tested on simulated
 //! data with known answers.
 
 mod bootstrap;
+mod changepoint;
 mod fdr;
 mod harrell_davis;
 mod interval;
 
 pub use bootstrap::{QuantileResampler, RatioBootstrap, bootstrap_quantile_ratio};
+pub use changepoint::{ChangeOptions, ChangePoint, detect_all as detect_change_points};
 pub use fdr::benjamini_hochberg;
 pub use harrell_davis::{HdWeights, harrell_davis};
 pub use interval::{

@@ -30,7 +30,8 @@ pub(super) fn write(report: &CheckReport, out: &mut impl io::Write) -> io::Resul
     Ok(())
 }
 
-fn command(out: &mut impl io::Write, title: &str, message: &str) -> io::Result<()> {
+/// One `::error` workflow command, title and message escaped; also used by `history check`.
+pub fn command(out: &mut impl io::Write, title: &str, message: &str) -> io::Result<()> {
     writeln!(
         out,
         "::error title={}::{}",

@@ -9,6 +9,8 @@ mod human;
 mod junit;
 mod markdown;
 
+pub use github::command as github_error_annotation;
+
 use std::io;
 
 use crate::model::check::{
