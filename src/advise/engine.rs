@@ -1077,6 +1077,7 @@ mod tests {
                     .collect(),
                 include: vec![],
                 predicate: None,
+                method: Default::default(),
             },
             companions: vec![],
             origins: vec![],

@@ -6,6 +6,7 @@
 pub mod access;
 pub mod catalog;
 pub mod ddl;
+pub mod methods;
 pub mod parse;
 pub mod plan;
 pub mod select;

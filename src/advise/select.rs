@@ -98,7 +98,10 @@ pub struct Selection {
 /// are a prefix of the existing keys (all in the same direction or all reversed), the existing
 /// index is not more partial, and its columns include the candidate's INCLUDE columns.
 pub fn covers(existing: &IndexSpec, candidate: &IndexSpec) -> bool {
-    if existing.schema != candidate.schema || existing.table != candidate.table {
+    if existing.schema != candidate.schema
+        || existing.table != candidate.table
+        || existing.method != candidate.method
+    {
         return false;
     }
     if candidate.keys.len() > existing.keys.len() {
@@ -121,6 +124,16 @@ pub fn covers(existing: &IndexSpec, candidate: &IndexSpec) -> bool {
         .collect();
     let include_ok = candidate.include.iter().all(|c| stored.contains(&c));
     same_expressions && (same_direction || reversed) && predicate_ok && include_ok
+}
+
+/// The same key columns, in the same order and directions, with or without INCLUDE: two such
+/// indexes never both pay (the one chosen first already serves the lookup).
+fn same_keys(chosen: &IndexSpec, candidate: &IndexSpec) -> bool {
+    chosen.schema == candidate.schema
+        && chosen.table == candidate.table
+        && chosen.method == candidate.method
+        && chosen.keys == candidate.keys
+        && chosen.predicate == candidate.predicate
 }
 
 /// The two predicates say the same in different spellings (catalog against candidate).
@@ -156,10 +169,10 @@ pub fn select(input: &SelectionInput) -> Selection {
     while let Some((position, benefit)) = best(input, &open, &current) {
         let index = open.remove(position);
         let candidate = &input.candidates[index];
-        let covering = selection
-            .chosen
-            .iter()
-            .find(|c| covers(&input.candidates[c.candidate].spec, &candidate.spec));
+        let covering = selection.chosen.iter().find(|c| {
+            let chosen = &input.candidates[c.candidate].spec;
+            covers(chosen, &candidate.spec) || same_keys(chosen, &candidate.spec)
+        });
         if let Some(by) = covering {
             let by = super::ddl::index_name(&input.candidates[by.candidate].spec);
             selection.rejected.push(Rejected {
@@ -400,6 +413,7 @@ mod tests {
                 .collect(),
             include: vec![],
             predicate: None,
+            method: Default::default(),
         }
     }
 

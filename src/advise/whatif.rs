@@ -12,7 +12,7 @@ use super::AdviseError;
 use super::ddl::{create_in_transaction, definition, index_name};
 use super::plan;
 use super::session::{Statement, explain};
-use crate::model::advice::{IndexSpec, WhatIfMethod};
+use crate::model::advice::{IndexMethod, IndexSpec, WhatIfMethod};
 
 /// The plan of one statement with a set of indexes.
 #[derive(Debug, Clone, PartialEq)]
@@ -87,7 +87,7 @@ impl WhatIf {
             .filter(|s| !self.cache.contains_key(&(specs.to_vec(), s.name.clone())))
             .collect();
         let all_sized = specs.iter().all(|s| self.sizes.contains_key(s));
-        let partial = self.partial_for_real && specs.iter().any(|s| s.predicate.is_some());
+        let partial = specs.iter().any(|s| self.for_real(s));
         if !missing.is_empty() || !all_sized {
             match self.method {
                 WhatIfMethod::Hypopg => self.hypothetical(client, specs, &missing, partial)?,
@@ -106,8 +106,8 @@ impl WhatIf {
         })
     }
 
-    /// HypoPG indexes; with `real_partials`, the partial ones are built for real (they are
-    /// small: only the matching rows) in a transaction rolled back afterwards.
+    /// HypoPG indexes; with `real_partials`, the partial and GIN ones are built for real in a
+    /// transaction rolled back afterwards.
     fn hypothetical(
         &mut self,
         client: &mut Client,
@@ -136,13 +136,19 @@ impl WhatIf {
     ) -> Result<(), AdviseError> {
         let mut names = Vec::new();
         for spec in specs {
-            names.push(if real_partials && spec.predicate.is_some() {
+            names.push(if real_partials && self.for_real(spec) {
                 self.build(client, spec)?
             } else {
                 self.hypothetical_index(client, spec)?
             });
         }
         self.cost_all(client, specs, &names, statements, real_partials)
+    }
+
+    /// Built for real even with HypoPG: a partial index when verification may take locks (see
+    /// [`WhatIf::new`]), and a GIN index, which HypoPG cannot create.
+    fn for_real(&self, spec: &IndexSpec) -> bool {
+        (self.partial_for_real && spec.predicate.is_some()) || spec.method == IndexMethod::Gin
     }
 
     fn hypothetical_index(
