@@ -3,6 +3,7 @@
 //! are printed once by [`main`], which maps them to the documented exit codes.
 
 mod advise;
+mod advise_query;
 mod bench;
 mod check;
 pub mod config;
