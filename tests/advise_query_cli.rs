@@ -18,8 +18,8 @@ fn database(name: &str) {
     let mut client = cluster().connect(name).expect("connect");
     client
         .batch_execute(
-            "CREATE TABLE items (id bigint PRIMARY KEY, tenant_id int NOT NULL, customer_id int NOT NULL, total numeric NOT NULL);
-             INSERT INTO items SELECT g, g % 50, g % 20000, g % 1000 FROM generate_series(1, 200000) g;
+            "CREATE TABLE items (id bigint PRIMARY KEY, tenant_id int NOT NULL, customer_id int NOT NULL, total numeric NOT NULL, email text NOT NULL);
+             INSERT INTO items SELECT g, g % 50, g % 20000, g % 1000, 'user' || g || '@example.com' FROM generate_series(1, 200000) g;
              ALTER TABLE items ENABLE ROW LEVEL SECURITY;
              DO $$ BEGIN CREATE ROLE app_user; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
              GRANT SELECT ON items TO app_user;
@@ -30,10 +30,11 @@ fn database(name: &str) {
         .expect("setup");
 }
 
+/// `pgperf advise --db <db> <args>` in an empty folder, which must stay empty.
 fn advise(db: &str, args: &[&str]) -> Output {
     let dir = tempfile::tempdir().expect("tempdir");
     let output = Command::new(env!("CARGO_BIN_EXE_pgperf"))
-        .args(["advise", "--db", &cluster().url(db), "--no-verify"])
+        .args(["advise", "--db", &cluster().url(db)])
         .args(args)
         .current_dir(dir.path())
         .output()
@@ -56,6 +57,7 @@ fn one_query_prints_its_ddl() {
             "SELECT id, total FROM items WHERE customer_id = $1",
             "--param",
             "42",
+            "--no-verify",
         ],
     );
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -87,6 +89,7 @@ fn role_and_setting_reach_the_rls_policy() {
             "app.tenant_id=7",
             "--format",
             "json",
+            "--no-verify",
         ],
     );
     assert!(
@@ -104,7 +107,10 @@ fn role_and_setting_reach_the_rls_policy() {
 #[test]
 fn a_query_the_server_rejects_fails_with_its_message() {
     database("query_rejected");
-    let output = advise("query_rejected", &["--query", "SELECT nope FROM items"]);
+    let output = advise(
+        "query_rejected",
+        &["--query", "SELECT nope FROM items", "--no-verify"],
+    );
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(3), "{stderr}");
     assert!(
@@ -112,4 +118,39 @@ fn a_query_the_server_rejects_fails_with_its_message() {
         "{stderr}"
     );
     assert!(output.stdout.is_empty());
+}
+
+#[test]
+fn a_trigram_gin_index_is_built_and_measured_for_real() {
+    database("query_trgm");
+    let mut client = cluster().connect("query_trgm").expect("connect");
+    let before = pgperf::migrate::snapshot(&mut client).expect("snapshot");
+    let output = advise(
+        "query_trgm",
+        &[
+            "--query",
+            "SELECT id FROM items WHERE email LIKE '%user4242@%'",
+            "--allow-locks",
+            "--executions",
+            "59",
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("CREATE EXTENSION IF NOT EXISTS \"pg_trgm\";")
+            && stdout.contains("USING gin (\"email\" gin_trgm_ops)")
+            && stdout.contains("HypoPG cannot cost it")
+            && stdout.contains("P95"),
+        "{stdout}"
+    );
+    assert_eq!(
+        pgperf::migrate::snapshot(&mut client).expect("snapshot"),
+        before,
+        "neither the index nor the extension is left behind"
+    );
 }
