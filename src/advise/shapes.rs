@@ -252,7 +252,15 @@ fn equality_keys(
             None => keys.push((predicate.key.clone(), share)),
         }
     }
-    keys.sort_by(|(_, a), (_, b)| a.unwrap_or(2.0).total_cmp(&b.unwrap_or(2.0)));
+    // Shares within a factor of two are the same for ordering (MCV frequencies come from a
+    // sample and wobble between ANALYZE runs): more distinct values lead among them.
+    let bucket =
+        |share: Option<f64>| share.map_or(i64::MAX, |s| s.max(1e-12).log2().floor() as i64);
+    keys.sort_by(|(a_key, a), (b_key, b)| {
+        bucket(*a)
+            .cmp(&bucket(*b))
+            .then(distinct(b_key, facts).total_cmp(&distinct(a_key, facts)))
+    });
     let filtering = keys
         .iter()
         .filter(|(_, share)| share.is_none_or(|s| s < FILTERS_NOTHING_SHARE))
