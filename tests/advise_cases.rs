@@ -870,6 +870,11 @@ fn budget_and_max_columns() {
             .iter()
             .any(|r| matches!(r, RejectReason::OverBudget { .. }))
     );
+    let note = advice.queries[0].note.clone().unwrap_or_default();
+    assert!(
+        note.contains("refused only for --budget-mb"),
+        "a budget refusal is not \"no index helps\": {note}"
+    );
     let narrow = AdviseOptions {
         max_columns: 1,
         verify: None,
@@ -987,6 +992,10 @@ fn whole_table_aggregate_gets_a_written_remedy_instead_of_an_index() {
     assert!(advice.recommendations.is_empty(), "{:?}", decided(&advice));
     let note = advice.queries[0].note.as_deref().expect("a remedy");
     assert!(note.contains("rollup"), "{note}");
+    assert!(
+        note.contains("100% of its 200000 rows"),
+        "the number that shows it: {note}"
+    );
 }
 
 #[test]
