@@ -18,8 +18,8 @@ fn database(name: &str) {
     let mut client = cluster().connect(name).expect("connect");
     client
         .batch_execute(
-            "CREATE TABLE items (id bigint PRIMARY KEY, tenant_id int NOT NULL, customer_id int NOT NULL, total numeric NOT NULL, email text NOT NULL);
-             INSERT INTO items SELECT g, g % 50, g % 20000, g % 1000, 'user' || g || '@example.com' FROM generate_series(1, 200000) g;
+            "CREATE TABLE items (id bigint PRIMARY KEY, tenant_id int NOT NULL, customer_id int NOT NULL, total numeric NOT NULL, email text NOT NULL, meta jsonb NOT NULL);
+             INSERT INTO items SELECT g, g % 50, g % 20000, g % 1000, 'user' || g || '@example.com', jsonb_build_object('ref', g) FROM generate_series(1, 200000) g;
              ALTER TABLE items ENABLE ROW LEVEL SECURITY;
              DO $$ BEGIN CREATE ROLE app_user; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
              GRANT SELECT ON items TO app_user;
@@ -152,5 +152,47 @@ fn a_trigram_gin_index_is_built_and_measured_for_real() {
         pgperf::migrate::snapshot(&mut client).expect("snapshot"),
         before,
         "neither the index nor the extension is left behind"
+    );
+}
+
+#[test]
+fn a_jsonb_equality_under_rls_is_explained_not_indexed() {
+    database("query_leakproof");
+    let output = advise(
+        "query_leakproof",
+        &[
+            "--query",
+            "SELECT id FROM items WHERE meta = $1::jsonb",
+            "--param",
+            r#"{"ref": 4242}"#,
+            "--role",
+            "app_user",
+            "--setting",
+            "app.tenant_id=42",
+            "--format",
+            "json",
+            "--no-verify",
+        ],
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let advice: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let note = advice["queries"][0]["note"].as_str().unwrap_or_default();
+    assert!(
+        note.contains("jsonb_eq) is not leakproof") && note.contains("generated column"),
+        "{advice:#}"
+    );
+    let keys: Vec<&serde_json::Value> = advice["recommendations"]
+        .as_array()
+        .expect("recommendations")
+        .iter()
+        .map(|r| &r["spec"]["keys"][0]["sql"])
+        .collect();
+    assert!(
+        !keys.iter().any(|k| *k == "\"meta\""),
+        "no index on meta can be used under the policy: {keys:?}"
     );
 }

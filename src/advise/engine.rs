@@ -152,6 +152,12 @@ pub fn advise(
     phases.lap("verification");
     let mut queries = query_advice(&analyzed, &recommendations, &tables);
     refused_for_budget(&mut queries, &rejected);
+    let under_persona = |name: &str| {
+        analyzed
+            .iter()
+            .any(|a| a.top_level && a.statement.name == name && a.statement.caller.is_some())
+    };
+    super::leakproof::explain_non_leakproof(client, &mut queries, &rejected, &under_persona)?;
     let existing_indexes = existing_findings(client, &tables)?;
     let mut notes = notes(&analyzed, whatif.method());
     notes.extend(verification_notes);
