@@ -148,6 +148,11 @@ fn a_trigram_gin_index_is_built_and_measured_for_real() {
             && stdout.contains("P95"),
         "{stdout}"
     );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("HypoPG cannot create GIN indexes"),
+        "{stderr}"
+    );
     assert_eq!(
         pgperf::migrate::snapshot(&mut client).expect("snapshot"),
         before,

@@ -160,6 +160,12 @@ pub fn advise(
     super::leakproof::explain_non_leakproof(client, &mut queries, &rejected, &under_persona)?;
     let existing_indexes = existing_findings(client, &tables)?;
     let mut notes = notes(&analyzed, whatif.method());
+    if whatif.gin_builds() > 0 {
+        notes.push(format!(
+            "HypoPG cannot create GIN indexes: {} GIN build(s) for real costed the GIN candidates, each in a transaction rolled back at once (a build blocks writes to its table while it runs)",
+            whatif.gin_builds()
+        ));
+    }
     notes.extend(verification_notes);
     phases.lap("findings");
     Ok(Advice {

@@ -39,6 +39,8 @@ pub struct WhatIf {
     lock_timeout_ms: u64,
     cache: HashMap<(Vec<IndexSpec>, String), Result<Costing, String>>,
     sizes: HashMap<IndexSpec, u64>,
+    /// GIN indexes built for real to cost them (HypoPG cannot create GIN).
+    gin_builds: usize,
 }
 
 impl WhatIf {
@@ -67,11 +69,18 @@ impl WhatIf {
             lock_timeout_ms,
             cache: HashMap::new(),
             sizes: HashMap::new(),
+            gin_builds: 0,
         })
     }
 
     pub fn method(&self) -> WhatIfMethod {
         self.method
+    }
+
+    /// How many GIN indexes were built for real to cost them (each inside a transaction that
+    /// was rolled back; the build blocks writes to its table while it runs).
+    pub fn gin_builds(&self) -> usize {
+        self.gin_builds
     }
 
     /// Costs `statements` as if `specs` existed (on top of the existing indexes).
@@ -204,6 +213,9 @@ impl WhatIf {
     fn build(&mut self, client: &mut Client, spec: &IndexSpec) -> Result<String, AdviseError> {
         let name = index_name(spec);
         client.batch_execute(&create_in_transaction(spec, &name))?;
+        if spec.method == IndexMethod::Gin {
+            self.gin_builds += 1;
+        }
         let size: i64 = client
             .query_one(
                 "SELECT coalesce((SELECT sum(pg_relation_size(relid)) FROM pg_partition_tree(to_regclass($1))), \
