@@ -105,6 +105,33 @@ fn role_and_setting_reach_the_rls_policy() {
 }
 
 #[test]
+fn nothing_to_recommend_prints_no_ddl_and_says_why() {
+    database("query_nothing");
+    let output = advise(
+        "query_nothing",
+        &[
+            "--query",
+            "SELECT id FROM items WHERE total > $1",
+            "--param",
+            "1",
+            "--no-verify",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        output.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    assert!(
+        stderr.contains("no index recommended")
+            && stderr.contains("not recommended: ON \"public\".\"items\" USING btree (\"total\")"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn a_query_the_server_rejects_fails_with_its_message() {
     database("query_rejected");
     let output = advise(

@@ -148,12 +148,21 @@ pub fn run(
     Ok(Outcome::Success)
 }
 
-/// The notes and the query's own note, for stderr.
+/// The query's own note, the candidates not recommended with their reasons, and the notes,
+/// for stderr.
 fn why_not(advice: &advise::Advice) -> Vec<String> {
+    let rejected = advice.rejected.iter().map(|r| {
+        format!(
+            "not recommended: {}: {}",
+            advise::ddl::definition(&r.spec),
+            r.explanation
+        )
+    });
     advice
         .queries
         .iter()
         .filter_map(|q| q.note.clone())
+        .chain(rejected)
         .chain(advice.notes.iter().cloned())
         .collect()
 }
