@@ -62,12 +62,48 @@ pub enum Operand {
 /// How a column is compared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum PredicateKind {
-    /// `=`, also `IS NULL`: can lead a multi-column index.
+    /// `=`: can lead a multi-column index.
     Equality,
     /// `IN (...)` or `= ANY(...)`: equality-like, several probes.
     In,
     /// `<`, `<=`, `>`, `>=`, `BETWEEN`.
     Range,
+    /// `IS NULL`: equality-like, as selective as `pg_stats.null_frac`.
+    IsNull,
+    /// `IS NOT NULL`: selective only when most rows are null.
+    NotNull,
+    /// `@>` on jsonb or an array (GIN).
+    Contains,
+    /// `?`, `?|`, `?&` on jsonb: key existence (GIN with the default `jsonb_ops`).
+    KeyExists,
+    /// `&&` on arrays (GIN).
+    Overlaps,
+    /// `@@` full-text match (GIN on the `tsvector` expression).
+    TextSearch,
+    /// `LIKE` / `ILIKE` (a pg_trgm GIN answers `'%x%'`, which no B-tree can).
+    Pattern,
+}
+
+impl PredicateKind {
+    /// A B-tree key that can lead: one value (or a few) per probe.
+    pub fn is_equality(self) -> bool {
+        matches!(
+            self,
+            PredicateKind::Equality | PredicateKind::In | PredicateKind::IsNull
+        )
+    }
+
+    /// Only a GIN index answers it.
+    pub fn needs_gin(self) -> bool {
+        matches!(
+            self,
+            PredicateKind::Contains
+                | PredicateKind::KeyExists
+                | PredicateKind::Overlaps
+                | PredicateKind::TextSearch
+                | PredicateKind::Pattern
+        )
+    }
 }
 
 /// One indexable condition on one relation.

@@ -130,19 +130,27 @@ impl ColumnLookup for CachedColumns<'_> {
 
 /// Row estimate (summed over partitions) and column statistics of a table.
 pub fn table_facts(client: &mut Client, relation: &Relation) -> Result<TableFacts, AdviseError> {
-    let rows: f64 = client
-        .query_one(
-            "SELECT coalesce(sum(greatest(c.reltuples, 0)), 0)::float8 FROM pg_class c \
+    let (rows, never_analyzed): (f64, bool) = {
+        let row = client.query_one(
+            "SELECT coalesce(sum(greatest(c.reltuples, 0)), 0)::float8, bool_or(c.reltuples < 0) \
+             FROM pg_class c \
              WHERE c.oid = $1 OR c.oid IN (SELECT relid FROM pg_partition_tree($1) WHERE isleaf)",
             &[&relation.oid],
-        )?
-        .get(0);
+        )?;
+        (row.get(0), row.get::<_, Option<bool>>(1).unwrap_or(false))
+    };
+    let rows = if never_analyzed {
+        planner_rows(client, relation)?.max(rows)
+    } else {
+        rows
+    };
     let rows = crate::citus::shard_rows(client, relation.oid)?.unwrap_or(rows);
     let mut stats = BTreeMap::new();
     for row in client.query(
         "SELECT attname::text, n_distinct::float8, \
                 coalesce(most_common_vals::text::text[], '{}'), \
-                coalesce(most_common_freqs::float8[], '{}') \
+                coalesce(most_common_freqs::float8[], '{}'), null_frac::float8, \
+                correlation::float8 \
          FROM pg_stats WHERE schemaname = $1 AND tablename = $2",
         &[&relation.schema, &relation.name],
     )? {
@@ -153,15 +161,38 @@ pub fn table_facts(client: &mut Client, relation: &Relation) -> Result<TableFact
             ColumnStats {
                 n_distinct: row.get(1),
                 most_common: values.into_iter().zip(freqs).collect(),
+                null_frac: row.get(4),
+                correlation: row.get(5),
             },
         );
     }
+    let types = client
+        .query(
+            "SELECT attname::text, format_type(atttypid, atttypmod) FROM pg_attribute \
+             WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped",
+            &[&relation.oid],
+        )?
+        .iter()
+        .map(|row| (row.get(0), row.get(1)))
+        .collect();
     Ok(TableFacts {
         schema: relation.schema.clone(),
         table: relation.name.clone(),
         rows,
         stats,
+        types,
     })
+}
+
+/// A table never analyzed (`reltuples = -1`) is not empty: the planner estimates its rows from
+/// its current size, and that estimate is what a plan on it rests on.
+fn planner_rows(client: &mut Client, relation: &Relation) -> Result<f64, AdviseError> {
+    let sql = format!(
+        "EXPLAIN (FORMAT JSON) SELECT 1 FROM {}",
+        quote_qualified(&relation.schema, &relation.name)
+    );
+    let plan: serde_json::Value = client.query_one(&sql, &[])?.get(0);
+    Ok(plan[0]["Plan"]["Plan Rows"].as_f64().unwrap_or(0.0))
 }
 
 /// Rows written and read since statistics were reset (summed over partitions). Writes count
@@ -232,6 +263,7 @@ pub fn existing_indexes(
                     .collect(),
                 include: sql.iter().skip(key_count).cloned().collect(),
                 predicate: row.get(6),
+                method: Default::default(),
             };
             ExistingIndex {
                 existing: Existing {

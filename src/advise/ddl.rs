@@ -6,7 +6,7 @@ use sha2::{Digest, Sha256};
 
 use crate::migrate::NO_TRANSACTION_MARKER;
 use crate::model::QuantileEstimate;
-use crate::model::advice::{IndexSpec, Recommendation};
+use crate::model::advice::{IndexMethod, IndexSpec, Recommendation};
 use crate::pg::{quote_ident, quote_qualified};
 
 /// PostgreSQL truncates identifiers to 63 bytes.
@@ -42,7 +42,7 @@ fn slug(text: &str) -> String {
     out.trim_matches('_').to_string()
 }
 
-/// `ON "schema"."table" USING btree (keys) INCLUDE (cols) WHERE predicate`.
+/// `ON "schema"."table" USING method (keys) INCLUDE (cols) WHERE predicate`.
 pub fn definition(spec: &IndexSpec) -> String {
     let keys: Vec<String> = spec
         .keys
@@ -50,8 +50,9 @@ pub fn definition(spec: &IndexSpec) -> String {
         .map(|k| format!("{}{}", k.sql, if k.descending { " DESC" } else { "" }))
         .collect();
     let mut text = format!(
-        "ON {} USING btree ({})",
+        "ON {} USING {} ({})",
         quote_qualified(&spec.schema, &spec.table),
+        spec.method.sql(),
         keys.join(", ")
     );
     if !spec.include.is_empty() {
@@ -63,9 +64,26 @@ pub fn definition(spec: &IndexSpec) -> String {
     text
 }
 
-/// `CREATE INDEX "name" ON ...` for a build inside a transaction.
+/// The extension whose operator class a key names (`gin_trgm_ops` is pg_trgm's), which must
+/// exist before the index can be built.
+pub fn required_extension(spec: &IndexSpec) -> Option<&'static str> {
+    spec.keys
+        .iter()
+        .any(|k| k.sql.ends_with(" gin_trgm_ops"))
+        .then_some("pg_trgm")
+}
+
+/// `CREATE INDEX "name" ON ...` for a build inside a transaction, after the extension it needs
+/// (created in the same transaction, so the rollback removes it again).
 pub fn create_in_transaction(spec: &IndexSpec, name: &str) -> String {
-    format!("CREATE INDEX {} {}", quote_ident(name), definition(spec))
+    let create = format!("CREATE INDEX {} {}", quote_ident(name), definition(spec));
+    match required_extension(spec) {
+        Some(extension) => format!(
+            "CREATE EXTENSION IF NOT EXISTS {}; {create}",
+            quote_ident(extension)
+        ),
+        None => create,
+    }
 }
 
 /// `CREATE INDEX CONCURRENTLY IF NOT EXISTS "name" ON ...` for the migration.
@@ -131,6 +149,20 @@ pub fn migration_pair(recommendations: &[Recommendation]) -> (String, String) {
         "{NO_TRANSACTION_MARKER}\n-- Indexes proposed by `pgperf advise`. Each statement runs on its own\n-- (CREATE INDEX CONCURRENTLY cannot run in a transaction).\n"
     );
     let mut down = format!("{NO_TRANSACTION_MARKER}\n-- Reverts the pgperf advise indexes.\n");
+    let mut extensions: Vec<&str> = recommendations
+        .iter()
+        .filter_map(|r| required_extension(&r.spec))
+        .collect();
+    extensions.dedup();
+    for extension in extensions {
+        up.push_str(&format!(
+            "\n-- {extension} provides an operator class the indexes below use; this server has it.\nCREATE EXTENSION IF NOT EXISTS {};\n",
+            quote_ident(extension)
+        ));
+        down.push_str(&format!(
+            "-- {extension} is kept: other objects may use it (DROP EXTENSION {extension} by hand if not).\n"
+        ));
+    }
     for recommendation in recommendations {
         up.push('\n');
         for line in evidence(recommendation) {
@@ -147,6 +179,11 @@ pub fn migration_pair(recommendations: &[Recommendation]) -> (String, String) {
 /// Comment lines naming the queries an index serves, its measured effect and its size.
 fn evidence(recommendation: &Recommendation) -> Vec<String> {
     let mut lines = vec![format!("serves: {}", recommendation.serves.join(", "))];
+    if recommendation.spec.method == IndexMethod::Gin {
+        lines.push(
+            "GIN: HypoPG cannot cost it, so it was built for real in a rolled-back transaction and the planner costed the real index".into(),
+        );
+    }
     for effect in &recommendation.effects {
         let line = match (&effect.p95_before, &effect.p95_after) {
             (Some(before), Some(after)) => format!(
@@ -215,6 +252,7 @@ mod tests {
                 .collect(),
             include: vec![],
             predicate: predicate.map(str::to_string),
+            method: Default::default(),
         }
     }
 

@@ -150,9 +150,22 @@ pub fn advise(
         &mut rejected,
     )?;
     phases.lap("verification");
-    let queries = query_advice(&analyzed, &recommendations);
+    let mut queries = query_advice(&analyzed, &recommendations, &tables);
+    refused_for_budget(&mut queries, &rejected);
+    let under_persona = |name: &str| {
+        analyzed
+            .iter()
+            .any(|a| a.top_level && a.statement.name == name && a.statement.caller.is_some())
+    };
+    super::leakproof::explain_non_leakproof(client, &mut queries, &rejected, &under_persona)?;
     let existing_indexes = existing_findings(client, &tables)?;
     let mut notes = notes(&analyzed, whatif.method());
+    if whatif.gin_builds() > 0 {
+        notes.push(format!(
+            "HypoPG cannot create GIN indexes: {} GIN build(s) for real costed the GIN candidates, each in a transaction rolled back at once (a build blocks writes to its table while it runs)",
+            whatif.gin_builds()
+        ));
+    }
     notes.extend(verification_notes);
     notes.extend(super::distribution::notes(client, workload)?);
     phases.lap("findings");
@@ -897,7 +910,11 @@ pub fn reason_sentence(reason: &RejectReason) -> String {
     }
 }
 
-fn query_advice(analyzed: &[Analyzed], recommendations: &[Recommendation]) -> Vec<QueryAdvice> {
+fn query_advice(
+    analyzed: &[Analyzed],
+    recommendations: &[Recommendation],
+    tables: &Tables,
+) -> Vec<QueryAdvice> {
     analyzed
         .iter()
         .enumerate()
@@ -927,7 +944,7 @@ fn query_advice(analyzed: &[Analyzed], recommendations: &[Recommendation]) -> Ve
                 uses: effects.iter().map(|(r, _)| r.name.clone()).collect(),
                 note: match &entry.baseline {
                     Err(e) => Some(format!("the server rejected the query: {e}")),
-                    Ok(_) if effects.is_empty() => unfixable(&analyzed[position..]),
+                    Ok(_) if effects.is_empty() => unfixable(&analyzed[position..], tables),
                     Ok(_) => None,
                 },
             }
@@ -935,21 +952,59 @@ fn query_advice(analyzed: &[Analyzed], recommendations: &[Recommendation]) -> Ve
         .collect()
 }
 
+/// A query no recommended index serves while a candidate from it was refused for the storage
+/// budget alone says so (with the smallest such candidate), instead of "no index helps".
+fn refused_for_budget(queries: &mut [QueryAdvice], rejected: &[RejectedCandidate]) {
+    for query in queries
+        .iter_mut()
+        .filter(|q| q.uses.is_empty() && q.cost_before.is_some())
+    {
+        let smallest = rejected
+            .iter()
+            .filter(|r| r.queries.contains(&query.name))
+            .filter_map(|r| match r.reason {
+                RejectReason::OverBudget { size_bytes, .. } => Some((size_bytes, &r.spec)),
+                _ => None,
+            })
+            .min_by_key(|(size, _)| *size);
+        if let Some((size, spec)) = smallest {
+            query.note = Some(format!(
+                "an index would help but was refused only for --budget-mb: {} ({} estimated) serves it; raise the budget to take it",
+                index_name(spec),
+                super::ddl::format_bytes(size)
+            ));
+        }
+    }
+}
+
 /// Sequential scans above this many rows that no index removes get a written remedy.
 const LARGE_SCAN_ROWS: f64 = 100_000.0;
 
 /// Why no index helps a query that still scans a large table (itself or in the statements
 /// derived from it, which follow it in `group`), and the fix it needs.
-fn unfixable(group: &[Analyzed]) -> Option<String> {
+fn unfixable(group: &[Analyzed], tables: &Tables) -> Option<String> {
     let (relation, rows) = group
         .iter()
         .enumerate()
         .take_while(|(i, a)| *i == 0 || !a.top_level)
         .filter_map(|(_, a)| a.largest_scan.as_ref())
         .max_by(|a, b| a.1.total_cmp(&b.1))?;
+    let share = tables
+        .relations
+        .iter()
+        .find(|((_, name), _)| name == relation)
+        .map(|(_, (_, facts))| facts.rows)
+        .filter(|total| *total > 0.0)
+        .map(|total| {
+            format!(
+                ", {:.0}% of its {total:.0} rows",
+                (100.0 * rows / total).min(100.0)
+            )
+        })
+        .unwrap_or_default();
     (*rows >= LARGE_SCAN_ROWS).then(|| {
         format!(
-            "no index helps: the plan reads about {rows:.0} rows of {relation} (aggregating most of the table); precompute it in a rollup table or materialized view refreshed by the nightly job, or narrow the query (a time window, a LIMIT)"
+            "no index helps: the plan reads about {rows:.0} rows of {relation}{share}; precompute it in a rollup table or materialized view refreshed by the nightly job, or narrow the query (a time window, a LIMIT)"
         )
     })
 }
@@ -1078,6 +1133,7 @@ mod tests {
                     .collect(),
                 include: vec![],
                 predicate: None,
+                method: Default::default(),
             },
             companions: vec![],
             origins: vec![],

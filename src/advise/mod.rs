@@ -7,6 +7,7 @@ pub mod access;
 pub mod catalog;
 pub mod ddl;
 pub mod distribution;
+pub mod methods;
 pub mod parse;
 pub mod plan;
 pub mod select;
@@ -29,6 +30,7 @@ pub enum AdviseError {
 }
 pub mod dynamic;
 pub mod engine;
+pub mod leakproof;
 pub mod render;
 pub mod retry;
 pub mod session;

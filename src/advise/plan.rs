@@ -58,15 +58,30 @@ fn shard_named(name: &str, on_shard: bool) -> &str {
 /// rows)`; what no index can remove when a query aggregates a whole table.
 pub fn largest_scan(explain: &Value) -> Option<(String, f64)> {
     let mut best: Option<(String, f64)> = None;
+    let mut workers: f64 = 0.0;
+    walk(root(explain)?, &mut |node| {
+        if let Some(planned) = node.get("Workers Planned").and_then(Value::as_f64) {
+            workers = workers.max(planned);
+        }
+    });
+    // A parallel scan's rows are per process: PostgreSQL divides by the workers plus the
+    // leader's share (1 - 0.3 per worker, at least 0).
+    let processes = workers + (1.0 - 0.3 * workers).max(0.0);
     walk(root(explain)?, &mut |node| {
         if node.get("Node Type").and_then(Value::as_str) != Some("Seq Scan") {
             return;
         }
-        let rows = node.get("Plan Rows").and_then(Value::as_f64).unwrap_or(0.0)
-            + node
-                .get("Rows Removed by Filter")
-                .and_then(Value::as_f64)
-                .unwrap_or(0.0);
+        let per_process = if node.get("Parallel Aware").and_then(Value::as_bool) == Some(true) {
+            processes
+        } else {
+            1.0
+        };
+        let rows = per_process
+            * (node.get("Plan Rows").and_then(Value::as_f64).unwrap_or(0.0)
+                + node
+                    .get("Rows Removed by Filter")
+                    .and_then(Value::as_f64)
+                    .unwrap_or(0.0));
         let relation = node.get("Relation Name").and_then(Value::as_str);
         if let Some(relation) = relation
             && best.as_ref().is_none_or(|(_, r)| rows > *r)

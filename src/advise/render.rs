@@ -123,6 +123,7 @@ mod tests {
             }],
             include: vec![],
             predicate: None,
+            method: Default::default(),
         };
         let estimate = |v: f64| QuantileEstimate {
             value_us: v,

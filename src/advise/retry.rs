@@ -128,6 +128,7 @@ mod tests {
                 }],
                 include: vec![],
                 predicate: None,
+                method: Default::default(),
             },
             ddl: String::new(),
             partitions: vec![],

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::model::advice::{IndexSpec, RejectReason};
+use crate::model::advice::{IndexMethod, IndexSpec, RejectReason};
 
 /// A query counts as served when an index cuts its planner cost by at least this share.
 pub const MIN_SAVING_SHARE: f64 = 0.10;
@@ -98,7 +98,10 @@ pub struct Selection {
 /// are a prefix of the existing keys (all in the same direction or all reversed), the existing
 /// index is not more partial, and its columns include the candidate's INCLUDE columns.
 pub fn covers(existing: &IndexSpec, candidate: &IndexSpec) -> bool {
-    if existing.schema != candidate.schema || existing.table != candidate.table {
+    if existing.schema != candidate.schema
+        || existing.table != candidate.table
+        || existing.method != candidate.method
+    {
         return false;
     }
     if candidate.keys.len() > existing.keys.len() {
@@ -121,6 +124,91 @@ pub fn covers(existing: &IndexSpec, candidate: &IndexSpec) -> bool {
         .collect();
     let include_ok = candidate.include.iter().all(|c| stored.contains(&c));
     same_expressions && (same_direction || reversed) && predicate_ok && include_ok
+}
+
+/// A BRIN keeps at least this share of a B-tree's saving on the same column to replace it.
+pub const BRIN_MIN_SAVING_SHARE: f64 = 0.5;
+
+/// On an append-only column a BRIN is a few pages where the B-tree is a copy of the column,
+/// and every insert pays for the B-tree: a B-tree on the same single column is set aside (as
+/// superseded by the BRIN) when the BRIN keeps at least [`BRIN_MIN_SAVING_SHARE`] of its
+/// saving on every query the B-tree serves.
+fn prefer_brin(input: &SelectionInput, open: &mut Vec<usize>, selection: &mut Selection) {
+    let brins: Vec<usize> = open
+        .iter()
+        .copied()
+        .filter(|i| input.candidates[*i].spec.method == IndexMethod::Brin)
+        .collect();
+    let baseline: BTreeMap<&str, f64> = input
+        .queries
+        .iter()
+        .map(|(name, q)| (name.as_str(), q.cost))
+        .collect();
+    open.retain(|index| {
+        let btree = &input.candidates[*index];
+        // A BRIN chosen in an earlier round was preferred already; costs are rebased on it now.
+        let chosen = input
+            .existing
+            .iter()
+            .find(|e| e.spec.method == IndexMethod::Brin && same_column(&btree.spec, &e.spec))
+            .map(|e| e.name.clone());
+        let replacing = chosen.or_else(|| {
+            brins
+                .iter()
+                .map(|brin| &input.candidates[*brin])
+                .find(|brin| {
+                    same_column(&btree.spec, &brin.spec)
+                        && keeps_saving(input, btree, brin, &baseline)
+                })
+                .map(|brin| super::ddl::index_name(&brin.spec))
+        });
+        if let Some(by) = &replacing {
+            selection.rejected.push(Rejected {
+                candidate: *index,
+                reason: RejectReason::Superseded { by: by.clone() },
+            });
+        }
+        replacing.is_none()
+    });
+}
+
+/// `btree` is a plain B-tree on exactly the column `brin` indexes.
+fn same_column(btree: &IndexSpec, brin: &IndexSpec) -> bool {
+    btree.method == IndexMethod::Btree
+        && btree.predicate.is_none()
+        && btree.table == brin.table
+        && btree.schema == brin.schema
+        && btree.keys.len() == 1
+        && brin
+            .keys
+            .first()
+            .is_some_and(|k| btree.keys[0].sql == k.sql)
+}
+
+fn keeps_saving(
+    input: &SelectionInput,
+    btree: &Costed,
+    brin: &Costed,
+    baseline: &BTreeMap<&str, f64>,
+) -> bool {
+    let served = served(input, btree, baseline);
+    !served.is_empty()
+        && served.iter().all(|query| {
+            let before = baseline[query.as_str()];
+            let btree_saving = before - btree.costs[query];
+            let brin_saving = brin.costs.get(query).map_or(0.0, |cost| before - cost);
+            brin_saving >= BRIN_MIN_SAVING_SHARE * btree_saving
+        })
+}
+
+/// The same key columns, in the same order and directions, with or without INCLUDE: two such
+/// indexes never both pay (the one chosen first already serves the lookup).
+fn same_keys(chosen: &IndexSpec, candidate: &IndexSpec) -> bool {
+    chosen.schema == candidate.schema
+        && chosen.table == candidate.table
+        && chosen.method == candidate.method
+        && chosen.keys == candidate.keys
+        && chosen.predicate == candidate.predicate
 }
 
 /// The two predicates say the same in different spellings (catalog against candidate).
@@ -147,6 +235,7 @@ pub fn select(input: &SelectionInput) -> Selection {
             None => open.push(index),
         }
     }
+    prefer_brin(input, &mut open, &mut selection);
     let mut current: BTreeMap<&str, f64> = input
         .queries
         .iter()
@@ -156,10 +245,10 @@ pub fn select(input: &SelectionInput) -> Selection {
     while let Some((position, benefit)) = best(input, &open, &current) {
         let index = open.remove(position);
         let candidate = &input.candidates[index];
-        let covering = selection
-            .chosen
-            .iter()
-            .find(|c| covers(&input.candidates[c.candidate].spec, &candidate.spec));
+        let covering = selection.chosen.iter().find(|c| {
+            let chosen = &input.candidates[c.candidate].spec;
+            covers(chosen, &candidate.spec) || same_keys(chosen, &candidate.spec)
+        });
         if let Some(by) = covering {
             let by = super::ddl::index_name(&input.candidates[by.candidate].spec);
             selection.rejected.push(Rejected {
@@ -400,6 +489,7 @@ mod tests {
                 .collect(),
             include: vec![],
             predicate: None,
+            method: Default::default(),
         }
     }
 
@@ -509,5 +599,28 @@ mod tests {
         partial.predicate = Some("\"s\" = 'x'".into());
         assert!(!covers(&partial, &spec(&["a"])));
         assert!(covers(&spec(&["a"]), &partial));
+    }
+
+    #[test]
+    fn a_brin_keeping_half_the_saving_replaces_the_btree_on_its_column() {
+        let brin = |cost: f64| Costed {
+            spec: IndexSpec {
+                method: IndexMethod::Brin,
+                ..spec(&["created_at"])
+            },
+            ..costed(&["created_at"], 24_576, &[("q1", cost)])
+        };
+        let btree = costed(&["created_at"], 4_000_000, &[("q1", 100.0)]);
+        // Candidate 0 is the B-tree, 1 the BRIN.
+        let kept = select(&input(vec![btree.clone(), brin(500.0)]));
+        let chosen: Vec<usize> = kept.chosen.iter().map(|c| c.candidate).collect();
+        assert_eq!(
+            chosen,
+            [1],
+            "the BRIN saves 500 of the B-tree's 900: {kept:?}"
+        );
+        let lost = select(&input(vec![btree, brin(700.0)]));
+        let chosen: Vec<usize> = lost.chosen.iter().map(|c| c.candidate).collect();
+        assert_eq!(chosen, [0], "the BRIN saves 300 of 900: {lost:?}");
     }
 }

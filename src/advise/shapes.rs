@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use super::access::{KeyExpr, Operand, Predicate, PredicateKind, SortKey, TableAccess};
-use crate::model::advice::{IndexKey, IndexSpec};
+use crate::model::advice::{IndexKey, IndexMethod, IndexSpec};
 use crate::pg::{quote_ident, quote_literal};
 
 /// Statistics of one column, from `pg_stats`.
@@ -16,6 +16,10 @@ pub struct ColumnStats {
     pub n_distinct: f64,
     /// Most common values with their frequencies, as text.
     pub most_common: Vec<(String, f64)>,
+    /// Share of rows that are NULL.
+    pub null_frac: f64,
+    /// Correlation of the column's order with the table's physical order (-1..1).
+    pub correlation: Option<f64>,
 }
 
 /// What shapes need to know about the table.
@@ -26,6 +30,8 @@ pub struct TableFacts {
     pub rows: f64,
     /// Column statistics by column name.
     pub stats: BTreeMap<String, ColumnStats>,
+    /// Column types by column name (`format_type`: `jsonb`, `text[]`, ...).
+    pub types: BTreeMap<String, String>,
 }
 
 /// A value is "rare" for a partial index when it is at most this share of rows...
@@ -34,6 +40,10 @@ const RARE_VALUE_MAX_FREQ: f64 = 0.10;
 const SKEWED_TOP_MIN_FREQ: f64 = 0.30;
 /// At most this many INCLUDE columns, to keep covering indexes small.
 const MAX_INCLUDE_COLUMNS: usize = 3;
+/// An equality that keeps at least this share of rows filters nothing worth a key column.
+const FILTERS_NOTHING_SHARE: f64 = 0.9;
+/// `IS NOT NULL` is worth a key when at least this share of rows is NULL.
+const NOT_NULL_SELECTIVE_NULL_FRAC: f64 = 0.5;
 
 /// Candidate index specs for `access` on the table described by `facts`; `params` are the
 /// statement's parameter values (`$1` is `params[0]`), used to decide partial indexes.
@@ -54,10 +64,10 @@ pub fn shapes(
         .chain(access.or_branches.iter().map(Vec::as_slice))
         .collect();
     for predicates in branches {
-        let equalities = equality_keys(predicates, facts);
+        let equalities = equality_keys(predicates, facts, params);
         let ranges: Vec<KeyExpr> = predicates
             .iter()
-            .filter(|p| p.kind == PredicateKind::Range)
+            .filter(|p| p.kind == PredicateKind::Range || selective_not_null(p, facts))
             .map(|p| p.key.clone())
             .collect();
         for key in equalities.iter().chain(&ranges) {
@@ -72,7 +82,16 @@ pub fn shapes(
             add(with(&leading, sort_keys(&access.order_by)), None);
         }
         for join in &access.join_keys {
-            add(with(&leading, [(join.clone(), false)]), None);
+            let joined = with(&leading, [(join.clone(), false)]);
+            add(joined.clone(), None);
+            if !leading.is_empty() {
+                // The join column is often the selective one (one outer row per probe).
+                add(with(&[(join.clone(), false)], leading.clone()), None);
+            }
+            if !access.order_by.is_empty() {
+                // A nested loop (or LATERAL) probing per outer row, each probe ordered.
+                add(with(&joined, sort_keys(&access.order_by)), None);
+            }
         }
         for (column, value) in rare_constants(predicates, facts, params) {
             let rest: Vec<(KeyExpr, bool)> = leading
@@ -114,7 +133,25 @@ pub fn shapes(
             out.push(spec);
         }
     }
+    for spec in super::methods::gin(access, facts)
+        .into_iter()
+        .chain(super::methods::brin(access, facts))
+    {
+        if !out.contains(&spec) {
+            out.push(spec);
+        }
+    }
     out
+}
+
+/// `IS NOT NULL` on a column that is mostly NULL keeps few rows: a key like a range.
+fn selective_not_null(predicate: &Predicate, facts: &TableFacts) -> bool {
+    predicate.kind == PredicateKind::NotNull
+        && predicate
+            .key
+            .column()
+            .and_then(|c| facts.stats.get(c))
+            .is_some_and(|s| s.null_frac >= NOT_NULL_SELECTIVE_NULL_FRAC)
 }
 
 /// One index per OR branch (its equality keys, else its first range key), for a bitmap OR:
@@ -129,7 +166,7 @@ pub fn or_bundle(
     }
     let mut bundle: Vec<IndexSpec> = Vec::new();
     for branch in &access.or_branches {
-        let mut keys: Vec<(KeyExpr, bool)> = equality_keys(branch, facts)
+        let mut keys: Vec<(KeyExpr, bool)> = equality_keys(branch, facts, &[])
             .into_iter()
             .map(|k| (k, false))
             .collect();
@@ -170,6 +207,7 @@ fn spec(
             .collect(),
         include: Vec::new(),
         predicate,
+        method: IndexMethod::Btree,
     }
 }
 
@@ -197,16 +235,102 @@ fn dedupe(keys: Vec<(KeyExpr, bool)>) -> Vec<(KeyExpr, bool)> {
     out
 }
 
-/// Equality and IN keys, most selective first (more distinct values first; ties keep order).
-fn equality_keys(predicates: &[Predicate], facts: &TableFacts) -> Vec<KeyExpr> {
-    let mut keys: Vec<KeyExpr> = Vec::new();
-    for predicate in predicates {
-        if predicate.kind != PredicateKind::Range && !keys.contains(&predicate.key) {
-            keys.push(predicate.key.clone());
+/// Equality, IN and IS NULL keys, most selective first (estimated share of rows kept, from
+/// `pg_stats`: the value's frequency, else 1 / distinct values; `null_frac` for IS NULL; keys
+/// without statistics last, ties keep order). A key that keeps nearly every row filters
+/// nothing and is dropped while another key remains.
+fn equality_keys(
+    predicates: &[Predicate],
+    facts: &TableFacts,
+    params: &[Option<String>],
+) -> Vec<KeyExpr> {
+    let mut keys: Vec<(KeyExpr, Option<f64>)> = Vec::new();
+    for predicate in predicates.iter().filter(|p| p.kind.is_equality()) {
+        let share = selectivity(predicate, facts, params);
+        match keys.iter_mut().find(|(k, _)| *k == predicate.key) {
+            Some((_, known)) => *known = min_share(*known, share),
+            None => keys.push((predicate.key.clone(), share)),
         }
     }
-    keys.sort_by(|a, b| distinct(b, facts).total_cmp(&distinct(a, facts)));
-    keys
+    // Shares within a factor of two are the same for ordering (MCV frequencies come from a
+    // sample and wobble between ANALYZE runs): more distinct values lead among them.
+    let bucket =
+        |share: Option<f64>| share.map_or(i64::MAX, |s| s.max(1e-12).log2().floor() as i64);
+    keys.sort_by(|(a_key, a), (b_key, b)| {
+        bucket(*a)
+            .cmp(&bucket(*b))
+            .then(distinct(b_key, facts).total_cmp(&distinct(a_key, facts)))
+    });
+    let filtering = keys
+        .iter()
+        .filter(|(_, share)| share.is_none_or(|s| s < FILTERS_NOTHING_SHARE))
+        .count();
+    if filtering > 0 {
+        keys.retain(|(_, share)| share.is_none_or(|s| s < FILTERS_NOTHING_SHARE));
+    }
+    keys.into_iter().map(|(key, _)| key).collect()
+}
+
+fn min_share(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// The share of rows a predicate keeps, from `pg_stats`; `None` without statistics.
+fn selectivity(
+    predicate: &Predicate,
+    facts: &TableFacts,
+    params: &[Option<String>],
+) -> Option<f64> {
+    let stats = facts.stats.get(predicate.key.column()?)?;
+    if predicate.kind == PredicateKind::IsNull {
+        return Some(stats.null_frac);
+    }
+    let distinct = distinct(&predicate.key, facts);
+    if let Some(value) = operand_value(&predicate.operand, params)
+        && let Some(freq) = common_frequency(stats, &value)
+    {
+        return Some(freq);
+    }
+    let common: f64 = stats.most_common.iter().map(|(_, f)| f).sum();
+    let rest = distinct - stats.most_common.len() as f64;
+    // A value not found among the common ones may only be spelled differently (`5.0`, a
+    // timestamp's format): it counts as an average value, never as matching nothing.
+    let per_value = if rest < 1.0 {
+        1.0 / distinct.max(1.0)
+    } else {
+        (1.0 - stats.null_frac - common).max(0.0) / rest
+    };
+    Some(match predicate.kind {
+        PredicateKind::In => (per_value * 3.0).min(1.0),
+        _ => per_value,
+    })
+}
+
+/// The frequency of `value` among the most common values; booleans are listed as `t`/`f`.
+fn common_frequency(stats: &ColumnStats, value: &str) -> Option<f64> {
+    let spelled = match value {
+        "true" => "t",
+        "false" => "f",
+        other => other,
+    };
+    stats
+        .most_common
+        .iter()
+        .find(|(v, _)| v == value || v == spelled)
+        .map(|(_, f)| *f)
+}
+
+fn operand_value(operand: &Operand, params: &[Option<String>]) -> Option<String> {
+    match operand {
+        Operand::Literal(value) => Some(value.clone()),
+        Operand::Param(n) => usize::try_from(*n - 1)
+            .ok()
+            .and_then(|i| params.get(i).cloned().flatten()),
+        Operand::Other => None,
+    }
 }
 
 fn distinct(key: &KeyExpr, facts: &TableFacts) -> f64 {
@@ -234,13 +358,7 @@ fn rare_constants(
         let Some(column) = predicate.key.column() else {
             continue;
         };
-        let value = match &predicate.operand {
-            Operand::Literal(value) => Some(value.clone()),
-            Operand::Param(n) => usize::try_from(*n - 1)
-                .ok()
-                .and_then(|i| params.get(i).cloned().flatten()),
-            Operand::Other => None,
-        };
+        let value = operand_value(&predicate.operand, params);
         let (Some(value), Some(stats)) = (value, facts.stats.get(column)) else {
             continue;
         };
@@ -249,12 +367,7 @@ fn rare_constants(
             .iter()
             .map(|(_, f)| *f)
             .fold(0.0, f64::max);
-        let freq = stats
-            .most_common
-            .iter()
-            .find(|(v, _)| *v == value)
-            .map(|(_, f)| *f)
-            .unwrap_or(0.0);
+        let freq = common_frequency(stats, &value).unwrap_or(0.0);
         if top >= SKEWED_TOP_MIN_FREQ && freq <= RARE_VALUE_MAX_FREQ {
             out.push((column.to_string(), value));
         }
@@ -295,6 +408,7 @@ mod tests {
             ColumnStats {
                 n_distinct: 4.0,
                 most_common: vec![("done".into(), 0.9), ("pending".into(), 0.02)],
+                ..ColumnStats::default()
             },
         );
         stats.insert(
@@ -302,6 +416,7 @@ mod tests {
             ColumnStats {
                 n_distinct: -0.1,
                 most_common: vec![],
+                ..ColumnStats::default()
             },
         );
         TableFacts {
@@ -309,6 +424,7 @@ mod tests {
             table: "orders".into(),
             rows: 100_000.0,
             stats,
+            types: BTreeMap::new(),
         }
     }
 

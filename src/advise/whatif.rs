@@ -12,7 +12,7 @@ use super::AdviseError;
 use super::ddl::{create_in_transaction, definition, index_name};
 use super::plan;
 use super::session::{Statement, explain};
-use crate::model::advice::{IndexSpec, WhatIfMethod};
+use crate::model::advice::{IndexMethod, IndexSpec, WhatIfMethod};
 
 /// The plan of one statement with a set of indexes.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,6 +39,8 @@ pub struct WhatIf {
     lock_timeout_ms: u64,
     cache: HashMap<(Vec<IndexSpec>, String), Result<Costing, String>>,
     sizes: HashMap<IndexSpec, u64>,
+    /// GIN indexes built for real to cost them (HypoPG cannot create GIN).
+    gin_builds: usize,
 }
 
 impl WhatIf {
@@ -70,11 +72,18 @@ impl WhatIf {
             lock_timeout_ms,
             cache: HashMap::new(),
             sizes: HashMap::new(),
+            gin_builds: 0,
         })
     }
 
     pub fn method(&self) -> WhatIfMethod {
         self.method
+    }
+
+    /// How many GIN indexes were built for real to cost them (each inside a transaction that
+    /// was rolled back; the build blocks writes to its table while it runs).
+    pub fn gin_builds(&self) -> usize {
+        self.gin_builds
     }
 
     /// Costs `statements` as if `specs` existed (on top of the existing indexes).
@@ -90,7 +99,7 @@ impl WhatIf {
             .filter(|s| !self.cache.contains_key(&(specs.to_vec(), s.name.clone())))
             .collect();
         let all_sized = specs.iter().all(|s| self.sizes.contains_key(s));
-        let partial = self.partial_for_real && specs.iter().any(|s| s.predicate.is_some());
+        let partial = specs.iter().any(|s| self.for_real(s));
         if !missing.is_empty() || !all_sized {
             match self.method {
                 WhatIfMethod::Hypopg => self.hypothetical(client, specs, &missing, partial)?,
@@ -109,8 +118,8 @@ impl WhatIf {
         })
     }
 
-    /// HypoPG indexes; with `real_partials`, the partial ones are built for real (they are
-    /// small: only the matching rows) in a transaction rolled back afterwards.
+    /// HypoPG indexes; with `real_partials`, the partial and GIN ones are built for real in a
+    /// transaction rolled back afterwards.
     fn hypothetical(
         &mut self,
         client: &mut Client,
@@ -139,13 +148,19 @@ impl WhatIf {
     ) -> Result<(), AdviseError> {
         let mut names = Vec::new();
         for spec in specs {
-            names.push(if real_partials && spec.predicate.is_some() {
+            names.push(if real_partials && self.for_real(spec) {
                 self.build(client, spec)?
             } else {
                 self.hypothetical_index(client, spec)?
             });
         }
         self.cost_all(client, specs, &names, statements, real_partials)
+    }
+
+    /// Built for real even with HypoPG: a partial index when verification may take locks (see
+    /// [`WhatIf::new`]), and a GIN index, which HypoPG cannot create.
+    fn for_real(&self, spec: &IndexSpec) -> bool {
+        (self.partial_for_real && spec.predicate.is_some()) || spec.method == IndexMethod::Gin
     }
 
     fn hypothetical_index(
@@ -201,6 +216,9 @@ impl WhatIf {
     fn build(&mut self, client: &mut Client, spec: &IndexSpec) -> Result<String, AdviseError> {
         let name = index_name(spec);
         client.batch_execute(&create_in_transaction(spec, &name))?;
+        if spec.method == IndexMethod::Gin {
+            self.gin_builds += 1;
+        }
         let size: i64 = client
             .query_one(
                 "SELECT coalesce((SELECT sum(pg_relation_size(relid)) FROM pg_partition_tree(to_regclass($1))), \

@@ -43,13 +43,19 @@ pub struct AdviseArgs {
     /// Folder for <run-id>/advice.json [default: `out` in pgperf.toml, else reports].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub single: super::advise_query::SingleQueryArgs,
 }
 
 pub fn run(args: AdviseArgs) -> anyhow::Result<Outcome> {
     let options = options(&args)?;
     let project = super::config::ProjectConfig::load(args.target.config.as_deref())?;
-    let workload =
-        super::bench::load_workload(args.workload.as_deref().or(project.workload.as_deref()))?;
+    let workload = match &args.single.query {
+        Some(sql) => super::advise_query::workload(sql, &args.single)?,
+        None => {
+            super::bench::load_workload(args.workload.as_deref().or(project.workload.as_deref()))?
+        }
+    };
     let out = args
         .out
         .clone()
@@ -66,6 +72,9 @@ pub fn run(args: AdviseArgs) -> anyhow::Result<Outcome> {
         .into());
     }
     let mut client = target.connect()?;
+    if args.single.query.is_some() {
+        return super::advise_query::run(&mut client, &workload, &options, &args.single);
+    }
     let started_at = Utc::now();
     let advice = advise::advise(&mut client, &workload, &options).context("advise failed")?;
     let phases: Vec<String> = advice

@@ -4,6 +4,7 @@
 
 mod advise;
 mod advise_migration;
+mod advise_query;
 mod bench;
 mod check;
 pub mod config;

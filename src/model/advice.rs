@@ -87,6 +87,40 @@ pub struct IndexSpec {
     pub include: Vec<String>,
     /// `WHERE` clause of a partial index, as SQL.
     pub predicate: Option<String>,
+    /// Access method; B-tree when absent (advice written before other methods existed).
+    #[serde(default, skip_serializing_if = "IndexMethod::is_btree")]
+    pub method: IndexMethod,
+}
+
+/// The index access method of an [`IndexSpec`].
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum IndexMethod {
+    #[default]
+    Btree,
+    /// jsonb containment and keys, arrays, full text, pg_trgm patterns. HypoPG cannot cost it,
+    /// so it is built for real in a rolled-back transaction.
+    Gin,
+    /// Block ranges: a tiny index for a column whose values follow the table's physical order
+    /// (an append-only time column).
+    Brin,
+}
+
+impl IndexMethod {
+    pub fn is_btree(&self) -> bool {
+        *self == IndexMethod::Btree
+    }
+
+    /// The name after `USING`.
+    pub fn sql(self) -> &'static str {
+        match self {
+            IndexMethod::Btree => "btree",
+            IndexMethod::Gin => "gin",
+            IndexMethod::Brin => "brin",
+        }
+    }
 }
 
 /// An index pgperf recommends creating.

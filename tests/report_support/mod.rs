@@ -501,6 +501,7 @@ pub fn advice_result() -> pgperf::model::advice::AdviceResult {
         ],
         include: Vec::new(),
         predicate: None,
+        method: Default::default(),
     };
     let ddl = "CREATE INDEX CONCURRENTLY IF NOT EXISTS \"approvals_org_id_status_requested_at_idx\"\n    ON \"public\".\"approvals\" (\"org_id\", \"status\", \"requested_at\" DESC);";
     let pending = QueryEffect {
