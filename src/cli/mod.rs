@@ -20,7 +20,8 @@ Exit codes:
   0  success
   1  findings: a regression, a P95 budget breached
   2  usage or configuration error
-  3  runtime or database error, or a run too unreliable to judge
+  3  runtime or database error, a query that failed on every execution (unless
+     --accept-errors), or a run too unreliable to judge
   130 interrupted (Ctrl-C); partial results are written";
 
 /// What a command concluded, when it ran to the end.

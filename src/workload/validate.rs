@@ -104,6 +104,9 @@ fn validate_query(
     if let Some(text) = count_mismatch(&placeholders, spec.params.len()) {
         problem(text);
     }
+    if let Some(text) = change_problem(spec) {
+        problem(text);
+    }
     Some(build(spec, file, persona, placeholders, plans))
 }
 
@@ -159,6 +162,24 @@ fn build(
         placeholders,
         params,
     }
+}
+
+/// A `read` or `tile` query whose statement changes data: it would change the user's data at
+/// every execution, so it is refused before connecting.
+fn change_problem(spec: &QuerySpec) -> Option<String> {
+    if spec.kind == QueryKind::Write {
+        return None;
+    }
+    let what = sql::data_change(&spec.sql).ok()??;
+    let kind = if spec.kind == QueryKind::Tile {
+        "tile"
+    } else {
+        "read"
+    };
+    Some(format!(
+        "kind = \"{kind}\" but the sql is {what}, which changes data; set kind = \"write\" \
+         (every execution is then rolled back unless commit = true) or make it a SELECT"
+    ))
 }
 
 fn count_mismatch(placeholders: &[sql::Placeholder], given: usize) -> Option<String> {

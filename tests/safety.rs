@@ -1,0 +1,160 @@
+//! Issue 15: a bench never changes data it was not asked to change. Every test seeds a table,
+//! takes a checksum of its rows, runs pgperf, and compares the checksum after.
+
+mod cli_support;
+use cli_support::pgperf;
+
+use pgperf::bench::{MeasureOptions, Wrapping, measure_queries};
+use pgperf::embedded::{Cluster, ClusterOptions};
+use pgperf::model::{Protocol, RunResult};
+
+/// 1 000 rows, and a function a `read` query can call that deletes 320 of them: the parser
+/// cannot see through it, only a READ ONLY transaction stops it.
+const SCHEMA: &str = "
+CREATE TABLE items (id int PRIMARY KEY, v int NOT NULL);
+INSERT INTO items SELECT g, g % 17 FROM generate_series(1, 1000) g;
+CREATE FUNCTION purge_items() RETURNS bigint LANGUAGE sql AS
+  'WITH d AS (DELETE FROM items WHERE id > 680 RETURNING 1) SELECT count(*) FROM d';
+ANALYZE items;";
+
+const CHECKSUM: &str =
+    "SELECT count(*)::text || ':' || md5(string_agg(id || ',' || v, ';' ORDER BY id)) FROM items";
+
+const WORKLOAD: &str = r#"
+name = "safety"
+
+[[query]]
+name = "sneaky_read"
+sql = "SELECT purge_items()"
+
+[[query]]
+name = "sneaky_tile"
+kind = "tile"
+sql = "SELECT purge_items()"
+
+[[query]]
+name = "uncommitted_write"
+kind = "write"
+sql = "UPDATE items SET v = v + 1 WHERE id <= $1"
+params = [{ value = 500 }]
+
+[[query]]
+name = "plain_read"
+sql = "SELECT count(*) FROM items WHERE v = $1"
+params = [{ int_between = [0, 16] }]
+"#;
+
+fn seeded(cluster: &Cluster, name: &str) -> postgres::Client {
+    cluster.create_database(name).expect("database");
+    let mut client = cluster.connect(name).expect("connect");
+    client.batch_execute(SCHEMA).expect("schema");
+    client
+}
+
+fn checksum(client: &mut impl postgres::GenericClient) -> String {
+    client.query_one(CHECKSUM, &[]).expect("checksum").get(0)
+}
+
+#[test]
+fn a_bench_leaves_the_data_as_it_found_it() {
+    let cluster = Cluster::start(&ClusterOptions::default()).expect("cluster");
+    let mut client = seeded(&cluster, "bench");
+    let before = checksum(&mut client);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let workload = dir.path().join("w.toml");
+    std::fs::write(&workload, WORKLOAD).expect("write");
+    let url = cluster.url("bench");
+    let args = |protocol| {
+        vec![
+            "bench",
+            "--db",
+            &url,
+            "--workload",
+            workload.to_str().expect("utf-8"),
+            "--iterations",
+            "5",
+            "--warmup",
+            "1",
+            "--protocol",
+            protocol,
+            "--out",
+            dir.path().to_str().expect("utf-8"),
+        ]
+    };
+    for protocol in ["prepared", "simple", "extended"] {
+        let mut accepting = args(protocol);
+        accepting.push("--accept-errors");
+        let (code, stdout, stderr) = pgperf(&accepting);
+        assert_eq!(code, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
+        assert!(
+            stderr.contains("warning: query \"sneaky_read\" failed on all 5"),
+            "{stderr}"
+        );
+        assert_eq!(
+            checksum(&mut client),
+            before,
+            "the data changed ({protocol})"
+        );
+    }
+    // Issue 15: a query whose every execution fails exited 0. It is a runtime error now,
+    // with the results written.
+    let (code, _, stderr) = pgperf(&args("prepared"));
+    assert_eq!(code, 3, "{stderr}");
+    assert!(
+        stderr.contains("query \"sneaky_read\" failed on all 5 executions")
+            && stderr.contains("read-only transaction")
+            && stderr.contains("--accept-errors")
+            && stderr.contains("results written to"),
+        "{stderr}"
+    );
+    assert_eq!(checksum(&mut client), before);
+    let result = latest_result(dir.path());
+    for name in ["sneaky_read", "sneaky_tile"] {
+        let query = result.queries.iter().find(|q| q.name == name).expect(name);
+        assert_eq!(query.samples, 0, "{name}");
+        let error = query.first_error.as_ref().expect("an error");
+        assert!(error.message.contains("read-only transaction"), "{error:?}");
+    }
+    let plain = result.queries.iter().find(|q| q.name == "plain_read");
+    assert_eq!(plain.expect("plain_read").errors, 0);
+}
+
+/// advise times queries inside its own transaction (around a trial index): reads run in a
+/// read-only savepoint, writes are rolled back to it, and the transaction stays read-write.
+#[test]
+fn measuring_inside_a_transaction_changes_nothing_and_keeps_it_writable() {
+    let cluster = Cluster::start(&ClusterOptions::default()).expect("cluster");
+    let mut client = seeded(&cluster, "advise");
+    let before = checksum(&mut client);
+    let workload = pgperf::workload::load_str(WORKLOAD, "w.toml").expect("valid");
+    let options = MeasureOptions {
+        iterations: 3,
+        warmup: 1,
+        protocol: Protocol::Prepared,
+        rng_seed: 1,
+        wrapping: Wrapping::Savepoint,
+    };
+    client.batch_execute("BEGIN").expect("begin");
+    let results = measure_queries(&mut client, &workload.queries, &options).expect("measured");
+    assert_eq!(results[0].samples, 0, "the purge must fail");
+    assert_eq!(results[2].samples, 3, "the write runs, rolled back");
+    client.batch_execute("RESET ROLE").expect("reset");
+    assert_eq!(checksum(&mut client), before);
+    client
+        .batch_execute("CREATE INDEX ON items (v)")
+        .expect("the transaction is still read-write");
+    client.batch_execute("ROLLBACK").expect("rollback");
+}
+
+fn latest_result(out: &std::path::Path) -> RunResult {
+    let mut runs: Vec<_> = std::fs::read_dir(out)
+        .expect("out")
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.join("results.json").exists())
+        .collect();
+    runs.sort();
+    let text = std::fs::read_to_string(runs.last().expect("a run").join("results.json"))
+        .expect("results.json");
+    serde_json::from_str(&text).expect("parses")
+}
