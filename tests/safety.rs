@@ -158,3 +158,114 @@ fn latest_result(out: &std::path::Path) -> RunResult {
         .expect("results.json");
     serde_json::from_str(&text).expect("parses")
 }
+
+/// Runs `pgperf advise --no-verify` on `db` with `workload`, plus `extra` flags.
+fn advise(cluster: &Cluster, db: &str, workload: &str, extra: &[&str]) -> (i32, String, String) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("w.toml");
+    std::fs::write(&path, workload).expect("write");
+    let url = cluster.url(db);
+    let out = dir.path().join("reports");
+    let migrations = dir.path().join("migrations");
+    let mut args = vec![
+        "advise",
+        "--db",
+        &url,
+        "--workload",
+        path.to_str().expect("utf-8"),
+        "--out",
+        out.to_str().expect("utf-8"),
+        "--migrations",
+        migrations.to_str().expect("utf-8"),
+    ];
+    args.extend_from_slice(extra);
+    pgperf(&args)
+}
+
+const LOOKUP: &str = "name = \"lookup\"\n[[query]]\nname = \"by_v\"\nsql = \"SELECT id FROM items WHERE v = $1\"\nparams = [{ value = 3 }]\n";
+
+/// Issue 15: without HypoPG, `advise --no-verify` built real indexes (which block writes) on a
+/// user's database without `--allow-locks`, and the refusal of verification suggested
+/// `--no-verify` as the lock-free choice.
+#[test]
+fn advise_without_hypopg_needs_allow_locks_even_with_no_verify() {
+    let cluster = Cluster::start(&ClusterOptions::default()).expect("cluster");
+    let mut client = seeded(&cluster, "nohypo");
+    client
+        .batch_execute("DROP EXTENSION IF EXISTS hypopg")
+        .expect("drop hypopg");
+    let (code, _, stderr) = advise(&cluster, "nohypo", LOOKUP, &["--no-verify"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("HypoPG is not installed") && stderr.contains("--allow-locks"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = advise(&cluster, "nohypo", LOOKUP, &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("--no-verify does not avoid it here"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = advise(
+        &cluster,
+        "nohypo",
+        LOOKUP,
+        &["--no-verify", "--allow-locks"],
+    );
+    assert_eq!(code, 0, "{stderr}");
+}
+
+/// Issue 15: two advise runs on one database interleaved their builds. The second refuses.
+#[test]
+fn a_second_advise_on_the_same_database_refuses() {
+    let cluster = Cluster::start(&ClusterOptions::default()).expect("cluster");
+    seeded(&cluster, "busy");
+    let mut first = cluster.connect("busy").expect("connect");
+    let pid: i32 = first
+        .query_one(
+            "SELECT pg_advisory_lock($1), pg_backend_pid()",
+            &[&pgperf::advise::lock::ADVISE_LOCK_KEY],
+        )
+        .expect("lock")
+        .get(1);
+    let (code, _, stderr) = advise(&cluster, "busy", LOOKUP, &["--no-verify", "--allow-locks"]);
+    assert_eq!(code, 3, "{stderr}");
+    assert!(
+        stderr.contains("another pgperf advise is running on this database")
+            && stderr.contains(&format!("server process {pid}")),
+        "{stderr}"
+    );
+    drop(first);
+    let (code, _, stderr) = advise(&cluster, "busy", LOOKUP, &["--no-verify", "--allow-locks"]);
+    assert_eq!(code, 0, "the lock went with its connection: {stderr}");
+}
+
+/// Issue 15: advise exited 0 when the server rejected a workload query.
+#[test]
+fn advise_exits_3_when_the_server_rejects_a_workload_query() {
+    let cluster = Cluster::start(&ClusterOptions::default()).expect("cluster");
+    seeded(&cluster, "rejects");
+    let workload = format!(
+        "{LOOKUP}[[query]]\nname = \"typo\"\nsql = \"SELECT nope FROM items WHERE id = $1\"\nparams = [{{ value = 1 }}]\n"
+    );
+    let flags = ["--no-verify", "--allow-locks"];
+    let (code, _, stderr) = advise(&cluster, "rejects", &workload, &flags);
+    assert_eq!(code, 3, "{stderr}");
+    assert!(
+        stderr.contains("the server rejected query \"typo\"")
+            && stderr.contains("column \"nope\" does not exist")
+            && stderr.contains("--accept-errors"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = advise(
+        &cluster,
+        "rejects",
+        &workload,
+        &[&flags[..], &["--accept-errors"]].concat(),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("warning: the server rejected query \"typo\""),
+        "{stderr}"
+    );
+}

@@ -21,7 +21,8 @@ use super::verify::{self, VerifyOptions};
 use super::whatif::WhatIf;
 use crate::model::advice::{
     ExistingIndexFinding, ExistingIndexIssue, IndexSpec, PlanMode, QueryAdvice, QueryEffect,
-    Recommendation, RejectReason, RejectedCandidate, Verification, WhatIfMethod,
+    Recommendation, RejectReason, RejectedCandidate, SERVER_REJECTED_NOTE, Verification,
+    WhatIfMethod,
 };
 use crate::workload::Workload;
 
@@ -925,7 +926,7 @@ fn query_advice(analyzed: &[Analyzed], recommendations: &[Recommendation]) -> Ve
                 p95_after: first.and_then(|e| e.p95_after),
                 uses: effects.iter().map(|(r, _)| r.name.clone()).collect(),
                 note: match &entry.baseline {
-                    Err(e) => Some(format!("the server rejected the query: {e}")),
+                    Err(e) => Some(format!("{SERVER_REJECTED_NOTE}{e}")),
                     Ok(_) if effects.is_empty() => unfixable(&analyzed[position..]),
                     Ok(_) => None,
                 },

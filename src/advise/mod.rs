@@ -28,6 +28,7 @@ pub enum AdviseError {
 }
 pub mod dynamic;
 pub mod engine;
+pub mod lock;
 pub mod render;
 pub mod retry;
 pub mod session;

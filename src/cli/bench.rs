@@ -185,17 +185,5 @@ pub(super) fn judge_failures(result: &RunResult, accept_errors: bool) -> anyhow:
             )
         })
         .collect();
-    if failed.is_empty() {
-        return Ok(());
-    }
-    if accept_errors {
-        for text in &failed {
-            eprintln!("pgperf: warning: {text} (accepted by --accept-errors)");
-        }
-        return Ok(());
-    }
-    anyhow::bail!(
-        "{}; the results were written; fix the query, its parameters or its persona, or pass --accept-errors to report it as a warning",
-        failed.join("; ")
-    )
+    super::refuse_errors(&failed, accept_errors, "the results were written")
 }

@@ -132,6 +132,24 @@ fn error_text(error: &anyhow::Error) -> String {
     text
 }
 
+/// Queries that failed outright (every execution, or the server refused them): an error
+/// naming each, after `written` (what was saved anyway), or with `accept_errors` a warning each.
+fn refuse_errors(failed: &[String], accept_errors: bool, written: &str) -> anyhow::Result<()> {
+    if failed.is_empty() {
+        return Ok(());
+    }
+    if accept_errors {
+        for text in failed {
+            eprintln!("pgperf: warning: {text} (accepted by --accept-errors)");
+        }
+        return Ok(());
+    }
+    anyhow::bail!(
+        "{}; {written}; fix the query, its parameters or its persona, or pass --accept-errors to report it as a warning",
+        failed.join("; ")
+    )
+}
+
 fn exit_code_for(error: &anyhow::Error) -> i32 {
     if crate::signal::interrupted() {
         crate::signal::EXIT_INTERRUPTED
