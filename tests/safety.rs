@@ -269,3 +269,90 @@ fn advise_exits_3_when_the_server_rejects_a_workload_query() {
         "{stderr}"
     );
 }
+
+const RLS_SCHEMA: &str = "
+CREATE TABLE notes (id int PRIMARY KEY, tenant_id int NOT NULL, org text NOT NULL);
+INSERT INTO notes SELECT g, g % 3, 'o' || (g % 2) FROM generate_series(1, 300) g;
+ALTER TABLE notes ENABLE ROW LEVEL SECURITY;
+CREATE ROLE reader;
+GRANT SELECT ON notes TO reader;
+CREATE POLICY tenant_rows ON notes FOR SELECT TO reader USING (
+  tenant_id = nullif(current_setting('app.tenant_id', true), '')::int
+  AND org = (nullif(current_setting('request.jwt.claims', true), '')::json ->> 'org'));";
+
+/// Issue 15 and issue 14 item 6: a persona carries session settings that RLS policies read;
+/// one that lacks a claim or a setting the policies read got 0 rows and a ✓. Now it gets a
+/// warning naming what is missing, and a read with no rows says so.
+#[test]
+fn persona_settings_reach_the_policies_and_missing_ones_are_named() {
+    let cluster = Cluster::start(&ClusterOptions::default()).expect("cluster");
+    cluster.create_database("rls").expect("database");
+    let mut client = cluster.connect("rls").expect("connect");
+    client.batch_execute(RLS_SCHEMA).expect("schema");
+    let workload = r#"
+name = "rls"
+
+[personas.tenant]
+role = "reader"
+claims = { org = "o1" }
+settings = { "app.tenant_id" = 2 }
+
+[personas.forgetful]
+role = "reader"
+
+[[query]]
+name = "as_tenant"
+persona = "tenant"
+sql = "SELECT id FROM notes"
+
+[[query]]
+name = "as_forgetful"
+persona = "forgetful"
+sql = "SELECT id FROM notes"
+"#;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("w.toml");
+    std::fs::write(&path, workload).expect("write");
+    let (code, stdout, stderr) = pgperf(&[
+        "bench",
+        "--db",
+        &cluster.url("rls"),
+        "--workload",
+        path.to_str().expect("utf-8"),
+        "--iterations",
+        "3",
+        "--warmup",
+        "0",
+        "--out",
+        dir.path().to_str().expect("utf-8"),
+    ]);
+    assert_eq!(code, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    let result = latest_result(dir.path());
+    let tenant = &result.queries[0];
+    assert_eq!(
+        tenant.rows_per_call, 50.0,
+        "tenant 2 of org o1 sees 50 rows"
+    );
+    assert!(
+        !tenant
+            .warnings
+            .iter()
+            .any(|w| w.to_string().contains("lacks") || w.to_string().contains("0 rows")),
+        "{:?}",
+        tenant.warnings
+    );
+    let forgetful: Vec<String> = result.queries[1]
+        .warnings
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    let text = forgetful.join("\n");
+    assert!(
+        text.contains("persona \"forgetful\" lacks")
+            && text
+                .contains("setting \"app.tenant_id\" (read by policy tenant_rows on public.notes)")
+            && text.contains("claim \"org\"")
+            && text.contains("returned 0 rows on every execution"),
+        "{text}"
+    );
+}

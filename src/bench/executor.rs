@@ -201,8 +201,5 @@ pub(super) fn reads_only(query: &Query) -> bool {
 
 /// The session caller a query runs as.
 pub fn caller_of(query: &Query) -> Option<Caller> {
-    query.persona.as_ref().map(|persona| Caller {
-        role: persona.role.clone(),
-        claims: persona.claims.clone(),
-    })
+    query.persona.as_ref().map(Caller::from)
 }

@@ -23,6 +23,16 @@ pub enum Warning {
     Errors { count: u64 },
     /// No pg_stat_statements row could be matched to the query.
     NoServerStats,
+    /// Row-level security policies on the query's tables read claims or settings the persona
+    /// does not set: they compare with NULL and hide rows without an error.
+    PersonaLacks {
+        persona: String,
+        /// One line per missing claim or setting, naming the policies that read it.
+        missing: Vec<String>,
+    },
+    /// A read returned no rows on any execution: often a persona or parameter that RLS or the
+    /// filter turns into an empty result, which measures nothing real.
+    NoRows,
     /// The open-loop schedule fell behind: the client could not send at the requested rate.
     RateNotReached {
         requested_qps: f64,
@@ -69,6 +79,15 @@ impl std::fmt::Display for Warning {
             Warning::Errors { count } => write!(
                 f,
                 "{count} executions failed; see the error and fix the query or its parameters"
+            ),
+            Warning::PersonaLacks { persona, missing } => write!(
+                f,
+                "persona \"{persona}\" lacks {}: those policies compare with NULL and hide rows; add it to [personas.{persona}] claims or settings",
+                missing.join("; ")
+            ),
+            Warning::NoRows => write!(
+                f,
+                "returned 0 rows on every execution, so it measured an empty result; check the parameters and the persona's claims and settings (row-level security hides rows without an error)"
             ),
             Warning::NoServerStats => write!(
                 f,

@@ -110,6 +110,14 @@ fn utility_name(node: &pg_query::NodeEnum) -> String {
     name.to_string()
 }
 
+/// The tables (and views) the statement names, `schema.table` when qualified, CTE names left
+/// out; empty when it does not parse.
+pub fn tables(sql: &str) -> Vec<String> {
+    pg_query::parse(sql, 0)
+        .map(|parsed| parsed.tables())
+        .unwrap_or_default()
+}
+
 /// The highest `$n` used (the number of parameters the statement takes), 0 when none.
 pub fn parameter_count(placeholders: &[Placeholder]) -> usize {
     placeholders.iter().map(|p| p.number).max().unwrap_or(0)

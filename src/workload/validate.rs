@@ -55,16 +55,51 @@ fn resolve_personas(
             .claims
             .as_ref()
             .map(|claims| serde_json::to_value(claims).unwrap_or_default());
+        let settings = persona_settings(name, persona, problems);
         resolved.insert(
             name.clone(),
             SessionPersona {
                 name: name.clone(),
                 role: persona.role.clone(),
                 claims,
+                settings,
             },
         );
     }
     resolved
+}
+
+/// The persona's settings as text. A name must be a custom setting (`app.tenant_id`: a prefix,
+/// a dot, a name) or a server setting; the ones pgperf sets itself are refused.
+fn persona_settings(
+    persona: &str,
+    spec: &Persona,
+    problems: &mut Vec<String>,
+) -> BTreeMap<String, String> {
+    let mut settings = BTreeMap::new();
+    for (name, value) in &spec.settings {
+        let valid = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_.".contains(c))
+            && !name.starts_with('.')
+            && !name.ends_with('.');
+        let reserved =
+            name == "role" || name == "statement_timeout" || name.starts_with("request.jwt.claim");
+        let scalar = !matches!(value, toml::Value::Array(_) | toml::Value::Table(_));
+        if !valid {
+            problems.push(format!("persona \"{persona}\": setting \"{name}\" is not a setting name; use letters, digits, '_' and a dot, e.g. \"app.tenant_id\""));
+        } else if reserved {
+            problems.push(format!("persona \"{persona}\": setting \"{name}\" is set by pgperf itself (role, claims, statement_timeout_ms); use the persona's role or claims, or the query's statement_timeout_ms"));
+        } else if !scalar {
+            problems.push(format!(
+                "persona \"{persona}\": setting \"{name}\" must be a string, number or boolean"
+            ));
+        } else if let Some(text) = params::value_to_text(value) {
+            settings.insert(name.clone(), text);
+        }
+    }
+    settings
 }
 
 fn validate_query(
