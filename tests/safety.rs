@@ -356,3 +356,38 @@ sql = "SELECT id FROM notes"
         "{text}"
     );
 }
+
+/// Issue 15: a `DATABASE_URL` in the environment took over silently. The first line now says
+/// where the target came from (and never shows the password).
+#[test]
+fn the_first_line_says_where_the_target_came_from() {
+    let workload =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/shop/workload.toml");
+    let run = |env: Option<&str>, flag: Option<&str>| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_pgperf"));
+        command.args(["bench", "--workload", workload.to_str().expect("utf-8")]);
+        command.env_remove("DATABASE_URL");
+        if let Some(url) = env {
+            command.env("DATABASE_URL", url);
+        }
+        if let Some(url) = flag {
+            command.args(["--db", url]);
+        }
+        let output = command.output().expect("pgperf runs");
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    let url = "postgresql://u:s3cret@127.0.0.1:1/x";
+    let stderr = run(Some(url), None);
+    assert!(
+        stderr.starts_with(
+            "pgperf: target postgresql://u:***@127.0.0.1:1/x (from DATABASE_URL in the environment)"
+        ),
+        "{stderr}"
+    );
+    let stderr = run(Some(url), Some("postgresql://v@127.0.0.1:1/y"));
+    assert!(
+        stderr.starts_with("pgperf: target postgresql://v@127.0.0.1:1/y (from --db)"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("s3cret"));
+}

@@ -44,6 +44,9 @@ pub(super) fn assemble(
             let mut result = query_result(query, assembly.user, recorder, server, plan);
             result.warnings =
                 warnings::query_warnings(&result, after.as_ref().map(|(plan, _)| plan));
+            if assembly.measured.before.is_some() {
+                warnings::stats_were_readable(&mut result.warnings);
+            }
             result
         })
         .collect()
