@@ -391,3 +391,18 @@ fn the_first_line_says_where_the_target_came_from() {
     );
     assert!(!stderr.contains("s3cret"));
 }
+
+/// Issue 15: the remedy for a missing rollback read "add 0002_b.sql with .rollback.sql".
+#[test]
+fn a_missing_rollback_names_the_file_to_add() {
+    let error = pgperf::migrate::pair_files(vec![
+        ("0001_a.sql".into(), "SELECT 1;".into()),
+        ("0001_a.rollback.sql".into(), "SELECT 1;".into()),
+        ("0002_b.sql".into(), "SELECT 1;".into()),
+    ])
+    .expect_err("0002 has no rollback");
+    assert_eq!(
+        error.to_string(),
+        "0002_b.sql has no rollback file: every migration must be reversible; add 0002_b.rollback.sql beside it"
+    );
+}

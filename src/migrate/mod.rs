@@ -38,7 +38,8 @@ pub enum MigrateError {
         second: String,
     },
     #[error(
-        "{file} has no rollback file: every migration must be reversible; add {file} with .rollback.sql"
+        "{file} has no rollback file: every migration must be reversible; add {} beside it",
+        rollback_name(file)
     )]
     MissingRollback { file: String },
     #[error("{file} has no migration beside it: add the matching NNNN_name.sql or remove it")]
@@ -79,4 +80,9 @@ pub enum MigrateError {
     VerifyNeedsEmptyDatabase,
     #[error("{}", crate::pg::describe(.0))]
     Database(#[from] postgres::Error),
+}
+
+/// The rollback file name of a migration file: `0002_b.sql` -> `0002_b.rollback.sql`.
+fn rollback_name(file: &str) -> String {
+    format!("{}.rollback.sql", file.strip_suffix(".sql").unwrap_or(file))
 }
