@@ -333,6 +333,16 @@ sql = "SELECT id FROM notes"
         tenant.rows_per_call, 50.0,
         "tenant 2 of org o1 sees 50 rows"
     );
+    assert_eq!(
+        tenant.settings.get("app.tenant_id").map(String::as_str),
+        Some("2"),
+        "the settings are in results.json"
+    );
+    let html = pgperf::report::render_run(&result);
+    assert!(
+        html.contains("session settings") && html.contains("app.tenant_id = 2"),
+        "and in the report"
+    );
     assert!(
         !tenant
             .warnings

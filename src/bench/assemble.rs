@@ -78,6 +78,11 @@ pub(super) fn query_result(
             .as_ref()
             .map_or_else(|| user.to_string(), |p| p.role.clone()),
         claims: query.persona.as_ref().and_then(|p| p.claims.clone()),
+        settings: query
+            .persona
+            .as_ref()
+            .map(|p| p.settings.clone())
+            .unwrap_or_default(),
         weight: query.weight,
         budget_p95_us: Some(query.budget_p95_ms * 1000.0),
         samples: successes,

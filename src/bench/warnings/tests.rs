@@ -28,6 +28,7 @@ fn healthy() -> QueryResult {
         tile: None,
         role: String::new(),
         claims: None,
+        settings: Default::default(),
         weight: 1.0,
         budget_p95_us: Some(100_000.0),
         samples: 100,
