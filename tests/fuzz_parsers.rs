@@ -6,7 +6,7 @@
 //!
 //! `cargo fuzz` needs a nightly toolchain, so this is a small generator of our own on `rand`.
 //! The normal suite runs each target for 2 s. A long run:
-//! `PGPERF_FUZZ_SECONDS=600 cargo test --release --test fuzz_parsers -- --nocapture`
+//! `PGPERF_FUZZ_SECONDS=600 cargo test --release --test fuzz_parsers -- --nocapture --test-threads=1`
 //! (seconds per target; `PGPERF_FUZZ_SEED` replays a run). An input that panics is saved under
 //! `target/fuzz-failures/` and named in the failure.
 
