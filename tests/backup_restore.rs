@@ -116,7 +116,8 @@ fn visible_rows(client: &mut postgres::Client) -> Vec<(String, String, i64)> {
             "app_role": persona.app_role, "team_id": persona.team_id,
         });
         let mut transaction = client.transaction().expect("begin");
-        pgperf::pg::session::set_local_claims(&mut transaction, &claims).expect("claims");
+        pgperf::pg::session::set_local_claims(&mut transaction, &claims, &Default::default())
+            .expect("claims");
         transaction
             .batch_execute("SET LOCAL ROLE authenticated")
             .expect("set role");

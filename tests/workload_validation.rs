@@ -114,3 +114,35 @@ sql = "SELEC 1"
 "#;
     insta::assert_snapshot!(error(text));
 }
+
+/// Issue 15: a DELETE in a query marked `kind = "read"` ran and committed (1 000 rows became
+/// 680, exit 0). The parser now refuses it, naming the query, before anything connects.
+#[test]
+fn a_data_changing_read_or_tile_is_refused_before_connecting() {
+    let text = r#"
+name = "sneaky"
+
+[[query]]
+name = "purge_old"
+kind = "read"
+sql = "DELETE FROM orders WHERE id < $1"
+params = [{ value = 100 }]
+
+[[query]]
+name = "tile_with_cte"
+kind = "tile"
+sql = "WITH d AS (UPDATE orders SET total = 0 RETURNING 1) SELECT count(*) FROM d"
+
+[[query]]
+name = "sample_writes"
+sql = "SELECT $1"
+params = [{ sample = "DELETE FROM orders RETURNING id" }]
+
+[[query]]
+name = "real_write"
+kind = "write"
+sql = "DELETE FROM orders WHERE id = $1"
+params = [{ value = 1 }]
+"#;
+    insta::assert_snapshot!(error(text));
+}

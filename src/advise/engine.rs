@@ -21,7 +21,8 @@ use super::verify::{self, VerifyOptions};
 use super::whatif::WhatIf;
 use crate::model::advice::{
     ExistingIndexFinding, ExistingIndexIssue, IndexSpec, PlanMode, QueryAdvice, QueryEffect,
-    Recommendation, RejectReason, RejectedCandidate, Verification, WhatIfMethod,
+    Recommendation, RejectReason, RejectedCandidate, SERVER_REJECTED_NOTE, Verification,
+    WhatIfMethod,
 };
 use crate::workload::Workload;
 
@@ -657,7 +658,9 @@ fn select_in_rounds(
 }
 
 /// Records final rejections of a round under their original candidate numbers; "covered" by
-/// an index chosen in an earlier round reads as superseded by it.
+/// an index chosen in an earlier round reads as superseded by it, and so does a candidate
+/// with the same keys as a chosen one (an INCLUDE variant), which recosted on top of its twin
+/// saves nothing: "the condition keeps too many rows" would be wrong.
 fn record_final(
     input: &SelectionInput,
     result: &mut select::Selection,
@@ -669,17 +672,35 @@ fn record_final(
         .iter()
         .map(|c| index_name(&input.candidates[c.candidate].spec))
         .collect();
-    result
-        .rejected
-        .extend(closed.into_iter().map(|r| select::Rejected {
+    let twin = |candidate: usize| {
+        let own = &input.candidates[candidate].spec;
+        result
+            .chosen
+            .iter()
+            .map(|c| &input.candidates[c.candidate].spec)
+            .find(|spec| {
+                *spec != own
+                    && (&spec.schema, &spec.table, &spec.keys, &spec.predicate)
+                        == (&own.schema, &own.table, &own.keys, &own.predicate)
+            })
+            .map(index_name)
+    };
+    let rejected: Vec<select::Rejected> = closed
+        .into_iter()
+        .map(|r| select::Rejected {
             candidate: ids[r.candidate],
-            reason: match r.reason {
-                RejectReason::AlreadyCovered { index } if chosen_names.contains(&index) => {
+            reason: match (r.reason, twin(ids[r.candidate])) {
+                (RejectReason::AlreadyCovered { index }, _) if chosen_names.contains(&index) => {
                     RejectReason::Superseded { by: index }
                 }
-                other => other,
+                (RejectReason::NoPlanImprovement { .. }, Some(by)) => {
+                    RejectReason::Superseded { by }
+                }
+                (other, _) => other,
             },
-        }));
+        })
+        .collect();
+    result.rejected.extend(rejected);
 }
 
 /// A later round can choose a wider index whose leading keys are an earlier choice: the
@@ -943,7 +964,7 @@ fn query_advice(
                 p95_after: first.and_then(|e| e.p95_after),
                 uses: effects.iter().map(|(r, _)| r.name.clone()).collect(),
                 note: match &entry.baseline {
-                    Err(e) => Some(format!("the server rejected the query: {e}")),
+                    Err(e) => Some(format!("{SERVER_REJECTED_NOTE}{e}")),
                     Ok(_) if effects.is_empty() => unfixable(&analyzed[position..], tables),
                     Ok(_) => None,
                 },
@@ -1140,6 +1161,45 @@ mod tests {
             estimated_size_bytes: 1,
             costs: BTreeMap::new(),
         }
+    }
+
+    /// Issue 15: INCLUDE variants of a chosen index were rejected as "keeps too many rows".
+    #[test]
+    fn an_include_variant_of_a_chosen_index_is_superseded_not_useless() {
+        let mut with_include = costed(&["team_id"]);
+        with_include.spec.include = vec!["\"total\"".into()];
+        let input = SelectionInput {
+            candidates: vec![costed(&["team_id"]), with_include, costed(&["other"])],
+            ..SelectionInput::default()
+        };
+        let mut selection = select::Selection {
+            chosen: vec![select::Chosen {
+                candidate: 0,
+                benefit: 1.0,
+                serves: vec![],
+            }],
+            rejected: vec![],
+        };
+        let useless = |candidate| select::Rejected {
+            candidate,
+            reason: RejectReason::NoPlanImprovement {
+                best_saving_pct: 0.0,
+            },
+        };
+        record_final(
+            &input,
+            &mut selection,
+            &[0, 1, 2],
+            vec![useless(1), useless(2)],
+        );
+        assert!(matches!(
+            &selection.rejected[0].reason,
+            RejectReason::Superseded { by } if by.starts_with("t_team_id")
+        ));
+        assert!(matches!(
+            selection.rejected[1].reason,
+            RejectReason::NoPlanImprovement { .. }
+        ));
     }
 
     #[test]

@@ -31,6 +31,7 @@ pub enum AdviseError {
 pub mod dynamic;
 pub mod engine;
 pub mod leakproof;
+pub mod lock;
 pub mod render;
 pub mod retry;
 pub mod session;

@@ -33,10 +33,7 @@ pub fn workload_statements(
             name: query.name.clone(),
             sql: query.sql.clone(),
             params,
-            caller: query.persona.as_ref().map(|persona| Caller {
-                role: persona.role.clone(),
-                claims: persona.claims.clone(),
-            }),
+            caller: query.persona.as_ref().map(Caller::from),
             statement_timeout_ms: query.statement_timeout_ms,
             weight: query.weight,
             query_index: Some(index),

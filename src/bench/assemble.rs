@@ -48,6 +48,9 @@ pub(super) fn assemble(
             let mut result = query_result(query, assembly.user, recorder, server, plan);
             result.warnings =
                 warnings::query_warnings(&result, after.as_ref().map(|(plan, _)| plan));
+            if assembly.measured.before.is_some() {
+                warnings::stats_were_readable(&mut result.warnings);
+            }
             result
         })
         .collect()
@@ -107,6 +110,11 @@ pub(super) fn query_result(
             .as_ref()
             .map_or_else(|| user.to_string(), |p| p.role.clone()),
         claims: query.persona.as_ref().and_then(|p| p.claims.clone()),
+        settings: query
+            .persona
+            .as_ref()
+            .map(|p| p.settings.clone())
+            .unwrap_or_default(),
         weight: query.weight,
         budget_p95_us: Some(query.budget_p95_ms * 1000.0),
         samples: successes,

@@ -1,7 +1,8 @@
 //! One connection's execution of queries: the session (role, claims, timeout) switched only
 //! when it changes, the protocol (prepared once per connection, unnamed statement per call, or
-//! simple with inlined literals), and writes wrapped so they are rolled back. Only the
-//! statement itself is timed, from the (intended) send time to its last row.
+//! simple with inlined literals), reads in READ ONLY transactions (a function a read calls
+//! cannot change data either), and writes wrapped so they are rolled back. Only the statement
+//! itself is timed, from the (intended) send time to its last row.
 
 use std::time::Instant;
 
@@ -12,7 +13,7 @@ use postgres::{Client, SimpleQueryMessage, Statement};
 use crate::model::{Protocol, QueryError};
 use crate::pg::TextParam;
 use crate::pg::session::{Caller, Session};
-use crate::workload::{Query, sql};
+use crate::workload::{Query, QueryKind, sql};
 
 /// A finished execution.
 #[derive(Debug, Clone, Copy)]
@@ -33,10 +34,12 @@ pub enum ExecError {
 /// How executions are wrapped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Wrapping {
-    /// Autocommit; writes that must not commit run in BEGIN … ROLLBACK.
+    /// Autocommit; reads run in BEGIN READ ONLY … ROLLBACK, writes that must not commit in
+    /// BEGIN … ROLLBACK, committed writes on their own.
     Autocommit,
     /// The caller holds an open transaction (e.g. advise, around a trial index): every execution
-    /// runs in a savepoint that is rolled back for writes and on errors.
+    /// runs in a savepoint (read only for reads) that is rolled back for reads, for writes and
+    /// on errors.
     Savepoint,
 }
 
@@ -91,7 +94,8 @@ impl<'c> Executor<'c> {
             .map_err(|error| self.classify(&error))?;
         let guard = self.open_guard(query)?;
         let result = self.timed(index, query, params, intended);
-        self.close_guard(guard, result.is_err() || query.rolls_back())?;
+        let undo = result.is_err() || query.rolls_back() || reads_only(query);
+        self.close_guard(guard, undo)?;
         result.map_err(|error| self.classify(&error))
     }
 
@@ -138,10 +142,15 @@ impl<'c> Executor<'c> {
 
     /// Starts the transaction or savepoint an execution needs; returns whether one is open.
     fn open_guard(&mut self, query: &Query) -> Result<bool, ExecError> {
-        let statement = match self.wrapping {
-            Wrapping::Savepoint => "SAVEPOINT pgperf_execution",
-            Wrapping::Autocommit if query.rolls_back() => "BEGIN",
-            Wrapping::Autocommit => return Ok(false),
+        let statement = match (self.wrapping, reads_only(query)) {
+            // Rolling the savepoint back restores the outer transaction's read-write mode.
+            (Wrapping::Savepoint, true) => {
+                "SAVEPOINT pgperf_execution; SET LOCAL transaction_read_only = on"
+            }
+            (Wrapping::Savepoint, false) => "SAVEPOINT pgperf_execution",
+            (Wrapping::Autocommit, true) => "BEGIN READ ONLY",
+            (Wrapping::Autocommit, false) if query.rolls_back() => "BEGIN",
+            (Wrapping::Autocommit, false) => return Ok(false),
         };
         self.client
             .batch_execute(statement)
@@ -185,10 +194,12 @@ fn is_fatal(error: &postgres::error::DbError) -> bool {
     matches!(error.severity(), "FATAL" | "PANIC")
 }
 
+/// True for `read` and `tile` queries: they run where the server refuses any change.
+pub(super) fn reads_only(query: &Query) -> bool {
+    query.kind != QueryKind::Write
+}
+
 /// The session caller a query runs as.
 pub fn caller_of(query: &Query) -> Option<Caller> {
-    query.persona.as_ref().map(|persona| Caller {
-        role: persona.role.clone(),
-        claims: persona.claims.clone(),
-    })
+    query.persona.as_ref().map(Caller::from)
 }

@@ -15,6 +15,7 @@ mod plans;
 mod prepare;
 mod recorder;
 pub mod results;
+mod session_checks;
 pub mod table;
 pub mod warnings;
 
@@ -105,6 +106,7 @@ pub fn run(
     let user = session_user(&mut control)?;
     let generators = resolve_generators(&mut control, &workload.queries)?;
     let userids = role_oids(&mut control, &workload.queries);
+    let persona_warnings = session_checks::persona_warnings(&mut control, &workload.queries);
     let plan_input = PlanInput {
         queries: &workload.queries,
         generators: &generators,
@@ -138,7 +140,8 @@ pub fn run(
         userids: &userids,
         measured: &measured,
     };
-    let queries = assemble(workload, recorders, &assembly, plans_before, plans_after);
+    let mut queries = assemble(workload, recorders, &assembly, plans_before, plans_after);
+    session_checks::add_warnings(&mut queries, &workload.queries, persona_warnings);
     let rate = settings
         .rate_qps
         .map(|requested| (requested, measured.achieved_qps));

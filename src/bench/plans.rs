@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use postgres::Client;
 
 use super::engine;
-use super::executor::caller_of;
+use super::executor::{caller_of, reads_only};
 use crate::model::{PlanCapture, Protocol};
 use crate::pg::{explain, session::Session};
 use crate::workload::{Generator, Query, sql};
@@ -23,7 +23,7 @@ pub(super) struct PlanInput<'a> {
 pub(super) type Captured = Option<(PlanCapture, Option<i64>)>;
 
 /// One EXPLAIN (ANALYZE, BUFFERS) per query, under its persona and with parameters drawn
-/// from its generators; writes inside a transaction that is rolled back. A query whose
+/// from its generators; inside a transaction that is rolled back (READ ONLY for reads). A query whose
 /// EXPLAIN fails gets no plan (its executions will record the error).
 pub(super) fn capture_plans(client: &mut Client, input: &PlanInput<'_>) -> Vec<Captured> {
     let mut session = Session::new();
@@ -60,10 +60,12 @@ pub(super) fn explain_one(
     params: &[Option<String>],
     protocol: Protocol,
 ) -> Result<(PlanCapture, Option<i64>), postgres::Error> {
-    let writes = query.kind == crate::workload::QueryKind::Write;
-    if writes {
-        client.batch_execute("BEGIN")?;
-    }
+    // EXPLAIN ANALYZE executes: reads in a READ ONLY transaction, everything rolled back.
+    client.batch_execute(if reads_only(query) {
+        "BEGIN READ ONLY"
+    } else {
+        "BEGIN"
+    })?;
     let result = if protocol == Protocol::Simple {
         let inlined = sql::inline_params(&query.sql, &query.placeholders, params);
         explain::explain_analyze(client, &inlined, &[]).map(|(mut plan, id)| {
@@ -73,9 +75,8 @@ pub(super) fn explain_one(
     } else {
         explain::explain_analyze(client, &query.sql, params)
     };
-    if writes || result.is_err() {
-        // After a failed EXPLAIN the transaction (if any) is aborted; outside one this is a no-op warning.
-        let _ = client.batch_execute("ROLLBACK");
-    }
-    result
+    let rolled_back = client.batch_execute("ROLLBACK");
+    let captured = result?;
+    rolled_back?;
+    Ok(captured)
 }

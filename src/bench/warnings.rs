@@ -33,6 +33,8 @@ pub fn query_warnings(query: &QueryResult, end_plan: Option<&PlanCapture>) -> Ve
     }
     warnings.extend(outliers(&query.histogram));
     match &query.server {
+        // A query that never completed has no row to find: its errors say what happened.
+        None if query.samples == 0 => {}
         None => warnings.push(Warning::NoServerStats),
         Some(server) => {
             let accesses = server.shared_blks_hit + server.shared_blks_read;
@@ -60,6 +62,17 @@ pub fn query_warnings(query: &QueryResult, end_plan: Option<&PlanCapture>) -> Ve
         });
     }
     warnings
+}
+
+/// When pg_stat_statements was read during the run, a missing row is not a missing extension:
+/// [`Warning::NoServerStats`] (whose remedy is to preload it) becomes
+/// [`Warning::ServerStatsMissing`].
+pub fn stats_were_readable(warnings: &mut [Warning]) {
+    for warning in warnings {
+        if *warning == Warning::NoServerStats {
+            *warning = Warning::ServerStatsMissing;
+        }
+    }
 }
 
 /// Warnings about the run as a whole: evicted statements and a missed open-loop rate.

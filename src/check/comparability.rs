@@ -53,6 +53,15 @@ fn environment_differences(baseline: &Environment, current: &Environment) -> Vec
     names.sort();
     names.dedup();
     for name in names {
+        let (before, after) = (
+            baseline.server_settings.get(name),
+            current.server_settings.get(name),
+        );
+        if let (Some(before), Some(after)) = (before, after)
+            && same_quantity(before, after)
+        {
+            continue;
+        }
         push_if_differs(
             &mut found,
             &format!("setting {name}"),
@@ -104,6 +113,38 @@ fn push_if_differs(found: &mut Vec<Difference>, what: &str, baseline: &str, curr
     }
 }
 
+/// True when two setting values are the same amount written in different units: `4MB` and
+/// `4096kB`, `1s` and `1000ms`. Values without a recognised unit compare as text.
+fn same_quantity(a: &str, b: &str) -> bool {
+    match (quantity(a), quantity(b)) {
+        (Some((x, unit_a)), Some((y, unit_b))) => unit_a == unit_b && (x - y).abs() < 1e-9,
+        _ => false,
+    }
+}
+
+/// A value with a memory or time unit as (amount in bytes or microseconds, which of the two).
+fn quantity(text: &str) -> Option<(f64, &'static str)> {
+    let text = text.trim();
+    let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-'))?;
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number.parse().ok()?;
+    let (factor, kind) = match unit.trim() {
+        "B" => (1.0, "bytes"),
+        "kB" => (1024.0, "bytes"),
+        "MB" => (1024.0 * 1024.0, "bytes"),
+        "GB" => (1024.0 * 1024.0 * 1024.0, "bytes"),
+        "TB" => (1024.0 * 1024.0 * 1024.0 * 1024.0, "bytes"),
+        "us" => (1.0, "time"),
+        "ms" => (1e3, "time"),
+        "s" => (1e6, "time"),
+        "min" => (60e6, "time"),
+        "h" => (3600e6, "time"),
+        "d" => (86400e6, "time"),
+        _ => return None,
+    };
+    Some((number * factor, kind))
+}
+
 fn optional(value: Option<impl ToString>) -> String {
     value.map_or_else(|| "(none)".to_owned(), |v| v.to_string())
 }
@@ -120,6 +161,21 @@ fn major_version(version_num: u32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 15: `4MB` vs `4096kB` made check exit 3 (not comparable).
+    #[test]
+    fn settings_compare_as_quantities_with_their_units() {
+        assert!(same_quantity("4MB", "4096kB"));
+        assert!(same_quantity("1s", "1000ms"));
+        assert!(same_quantity("1GB", "1024MB"));
+        assert!(!same_quantity("4MB", "8MB"));
+        assert!(!same_quantity("1s", "1kB"));
+        assert!(!same_quantity("on", "on "));
+        assert!(
+            !same_quantity("200", "200"),
+            "no unit: compared as text elsewhere"
+        );
+    }
 
     #[test]
     fn old_version_numbers_keep_their_minor_part() {

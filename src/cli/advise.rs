@@ -36,8 +36,9 @@ pub struct AdviseArgs {
     /// in 1 s per side during verification: enough to show it was slow, not for an interval.
     #[arg(long, value_name = "MS", default_value_t = 50)]
     pub verify_max_ms: u64,
-    /// Allow verification against a database that is not the embedded one: CREATE INDEX in
-    /// the verification transaction blocks writes to the table while it builds.
+    /// Allow real index builds on a database that is not the embedded one: CREATE INDEX in a
+    /// rolled-back transaction blocks writes to the table while it builds. Verification always
+    /// builds; without HypoPG in the database, so does costing (also with --no-verify).
     #[arg(long)]
     pub allow_locks: bool,
     /// Folder for <run-id>/advice.json [default: `out` in pgperf.toml, else reports].
@@ -45,6 +46,9 @@ pub struct AdviseArgs {
     pub out: Option<PathBuf>,
     #[command(flatten)]
     pub single: super::advise_query::SingleQueryArgs,
+    /// Report a workload query the server rejects as a warning instead of an error (exit 3).
+    #[arg(long)]
+    pub accept_errors: bool,
 }
 
 pub fn run(args: AdviseArgs) -> anyhow::Result<Outcome> {
@@ -63,15 +67,15 @@ pub fn run(args: AdviseArgs) -> anyhow::Result<Outcome> {
         .unwrap_or_else(|| PathBuf::from("reports"));
     let run_id = format!("{}-advise", Utc::now().format("%Y%m%dT%H%M%SZ"));
     let destination = Destination::choose(&args.target, &project, &out.join(&run_id))?;
-    eprintln!("{}", destination.announce());
-    let target = args.target.prepare(project)?;
-    if options.verify.is_some() && !target.target.embedded && !args.allow_locks {
-        return Err(UsageError(
-            "verification builds indexes inside a transaction, which blocks writes to those tables while they build; pass --allow-locks to accept that, or --no-verify".into(),
-        )
-        .into());
+    if args.single.query.is_none() {
+        eprintln!("{}", destination.announce());
     }
+    let target = args.target.prepare(project)?;
     let mut client = target.connect()?;
+    if !target.target.embedded && !args.allow_locks {
+        refuse_locks(&mut client, options.verify.is_some())?;
+    }
+    let _lock = advise::lock::acquire(target.connect()?)?;
     if args.single.query.is_some() {
         return super::advise_query::run(&mut client, &workload, &options, &args.single);
     }
@@ -105,7 +109,53 @@ pub fn run(args: AdviseArgs) -> anyhow::Result<Outcome> {
     }
     write_result(&out, &result)?;
     print!("{}", advise::render::render(&result, terminal_width()));
+    judge_rejections(&result, args.accept_errors)?;
     Ok(Outcome::Success)
+}
+
+/// A workload query the server refuses to plan got no advice: a runtime error (exit 3, after
+/// the advice is written) naming it, or with `accept_errors` a warning.
+fn judge_rejections(result: &AdviceResult, accept_errors: bool) -> anyhow::Result<()> {
+    let rejected: Vec<String> = result
+        .queries
+        .iter()
+        .filter_map(|query| {
+            let error = query.server_error()?;
+            Some(format!(
+                "the server rejected query \"{}\", so it got no advice: {error}",
+                query.name
+            ))
+        })
+        .collect();
+    super::refuse_errors(
+        &rejected,
+        accept_errors,
+        "the advice for the other queries was written",
+    )
+}
+
+/// Real index builds block writes on a user's database: verification always builds, and
+/// without HypoPG so does the what-if costing, even with `--no-verify`. Each needs
+/// `--allow-locks`; the message names the lock-free way only when there is one.
+fn refuse_locks(client: &mut postgres::Client, verify: bool) -> anyhow::Result<()> {
+    let hypopg = client
+        .query_opt("SELECT 1 FROM pg_extension WHERE extname = 'hypopg'", &[])
+        .map_err(|e| anyhow::anyhow!(crate::pg::describe(&e)))
+        .context("cannot tell whether HypoPG is installed")?
+        .is_some();
+    let text = match (verify, hypopg) {
+        (true, true) => {
+            "verification builds each recommended index inside a rolled-back transaction, which blocks writes to its table while it builds; pass --allow-locks to accept that, or --no-verify to rest on HypoPG's estimates (no locks)"
+        }
+        (true, false) => {
+            "verification builds each recommended index inside a rolled-back transaction, which blocks writes to its table while it builds; pass --allow-locks to accept that. --no-verify does not avoid it here: HypoPG is not installed in this database, so candidates are costed by real builds too; CREATE EXTENSION hypopg for lock-free estimates"
+        }
+        (false, false) => {
+            "HypoPG is not installed in this database, so even with --no-verify every candidate is costed by a real build inside a rolled-back transaction, which blocks writes to its table while it builds; pass --allow-locks to accept that, or CREATE EXTENSION hypopg for lock-free estimates"
+        }
+        (false, true) => return Ok(()),
+    };
+    Err(UsageError(text.to_string()).into())
 }
 
 fn options(args: &AdviseArgs) -> anyhow::Result<AdviseOptions> {

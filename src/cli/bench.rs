@@ -1,6 +1,7 @@
 //! `pgperf bench`: validate the workload, prepare the target, run, write
 //! `reports/<run-id>/results.json` (also when the run stopped early), print the summary table.
-//! Exit 1 when a P95 breaches its budget, 3 when the run could not finish.
+//! Exit 1 when a P95 breaches its budget, 3 when the run could not finish or a query failed on
+//! every execution (unless `--accept-errors`).
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -43,6 +44,9 @@ pub struct BenchArgs {
     pub exports: super::export::ExportArgs,
     #[command(flatten)]
     pub history: super::history::HistoryFlag,
+    /// Report a query that failed on every execution as a warning instead of an error (exit 3).
+    #[arg(long)]
+    pub accept_errors: bool,
 }
 
 /// `--protocol` values.
@@ -101,7 +105,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<Outcome> {
     let report = super::report::write_beside(&path, &crate::report::render_run(&result))?;
     eprintln!("pgperf: report written to {}", report.display());
     args.history.record(&result)?;
-    conclude(&result)
+    conclude(&result, args.accept_errors)
 }
 
 pub(super) fn load_workload(path: Option<&Path>) -> anyhow::Result<Workload> {
@@ -154,11 +158,13 @@ fn settings(
     Ok(settings)
 }
 
-/// Exit 3 for a run that stopped early, 1 for a breached budget, else 0.
-fn conclude(result: &RunResult) -> anyhow::Result<Outcome> {
+/// Exit 3 for a run that stopped early or a query that never succeeded, 1 for a breached
+/// budget, else 0.
+fn conclude(result: &RunResult, accept_errors: bool) -> anyhow::Result<Outcome> {
     if let Some(reason) = &result.abort_reason {
         anyhow::bail!("the run stopped early: {reason}; partial results were written");
     }
+    judge_failures(result, accept_errors)?;
     let breached = result
         .queries
         .iter()
@@ -168,4 +174,26 @@ fn conclude(result: &RunResult) -> anyhow::Result<Outcome> {
     } else {
         Outcome::Success
     })
+}
+
+/// A query whose every measured execution failed measured nothing: a runtime error (exit 3,
+/// after the results are written) that names each such query and its first error, or with
+/// `accept_errors` a warning on stderr.
+pub(super) fn judge_failures(result: &RunResult, accept_errors: bool) -> anyhow::Result<()> {
+    let failed: Vec<String> = result
+        .queries
+        .iter()
+        .filter(|query| query.samples == 0 && query.errors > 0)
+        .map(|query| {
+            let error = query
+                .first_error
+                .as_ref()
+                .map_or("no error message", |error| error.message.as_str());
+            format!(
+                "query \"{}\" failed on all {} executions: {error}",
+                query.name, query.errors
+            )
+        })
+        .collect();
+    super::refuse_errors(&failed, accept_errors, "the results were written")
 }

@@ -23,7 +23,8 @@ Exit codes:
   1  a finding fails the gate (regression, plan change, budget breached, ...)
   2  usage error: bad flags, unreadable or invalid results file
   3  the runs are not comparable (see --allow-incomparable), the current run stopped early or
-     failed, or timing gates and a query has too few samples to judge";
+     failed, a query of the current run failed on every execution (see --accept-errors), or
+     timing gates and a query has too few samples to judge";
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = CHECK_HELP)]
@@ -82,6 +83,10 @@ pub struct CheckArgs {
     save_baseline: Option<PathBuf>,
     #[command(flatten)]
     history: super::history::HistoryFlag,
+    /// When pgperf benches the current run: report a query that failed on every execution as
+    /// a warning (judged by the `errors` signal) instead of an error (exit 3).
+    #[arg(long)]
+    accept_errors: bool,
 }
 
 /// Files written beside stdout, so one run feeds a step summary, a test report and an artifact.
@@ -267,6 +272,7 @@ fn bench_now(args: &CheckArgs, baseline: &RunResult) -> anyhow::Result<(RunResul
     if let Some(reason) = &result.abort_reason {
         anyhow::bail!("the current run stopped early: {reason}; partial results were written");
     }
+    super::bench::judge_failures(&result, args.accept_errors)?;
     Ok((result, path))
 }
 

@@ -25,7 +25,8 @@ Exit codes:
   0  success
   1  findings: a regression, a P95 budget breached
   2  usage or configuration error
-  3  runtime or database error, or a run too unreliable to judge
+  3  runtime or database error, a query that failed on every execution (unless
+     --accept-errors), or a run too unreliable to judge
   130 interrupted (Ctrl-C); partial results are written";
 
 /// What a command concluded, when it ran to the end.
@@ -157,6 +158,24 @@ fn error_text(error: &anyhow::Error) -> String {
         text.push_str(&shown);
     }
     text
+}
+
+/// Queries that failed outright (every execution, or the server refused them): an error
+/// naming each, after `written` (what was saved anyway), or with `accept_errors` a warning each.
+fn refuse_errors(failed: &[String], accept_errors: bool, written: &str) -> anyhow::Result<()> {
+    if failed.is_empty() {
+        return Ok(());
+    }
+    if accept_errors {
+        for text in failed {
+            eprintln!("pgperf: warning: {text} (accepted by --accept-errors)");
+        }
+        return Ok(());
+    }
+    anyhow::bail!(
+        "{}; {written}; fix the query, its parameters or its persona, or pass --accept-errors to report it as a warning",
+        failed.join("; ")
+    )
 }
 
 fn exit_code_for(error: &anyhow::Error) -> i32 {

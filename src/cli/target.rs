@@ -117,6 +117,11 @@ impl TargetArgs {
                     )
                     .into());
                 }
+                eprintln!(
+                    "pgperf: target {} ({})",
+                    crate::pg::redact_url(&url),
+                    self.origin(&project)
+                );
                 let config = user_database(&url)?;
                 Ok(PreparedTarget {
                     target: model::Target {
@@ -135,6 +140,20 @@ impl TargetArgs {
                 })
             }
             None => self.embedded(project, rng_seed, setup),
+        }
+    }
+
+    /// Where the database URL came from, said on the first line so a `DATABASE_URL` left in
+    /// the environment never takes over silently. clap merges the flag and the variable; equal
+    /// values are reported as the environment's, the flag's otherwise.
+    fn origin(&self, project: &ProjectConfig) -> &'static str {
+        match &self.db {
+            Some(url) if std::env::var("DATABASE_URL").is_ok_and(|env| env == *url) => {
+                "from DATABASE_URL in the environment"
+            }
+            Some(_) => "from --db",
+            None if project.db.is_some() => "from db in pgperf.toml",
+            None => "embedded",
         }
     }
 

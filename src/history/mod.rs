@@ -129,6 +129,7 @@ mod tests {
             tile: None,
             role: "authenticated".into(),
             claims: None,
+            settings: Default::default(),
             weight: 1.0,
             budget_p95_us: Some(100.0),
             samples: 1000,

@@ -52,7 +52,8 @@ pub enum MigrateError {
         second: String,
     },
     #[error(
-        "{file} has no rollback file: in pgperf's style every migration must be reversible; add its NNNN_name.rollback.sql (for a sqlx or Supabase folder pass --migration-style)"
+        "{file} has no rollback file: in pgperf's style every migration must be reversible; add {} beside it (for a sqlx or Supabase folder pass --migration-style)",
+        rollback_name(file)
     )]
     MissingRollback { file: String },
     #[error("{}", no_down_file_message(migration, *style))]
@@ -128,4 +129,9 @@ fn no_down_file_message(migration: &str, style: MigrationStyle) -> String {
         MigrationStyle::Pgperf => "add its NNNN_name.rollback.sql",
     };
     format!("migration {migration} has no down file, so it cannot be reverted: {hint}")
+}
+
+/// The rollback file name of a migration file: `0002_b.sql` -> `0002_b.rollback.sql`.
+fn rollback_name(file: &str) -> String {
+    format!("{}.rollback.sql", file.strip_suffix(".sql").unwrap_or(file))
 }

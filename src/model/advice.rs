@@ -239,6 +239,16 @@ pub struct QueryAdvice {
     pub note: Option<String>,
 }
 
+/// How [`QueryAdvice::note`] starts when the server refused to plan the query.
+pub const SERVER_REJECTED_NOTE: &str = "the server rejected the query: ";
+
+impl QueryAdvice {
+    /// The server's error, when it refused to plan this query (nothing was advised for it).
+    pub fn server_error(&self) -> Option<&str> {
+        self.note.as_deref()?.strip_prefix(SERVER_REJECTED_NOTE)
+    }
+}
+
 /// What looks wrong with an existing index.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]

@@ -145,6 +145,9 @@ pub struct QueryResult {
     pub role: String,
     /// JWT claims set in `request.jwt.claims`, if any.
     pub claims: Option<serde_json::Value>,
+    /// The persona's session settings (`app.tenant_id` = `42`); absent in older files.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub settings: BTreeMap<String, String>,
     /// Relative frequency from the workload.
     pub weight: f64,
     /// P95 budget in microseconds; a P95 above it is a finding (exit 1).

@@ -23,6 +23,19 @@ pub enum Warning {
     Errors { count: u64 },
     /// No pg_stat_statements row could be matched to the query.
     NoServerStats,
+    /// pg_stat_statements is loaded and was read, but had no row for this query (evicted, or
+    /// the server restarted or was lost): the preload advice would be wrong here.
+    ServerStatsMissing,
+    /// Row-level security policies on the query's tables read claims or settings the persona
+    /// does not set: they compare with NULL and hide rows without an error.
+    PersonaLacks {
+        persona: String,
+        /// One line per missing claim or setting, naming the policies that read it.
+        missing: Vec<String>,
+    },
+    /// A read returned no rows on any execution: often a persona or parameter that RLS or the
+    /// filter turns into an empty result, which measures nothing real.
+    NoRows,
     /// The open-loop schedule fell behind: the client could not send at the requested rate.
     RateNotReached {
         requested_qps: f64,
@@ -42,8 +55,8 @@ impl std::fmt::Display for Warning {
                 threshold_us,
             } => write!(
                 f,
-                "{count} outliers above {:.1} ms dominate the tail; check for background load or raise --warmup",
-                threshold_us / 1000.0
+                "{count} outliers above {} dominate the tail; check for background load or raise --warmup",
+                duration_text(*threshold_us)
             ),
             Warning::StatementsEvicted { dealloc_delta } => write!(
                 f,
@@ -70,6 +83,19 @@ impl std::fmt::Display for Warning {
                 f,
                 "{count} executions failed; see the error and fix the query or its parameters"
             ),
+            Warning::PersonaLacks { persona, missing } => write!(
+                f,
+                "persona \"{persona}\" lacks {}: those policies compare with NULL and hide rows; add it to [personas.{persona}] claims or settings",
+                missing.join("; ")
+            ),
+            Warning::NoRows => write!(
+                f,
+                "returned 0 rows on every execution, so it measured an empty result; check the parameters and the persona's claims and settings (row-level security hides rows without an error)"
+            ),
+            Warning::ServerStatsMissing => write!(
+                f,
+                "pg_stat_statements is loaded but had no row for this query at the end of the run (evicted, or the server restarted); raise pg_stat_statements.max or rerun"
+            ),
             Warning::NoServerStats => write!(
                 f,
                 "no pg_stat_statements row matched this query; add pg_stat_statements to shared_preload_libraries and CREATE EXTENSION pg_stat_statements"
@@ -82,5 +108,14 @@ impl std::fmt::Display for Warning {
                 "the client sent {achieved_qps:.0} q/s of the {requested_qps:.0} requested, so latencies include client queueing; lower --rate or raise --concurrency"
             ),
         }
+    }
+}
+
+/// A duration for a message: microseconds below 1 ms (a fence of 40 µs is not "0.0 ms").
+fn duration_text(us: f64) -> String {
+    if us < 1000.0 {
+        format!("{us:.0} µs")
+    } else {
+        format!("{:.1} ms", us / 1000.0)
     }
 }

@@ -4,6 +4,7 @@ mod describe;
 pub mod environment;
 pub mod explain;
 mod ident;
+pub mod policies;
 pub mod session;
 pub mod stat_statements;
 mod text_param;

@@ -1,6 +1,7 @@
 //! Session state of one connection: the role (`SET ROLE`), the JWT claims in
 //! `request.jwt.claims` (and `request.jwt.claim.<key>` for top-level string claims, as older
-//! PostgREST versions set them) and `statement_timeout`. Supabase's PostgREST sets exactly these
+//! PostgREST versions set them), the persona's own settings (`app.tenant_id`, read by row-level
+//! security policies) and `statement_timeout`. Supabase's PostgREST sets exactly these
 //! per request; pgperf does the same per query, and only when they change, so switching costs
 //! nothing between two queries of the same persona.
 
@@ -8,19 +9,23 @@ use postgres::Client;
 
 use crate::pg::{TextParam, quote_ident};
 
-/// Who a query runs as: a role and its claims. `None` in [`Session::apply`] means the
-/// connecting user with no claims.
-#[derive(Debug, Clone, PartialEq)]
+/// Who a query runs as: a role, its claims and its session settings. `None` in
+/// [`Session::apply`] means the connecting user with no claims and no settings.
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Caller {
     pub role: String,
     pub claims: Option<serde_json::Value>,
+    /// Settings set with `set_config` (`app.tenant_id` = `42`).
+    pub settings: std::collections::BTreeMap<String, String>,
 }
 
 /// What one connection currently has set; changes are sent only when they differ.
 #[derive(Debug, Default)]
 pub struct Session {
     caller: Option<Option<Caller>>,
-    claim_keys: Vec<String>,
+    /// Per-caller keys set by the last caller (per-key claims and settings), cleared when the
+    /// next caller has none of that name.
+    caller_keys: Vec<String>,
     statement_timeout_ms: Option<u64>,
 }
 
@@ -64,21 +69,24 @@ impl Session {
         Ok(())
     }
 
-    /// `request.jwt.claims` and the per-key claims of `caller`; keys the previous caller set
-    /// and this one does not are cleared.
+    /// `request.jwt.claims`, the per-key claims and the settings of `caller`; keys the
+    /// previous caller set and this one does not are cleared.
     fn claim_settings(&mut self, caller: Option<&Caller>) -> Vec<(String, String)> {
         let claims = caller.and_then(|caller| caller.claims.as_ref());
         let mut settings = vec![(
             "request.jwt.claims".to_string(),
             claims.map(|claims| claims.to_string()).unwrap_or_default(),
         )];
-        let per_key = per_key_claims(claims);
-        for stale in &self.claim_keys {
+        let mut per_key = per_key_claims(claims);
+        if let Some(caller) = caller {
+            per_key.extend(caller.settings.clone());
+        }
+        for stale in &self.caller_keys {
             if !per_key.iter().any(|(key, _)| key == stale) {
                 settings.push((stale.clone(), String::new()));
             }
         }
-        self.claim_keys = per_key.iter().map(|(key, _)| key.clone()).collect();
+        self.caller_keys = per_key.iter().map(|(key, _)| key.clone()).collect();
         settings.extend(per_key);
         settings
     }
@@ -102,14 +110,17 @@ fn per_key_claims(claims: Option<&serde_json::Value>) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
-/// Sets `claims` as [`Session::apply`] does, but for the current transaction only
-/// (`set_config(…, true)`), for a caller that plans or reads as a persona and rolls back.
+/// Sets `claims` and the persona's own `settings` as [`Session::apply`] does, but for the
+/// current transaction only (`set_config(…, true)`), for a caller that plans or reads as a
+/// persona and rolls back.
 pub fn set_local_claims(
     client: &mut impl postgres::GenericClient,
     claims: &serde_json::Value,
+    own: &std::collections::BTreeMap<String, String>,
 ) -> Result<(), postgres::Error> {
     let mut settings = vec![("request.jwt.claims".to_string(), claims.to_string())];
     settings.extend(per_key_claims(Some(claims)));
+    settings.extend(own.clone());
     let (keys, values): (Vec<String>, Vec<String>) = settings.into_iter().unzip();
     let keys = TextParam(Some(array_text(&keys)));
     let values = TextParam(Some(array_text(&values)));

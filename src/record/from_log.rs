@@ -135,12 +135,15 @@ pub fn record(
             .iter()
             .map(|(why, n)| format!("left out {n} calls: {why}")),
     );
-    report.extend(
-        reading
-            .problems
-            .iter()
-            .map(|(why, n)| format!("skipped {n}: {why}")),
-    );
+    report.extend(reading.problems.iter().map(|(why, n)| match why {
+        super::log::INVALID_UTF8 => {
+            let lines = if n == 1 { "line" } else { "lines" };
+            format!(
+                "kept {n} {lines} with invalid UTF-8 (decoded lossily: some characters show as �)"
+            )
+        }
+        _ => format!("skipped {n}: {why}"),
+    }));
     Ok(Recording {
         drafts,
         report,

@@ -13,6 +13,7 @@ use super::reference::{self, Reference};
 use super::sql::{self, Statement};
 use super::{RecordError, Recording};
 use crate::pg::quote_qualified;
+use crate::workload::params::value_to_text;
 
 /// Which statements to take.
 #[derive(Debug, Clone)]
@@ -175,15 +176,24 @@ pub fn record(
 }
 
 /// The persona the reference gives the statement, when it runs as the recorded role and has
-/// claims.
+/// claims or settings.
 fn persona(reference: Option<&Reference>, statement: &Statement, role: &str) -> Option<Persona> {
     let reference = reference?;
     let (name, persona) = reference.persona_of(reference.query(&statement.fingerprint)?)?;
-    let claims = serde_json::to_value(persona.claims?).ok()?;
+    if persona.claims.is_none() && persona.settings.is_empty() {
+        return None;
+    }
+    let claims = serde_json::to_value(persona.claims.unwrap_or_default()).ok()?;
+    let settings = persona
+        .settings
+        .iter()
+        .filter_map(|(key, value)| Some((key.clone(), value_to_text(value)?)))
+        .collect();
     (persona.role == role).then_some(Persona {
         name,
         role: persona.role,
         claims,
+        settings,
     })
 }
 

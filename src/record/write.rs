@@ -53,6 +53,7 @@ pub fn render(
                     let definition = Persona {
                         role: role.clone(),
                         claims: None,
+                        settings: Default::default(),
                     };
                     personas.entry(persona_name(role)).or_insert(definition);
                 }

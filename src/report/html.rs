@@ -335,6 +335,9 @@ fn facts(html: &mut Html, query: &QueryView) {
     if let Some(claims) = &query.claims {
         facts.push(("JWT claims", claims.clone()));
     }
+    if let Some(settings) = &query.settings {
+        facts.push(("session settings", settings.clone()));
+    }
     for (label, value) in facts {
         html.element("dt", &[], label)
             .open("dd", &[])

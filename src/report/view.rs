@@ -139,6 +139,9 @@ pub struct QueryView {
     pub headline: String,
     pub role: String,
     pub claims: Option<String>,
+    /// The persona's session settings as `name = value, ...`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub settings: Option<String>,
     pub weight: String,
     pub sql: String,
     pub statistics: Vec<(String, String)>,
@@ -298,6 +301,14 @@ fn query_view(index: usize, query: &QueryResult) -> QueryView {
         headline: query_headline(query, status),
         role: query.role.clone(),
         claims: query.claims.as_ref().map(|claims| claims.to_string()),
+        settings: (!query.settings.is_empty()).then(|| {
+            let pairs: Vec<String> = query
+                .settings
+                .iter()
+                .map(|(name, value)| format!("{name} = {value}"))
+                .collect();
+            pairs.join(", ")
+        }),
         weight: format::significant(query.weight, 3),
         sql: query.sql.clone(),
         statistics: super::statistics::rows(query),

@@ -65,7 +65,8 @@ impl Default for Defaults {
     }
 }
 
-/// A caller: `SET ROLE role` and `request.jwt.claims` = `claims` (as Supabase's PostgREST does).
+/// A caller: `SET ROLE role` and `request.jwt.claims` = `claims` (as Supabase's PostgREST does),
+/// plus any session `settings`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Persona {
@@ -75,6 +76,11 @@ pub struct Persona {
     /// for top-level string claims, as older PostgREST versions did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub claims: Option<toml::Table>,
+    /// Session settings set with `set_config` beside the claims, e.g.
+    /// `settings = { "app.tenant_id" = "42" }`, for row-level security policies that read
+    /// `current_setting('app.tenant_id')`. Values are sent as text.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub settings: BTreeMap<String, toml::Value>,
 }
 
 /// What a query is, which decides its default budget and whether it may write.

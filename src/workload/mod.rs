@@ -68,6 +68,18 @@ pub struct SessionPersona {
     pub role: String,
     /// The claims object, when the persona has one.
     pub claims: Option<serde_json::Value>,
+    /// Session settings (`app.tenant_id` = `42`), as text, by name.
+    pub settings: std::collections::BTreeMap<String, String>,
+}
+
+impl From<&SessionPersona> for crate::pg::session::Caller {
+    fn from(persona: &SessionPersona) -> Self {
+        crate::pg::session::Caller {
+            role: persona.role.clone(),
+            claims: persona.claims.clone(),
+            settings: persona.settings.clone(),
+        }
+    }
 }
 
 /// Why a workload could not be loaded.

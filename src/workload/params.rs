@@ -144,6 +144,12 @@ fn compile_sample(sql: &str, limit: Option<u32>) -> Result<ParamPlan, String> {
     if !placeholders.is_empty() {
         return Err("sample query must not use $n parameters".to_string());
     }
+    // It runs once before the bench as the connecting user: it must not change data.
+    if let Ok(Some(what)) = super::sql::data_change(sql) {
+        return Err(format!(
+            "sample query is {what}; a sample must be one SELECT"
+        ));
+    }
     let limit = limit.unwrap_or(DEFAULT_SAMPLE_LIMIT);
     if limit == 0 {
         return Err("sample limit must be at least 1".to_string());

@@ -46,6 +46,78 @@ pub fn placeholders(sql: &str) -> Result<Vec<Placeholder>, SqlError> {
         .collect())
 }
 
+/// What a statement would change, when it is not a plain read: `None` for a `SELECT` (or
+/// `VALUES`, `TABLE`) without `INTO` and without a data-modifying `WITH`; otherwise a short
+/// name of what it does ("DELETE", "a data-modifying WITH (UPDATE)", "SELECT INTO", "TRUNCATE").
+/// Functions called by a `SELECT` can still write: the READ ONLY transaction reads run in stops
+/// those at run time.
+pub fn data_change(sql: &str) -> Result<Option<String>, SqlError> {
+    let parsed = pg_query::parse(sql, 0).map_err(|error| SqlError::Syntax(error.to_string()))?;
+    let statements = parsed.protobuf.stmts.len();
+    if statements != 1 {
+        return Err(SqlError::NotOneStatement(statements));
+    }
+    let node = parsed.protobuf.stmts[0]
+        .stmt
+        .as_ref()
+        .and_then(|stmt| stmt.node.as_ref());
+    Ok(node_change(node))
+}
+
+fn node_change(node: Option<&pg_query::NodeEnum>) -> Option<String> {
+    use pg_query::NodeEnum;
+    let select = match node {
+        Some(NodeEnum::SelectStmt(select)) => select,
+        Some(NodeEnum::InsertStmt(_)) => return Some("INSERT".into()),
+        Some(NodeEnum::UpdateStmt(_)) => return Some("UPDATE".into()),
+        Some(NodeEnum::DeleteStmt(_)) => return Some("DELETE".into()),
+        Some(NodeEnum::MergeStmt(_)) => return Some("MERGE".into()),
+        Some(other) => return Some(utility_name(other)),
+        None => return Some("an empty statement".into()),
+    };
+    if select.into_clause.is_some() {
+        return Some("SELECT INTO (it creates a table)".into());
+    }
+    let ctes = select.with_clause.iter().flat_map(|with| &with.ctes);
+    for cte in ctes {
+        if let Some(NodeEnum::CommonTableExpr(cte)) = &cte.node {
+            let inner = cte.ctequery.as_ref().and_then(|query| query.node.as_ref());
+            if let Some(what) = node_change(inner) {
+                return Some(format!("a data-modifying WITH ({what})"));
+            }
+        }
+    }
+    None
+}
+
+/// What a utility statement is called in SQL, for the common ones.
+fn utility_name(node: &pg_query::NodeEnum) -> String {
+    use pg_query::NodeEnum;
+    let name = match node {
+        NodeEnum::TruncateStmt(_) => "TRUNCATE",
+        NodeEnum::IndexStmt(_) => "CREATE INDEX",
+        NodeEnum::CreateStmt(_) | NodeEnum::CreateTableAsStmt(_) => "CREATE TABLE",
+        NodeEnum::DropStmt(_) => "DROP",
+        NodeEnum::AlterTableStmt(_) => "ALTER TABLE",
+        NodeEnum::CopyStmt(_) => "COPY",
+        NodeEnum::CallStmt(_) => "CALL",
+        NodeEnum::DoStmt(_) => "DO",
+        NodeEnum::VacuumStmt(_) => "VACUUM",
+        NodeEnum::VariableSetStmt(_) => "SET",
+        NodeEnum::TransactionStmt(_) => "a transaction command",
+        _ => "a utility statement",
+    };
+    name.to_string()
+}
+
+/// The tables (and views) the statement names, `schema.table` when qualified, CTE names left
+/// out; empty when it does not parse.
+pub fn tables(sql: &str) -> Vec<String> {
+    pg_query::parse(sql, 0)
+        .map(|parsed| parsed.tables())
+        .unwrap_or_default()
+}
+
 /// The highest `$n` used (the number of parameters the statement takes), 0 when none.
 pub fn parameter_count(placeholders: &[Placeholder]) -> usize {
     placeholders.iter().map(|p| p.number).max().unwrap_or(0)
@@ -125,6 +197,37 @@ mod tests {
             Err(SqlError::NotOneStatement(2))
         );
         assert!(matches!(placeholders("SELEC 1"), Err(SqlError::Syntax(_))));
+    }
+
+    #[test]
+    fn reads_change_nothing_and_writes_are_named() {
+        for sql in [
+            "SELECT 1",
+            "WITH c AS (SELECT 1) SELECT * FROM c UNION ALL SELECT 2",
+            "VALUES (1)",
+            "TABLE t",
+            "SELECT api.tile($1)",
+        ] {
+            assert_eq!(data_change(sql), Ok(None), "{sql}");
+        }
+        let change = |sql| data_change(sql).expect("valid").expect("a change");
+        assert_eq!(change("DELETE FROM t WHERE id < 10"), "DELETE");
+        assert_eq!(change("UPDATE t SET a = 1"), "UPDATE");
+        assert_eq!(change("INSERT INTO t VALUES (1)"), "INSERT");
+        assert_eq!(
+            change("WITH d AS (DELETE FROM t RETURNING *) SELECT count(*) FROM d"),
+            "a data-modifying WITH (DELETE)"
+        );
+        assert_eq!(
+            change("SELECT * INTO t2 FROM t"),
+            "SELECT INTO (it creates a table)"
+        );
+        assert_eq!(change("TRUNCATE t"), "TRUNCATE");
+        assert_eq!(change("CREATE INDEX ON t (a)"), "CREATE INDEX");
+        assert_eq!(
+            data_change("SELECT 1; DELETE FROM t"),
+            Err(SqlError::NotOneStatement(2))
+        );
     }
 
     #[test]

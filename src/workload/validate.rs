@@ -55,16 +55,51 @@ fn resolve_personas(
             .claims
             .as_ref()
             .map(|claims| serde_json::to_value(claims).unwrap_or_default());
+        let settings = persona_settings(name, persona, problems);
         resolved.insert(
             name.clone(),
             SessionPersona {
                 name: name.clone(),
                 role: persona.role.clone(),
                 claims,
+                settings,
             },
         );
     }
     resolved
+}
+
+/// The persona's settings as text. A name must be a custom setting (`app.tenant_id`: a prefix,
+/// a dot, a name) or a server setting; the ones pgperf sets itself are refused.
+fn persona_settings(
+    persona: &str,
+    spec: &Persona,
+    problems: &mut Vec<String>,
+) -> BTreeMap<String, String> {
+    let mut settings = BTreeMap::new();
+    for (name, value) in &spec.settings {
+        let valid = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_.".contains(c))
+            && !name.starts_with('.')
+            && !name.ends_with('.');
+        let reserved =
+            name == "role" || name == "statement_timeout" || name.starts_with("request.jwt.claim");
+        let scalar = !matches!(value, toml::Value::Array(_) | toml::Value::Table(_));
+        if !valid {
+            problems.push(format!("persona \"{persona}\": setting \"{name}\" is not a setting name; use letters, digits, '_' and a dot, e.g. \"app.tenant_id\""));
+        } else if reserved {
+            problems.push(format!("persona \"{persona}\": setting \"{name}\" is set by pgperf itself (role, claims, statement_timeout_ms); use the persona's role or claims, or the query's statement_timeout_ms"));
+        } else if !scalar {
+            problems.push(format!(
+                "persona \"{persona}\": setting \"{name}\" must be a string, number or boolean"
+            ));
+        } else if let Some(text) = params::value_to_text(value) {
+            settings.insert(name.clone(), text);
+        }
+    }
+    settings
 }
 
 fn validate_query(
@@ -102,6 +137,9 @@ fn validate_query(
         }
     };
     if let Some(text) = count_mismatch(&placeholders, spec.params.len()) {
+        problem(text);
+    }
+    if let Some(text) = change_problem(spec) {
         problem(text);
     }
     Some(build(spec, file, persona, placeholders, plans))
@@ -159,6 +197,24 @@ fn build(
         placeholders,
         params,
     }
+}
+
+/// A `read` or `tile` query whose statement changes data: it would change the user's data at
+/// every execution, so it is refused before connecting.
+fn change_problem(spec: &QuerySpec) -> Option<String> {
+    if spec.kind == QueryKind::Write {
+        return None;
+    }
+    let what = sql::data_change(&spec.sql).ok()??;
+    let kind = if spec.kind == QueryKind::Tile {
+        "tile"
+    } else {
+        "read"
+    };
+    Some(format!(
+        "kind = \"{kind}\" but the sql is {what}, which changes data; set kind = \"write\" \
+         (every execution is then rolled back unless commit = true) or make it a SELECT"
+    ))
 }
 
 fn count_mismatch(placeholders: &[sql::Placeholder], given: usize) -> Option<String> {

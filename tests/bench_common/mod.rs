@@ -20,6 +20,7 @@ pub fn query(name: &str, n: u64, p95_us: f64, budget_ms: f64) -> QueryResult {
         tile: None,
         role: "authenticated".into(),
         claims: None,
+        settings: Default::default(),
         weight: 1.0,
         budget_p95_us: Some(budget_ms * 1000.0),
         samples: n,

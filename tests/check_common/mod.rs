@@ -32,6 +32,7 @@ pub fn query(name: &str, latencies_us: Vec<f64>) -> QueryResult {
         tile: None,
         role: "authenticated".to_owned(),
         claims: None,
+        settings: Default::default(),
         weight: 1.0,
         budget_p95_us: None,
         samples: n as u64,

@@ -106,6 +106,7 @@ pub fn query(shape: &Shape) -> QueryResult {
         tile: None,
         role: "authenticated".to_string(),
         claims: None,
+        settings: Default::default(),
         weight: 1.0,
         budget_p95_us: shape.budget_ms.map(|ms| ms * 1000.0),
         samples: shape.samples as u64,

@@ -29,6 +29,7 @@ fn healthy() -> QueryResult {
         tile: None,
         role: String::new(),
         claims: None,
+        settings: Default::default(),
         weight: 1.0,
         budget_p95_us: Some(100_000.0),
         samples: 100,
@@ -169,4 +170,39 @@ fn every_warning_names_its_remedy() {
     .map(ToString::to_string)
     .collect();
     insta::assert_snapshot!(text.join("\n"));
+}
+
+/// Issue 15: a fence of 40 µs printed as "0.0 ms"; the preload advice was shown for a query
+/// that never completed, or when pg_stat_statements was loaded and simply had no row.
+#[test]
+fn small_fences_in_microseconds_and_preload_advice_only_when_it_applies() {
+    let fence = Warning::Outliers {
+        count: 3,
+        threshold_us: 40.0,
+    };
+    assert!(
+        fence.to_string().starts_with("3 outliers above 40 µs"),
+        "{fence}"
+    );
+    let fence = Warning::Outliers {
+        count: 3,
+        threshold_us: 1260.0,
+    };
+    assert!(
+        fence.to_string().starts_with("3 outliers above 1.3 ms"),
+        "{fence}"
+    );
+
+    let mut failed = healthy();
+    failed.server = None;
+    failed.samples = 0;
+    failed.errors = 5;
+    assert!(!query_warnings(&failed, None).contains(&Warning::NoServerStats));
+
+    let mut unmatched = healthy();
+    unmatched.server = None;
+    let mut warnings = query_warnings(&unmatched, None);
+    super::stats_were_readable(&mut warnings);
+    assert_eq!(warnings, vec![Warning::ServerStatsMissing]);
+    assert!(!warnings[0].to_string().contains("shared_preload_libraries"));
 }

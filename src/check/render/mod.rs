@@ -214,8 +214,11 @@ fn outcome_text(report: &CheckReport) -> String {
             inconclusive_count(report)
         ),
         GateOutcome::NotComparable => format!(
-            "NOT COMPARABLE: the runs differ in {} ways; rerun both alike or pass --allow-incomparable (exit {exit})",
-            report.comparability.differences.len()
+            "NOT COMPARABLE: the runs differ in {}; rerun both alike or pass --allow-incomparable (exit {exit})",
+            match report.comparability.differences.len() {
+                1 => "1 way".to_string(),
+                n => format!("{n} ways"),
+            }
         ),
     }
 }

@@ -105,7 +105,7 @@ impl<'a> Probe<'a> {
         let planner = match (take_role(&mut tx, role), measure) {
             (Ok(()), Some(measure)) => {
                 if let Some(persona) = persona {
-                    set_local_claims(&mut tx, &persona.claims)?;
+                    set_local_claims(&mut tx, &persona.claims, &persona.settings)?;
                 }
                 tx.query_one(
                     "SELECT set_config('statement_timeout', $1, true)",

@@ -28,6 +28,8 @@ pub struct Persona {
     pub role: String,
     /// The JWT claims, as JSON.
     pub claims: serde_json::Value,
+    /// The persona's session settings (`app.tenant_id`).
+    pub settings: std::collections::BTreeMap<String, String>,
 }
 
 /// Of `param`'s sampled values, keeps those for which `persona` sees a row of `column`'s
@@ -94,7 +96,7 @@ fn visible(
     let sql = format!("SELECT DISTINCT {name}::text FROM {table} WHERE {name} = ANY($1)");
     let mut tx = client.build_transaction().read_only(true).start()?;
     tx.batch_execute(&format!("SET LOCAL ROLE {}", quote_ident(&persona.role)))?;
-    set_local_claims(&mut tx, &persona.claims)?;
+    set_local_claims(&mut tx, &persona.claims, &persona.settings)?;
     let rows = tx.query(&sql, &[&TextParam(Some(array_text(values)))])?;
     tx.rollback()?;
     Ok(rows

@@ -92,7 +92,8 @@ impl Problems {
     }
 }
 
-pub const INVALID_UTF8: &str = "invalid UTF-8 (decoded lossily, kept)";
+/// Not a reason to skip: such lines are decoded lossily and kept (the report says so).
+pub const INVALID_UTF8: &str = "invalid UTF-8";
 pub const OTHER_FORMAT: &str = "line in another log format";
 pub const UNREADABLE: &str = "unreadable line";
 pub const TRUNCATED: &str = "truncated record at end of file";
