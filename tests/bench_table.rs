@@ -48,6 +48,7 @@ fn query(name: &str, n: u64, p95_us: f64, budget_ms: f64) -> QueryResult {
         }),
         plan: None,
         warnings: vec![],
+        sampling: None,
     }
 }
 
@@ -102,6 +103,7 @@ fn result() -> RunResult {
             protocol: Protocol::Prepared,
             statement_timeout_ms: 30_000,
             rng_seed: 42,
+            time_budget: None,
         },
         queries: vec![
             query("approvals_list", 200, 850.0, 100.0),

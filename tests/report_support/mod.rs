@@ -128,6 +128,7 @@ pub fn query(shape: &Shape) -> QueryResult {
         }),
         plan: None,
         warnings: Vec::new(),
+        sampling: None,
     }
 }
 
@@ -217,6 +218,7 @@ pub fn run(queries: Vec<QueryResult>) -> RunResult {
             protocol: Protocol::Prepared,
             statement_timeout_ms: 30_000,
             rng_seed: 42,
+            time_budget: None,
         },
         queries,
         warnings: Vec::new(),
@@ -435,6 +437,7 @@ fn dashboard_specs() -> Vec<Spec> {
     s.warnings = vec![Warning::TooFewSamples {
         samples: 40,
         needed: 59,
+        p95_at_least_us: None,
     }];
     specs.push(s);
 
