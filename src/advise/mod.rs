@@ -6,6 +6,7 @@
 pub mod access;
 pub mod catalog;
 pub mod ddl;
+pub mod decide;
 pub mod parse;
 pub mod plan;
 pub mod select;
@@ -28,8 +29,10 @@ pub enum AdviseError {
 }
 pub mod dynamic;
 pub mod engine;
+mod keep;
 pub mod render;
 pub mod retry;
+mod screen;
 pub mod session;
 pub mod statements;
 pub mod verify;

@@ -161,6 +161,7 @@ mod tests {
                     p95_after: Some(estimate(80.0)),
                     samples_before_us: Vec::new(),
                     samples_after_us: Vec::new(),
+                    evidence: None,
                 }],
             }],
             rejected: vec![RejectedCandidate {

@@ -131,6 +131,76 @@ pub struct QueryEffect {
     /// Measured latencies with the index, thinned like `samples_before_us`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub samples_after_us: Vec<f64>,
+    /// What verification measured and concluded for this query; `None` when not verified.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<EffectEvidence>,
+}
+
+/// Both kinds of evidence verification weighs for one query (`src/advise/decide.rs`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EffectEvidence {
+    /// Shared buffers (hit + read) of one execution without / with the index
+    /// (`EXPLAIN (ANALYZE, BUFFERS)`): they do not depend on the machine's load.
+    pub buffers_before: Option<f64>,
+    pub buffers_after: Option<f64>,
+    /// Rows of that execution without / with the index.
+    pub rows_before: Option<f64>,
+    pub rows_after: Option<f64>,
+    /// The plan with the index uses it.
+    pub uses_index: bool,
+    /// The quantile both sides were compared on (the median when a side had < 59 executions).
+    pub compared_on: Option<Quantile>,
+    /// After over before, of that quantile.
+    pub ratio: Option<f64>,
+    /// The two 95% intervals do not overlap.
+    pub significant: bool,
+    /// Executions timed without / with the index.
+    pub executions_before: u64,
+    pub executions_after: u64,
+    pub judgement: Judgement,
+}
+
+/// Which quantile two sides were compared on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Quantile {
+    P95,
+    /// The median: a side had fewer than 59 executions.
+    P50,
+}
+
+/// What the evidence says about one query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Judgement {
+    /// Many times fewer buffers with the index in its plan, and not significantly slower.
+    FewerBuffers,
+    /// Faster beyond noise, not reading more buffers.
+    Faster,
+    /// More than 10% slower, beyond noise or with many more buffers.
+    Slower,
+    /// Neither helped nor harmed.
+    NoDifference,
+    /// A side could not be measured.
+    Unmeasured,
+}
+
+impl Judgement {
+    /// The index helped this query.
+    pub fn helps(self) -> bool {
+        matches!(self, Judgement::FewerBuffers | Judgement::Faster)
+    }
+
+    /// A few words for tables and reports.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Judgement::FewerBuffers => "fewer buffers",
+            Judgement::Faster => "faster",
+            Judgement::Slower => "slower",
+            Judgement::NoDifference => "no difference",
+            Judgement::Unmeasured => "unmeasured",
+        }
+    }
 }
 
 /// Why a candidate was not recommended.

@@ -513,6 +513,7 @@ pub fn advice_result() -> pgperf::model::advice::AdviceResult {
         p95_after: Some(estimate(0.61, 0.58, 0.66)),
         samples_before_us: effect_samples(31.2, 11),
         samples_after_us: effect_samples(0.61, 12),
+        evidence: None,
     };
     let counts = QueryEffect {
         query: "approvals_tile_counts".into(),
@@ -522,6 +523,7 @@ pub fn advice_result() -> pgperf::model::advice::AdviceResult {
         p95_after: Some(estimate(2.9, 2.7, 3.2)),
         samples_before_us: effect_samples(22.4, 13),
         samples_after_us: effect_samples(2.9, 14),
+        evidence: None,
     };
     let query_advice = |effect: &QueryEffect, weight: f64| QueryAdvice {
         name: effect.query.clone(),
