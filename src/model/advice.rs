@@ -160,6 +160,51 @@ pub struct EffectEvidence {
     pub judgement: Judgement,
 }
 
+impl EffectEvidence {
+    /// One line for terminals and reports: `buffers 40000 -> 120, rows 10 -> 10, index used;
+    /// P95 x0.93 in noise: fewer buffers`.
+    pub fn summary(&self) -> String {
+        let pair = |before: Option<f64>, after: Option<f64>| match (before, after) {
+            (Some(b), Some(a)) => format!("{b:.0} -> {a:.0}"),
+            _ => "?".to_string(),
+        };
+        let mut parts = vec![
+            format!("buffers {}", pair(self.buffers_before, self.buffers_after)),
+            format!("rows {}", pair(self.rows_before, self.rows_after)),
+        ];
+        parts.push(
+            if self.uses_index {
+                "index used"
+            } else {
+                "index not used"
+            }
+            .to_string(),
+        );
+        let timing = match (self.compared_on, self.ratio) {
+            (Some(quantile), Some(ratio)) => format!(
+                "{} x{ratio:.2} {} ({}+{} runs)",
+                match quantile {
+                    Quantile::P95 => "P95",
+                    Quantile::P50 => "P50",
+                },
+                if self.significant {
+                    "beyond noise"
+                } else {
+                    "in noise"
+                },
+                self.executions_before,
+                self.executions_after
+            ),
+            _ => "time not compared".to_string(),
+        };
+        format!(
+            "{}; {timing}: {}",
+            parts.join(", "),
+            self.judgement.describe()
+        )
+    }
+}
+
 /// Which quantile two sides were compared on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
