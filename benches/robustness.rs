@@ -10,8 +10,12 @@
 //! The load generator is `BURNERS` processes `sh -c 'while :; do :; done'`, each under
 //! `timeout` (so none outlives a killed benchmark) and stopped by the benchmark itself.
 //!
-//! Run: `cargo bench --bench robustness`. Optional env: `SCALE` (1), `ADVISE_RUNS` (3 per
-//! side), `BURNERS` (2), `BENCH_BUDGET` ("60s"), `AA_PAIRS` (10), `AA_BUDGET` ("20s").
+//! The schema is migrated up to `MIGRATE_TO` (default 5: primary keys and unique constraints
+//! only, before the indexes advise itself proposed), so advise has real decisions to make.
+//!
+//! Run: `cargo bench --bench robustness`. Optional env: `SCALE` (1), `MIGRATE_TO` (5),
+//! `ADVISE_RUNS` (3 per side), `BURNERS` (2), `BENCH_BUDGET` ("60s"), `AA_PAIRS` (10),
+//! `AA_BUDGET` ("20s").
 //! Prints a Markdown summary for docs/benchmarks.md; exit 1 when a target is missed.
 
 use std::path::{Path, PathBuf};
@@ -27,6 +31,7 @@ const LOAD_LIMIT_S: u64 = 3_600;
 
 fn main() {
     let scale = env_text("SCALE", "1");
+    let migrate_to = env_text("MIGRATE_TO", "5");
     let advise_runs: usize = env_text("ADVISE_RUNS", "3").parse().expect("ADVISE_RUNS");
     let burners: usize = env_text("BURNERS", "2").parse().expect("BURNERS");
     let bench_budget = env_text("BENCH_BUDGET", "60s");
@@ -39,7 +44,17 @@ fn main() {
     let work = tempfile::tempdir().expect("temp dir");
     let migrations = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
     let dir = migrations.to_str().expect("utf-8 path");
-    pgperf(work.path(), &["migrate", "up", "--db", &url, "--dir", dir]);
+    let up = [
+        "migrate",
+        "up",
+        "--db",
+        &url,
+        "--dir",
+        dir,
+        "--to",
+        &migrate_to,
+    ];
+    pgperf(work.path(), &up);
     pgperf(work.path(), &["seed", "--db", &url, "--scale", &scale]);
     eprintln!("seeded at scale {scale}; {}", load_average());
 
