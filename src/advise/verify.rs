@@ -16,8 +16,9 @@
 //! sides up to their full count, so the time goes where a decision is still open. A side whose
 //! probe is slower than `max_execution_ms` gets only as many executions as fit in
 //! `slow_side_budget_ms`, at least [`MIN_SLOW_EXECUTIONS`], which is enough for a two-sided
-//! answer on the median. With `budget_ms`, both sittings shrink to what fits in the time left
-//! (never below that floor), and the second is skipped when none is left.
+//! answer on the median. With `budget_ms`, both sittings shrink to what fits in the time left;
+//! the first never below that floor (so every changed statement has evidence: no index is
+//! kept unmeasured for want of budget), the second is skipped when no time is left.
 
 use postgres::Client;
 
@@ -291,7 +292,9 @@ fn probes(samples: &[Samples]) -> Vec<(f64, f64)> {
 }
 
 /// The counts of a sitting scaled down alike to what fits in `left_us` (no limit when
-/// `None`), each non-zero count kept at `floor` or more, and all zero when no time is left.
+/// `None`), each non-zero count kept at `floor` or more, even when no time is left: the
+/// first sitting (floor 12) always gives every changed statement evidence to judge, so no
+/// index is kept unmeasured for want of budget; the second (floor 0) is skipped instead.
 fn fit(
     (before, after): (&[u64], &[u64]),
     probes: &[(f64, f64)],
@@ -316,7 +319,6 @@ fn fit(
             .iter()
             .map(|&n| match n {
                 0 => 0,
-                _ if scale == 0.0 => 0,
                 n => ((n as f64 * scale) as u64).max(floor).min(n),
             })
             .collect()
@@ -555,6 +557,11 @@ mod tests {
         assert_eq!(
             fit((&before, &after), &probes, Some(-1.0), 0),
             (vec![0, 0, 0], vec![0, 0, 0])
+        );
+        assert_eq!(
+            fit((&before, &after), &probes, Some(-1.0), 12),
+            (vec![12, 12, 0], vec![12, 12, 0]),
+            "the first sitting keeps its floor when the budget is spent"
         );
     }
 }
