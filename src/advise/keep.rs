@@ -132,7 +132,16 @@ fn record_effect(
     };
     let evidence = &sample.evidence;
     let effect = &mut recommendation.effects[position];
-    let p95 = |samples_us: &[f64]| crate::stats::summarize(samples_us).map(|s| s.p95);
+    let p95 = |samples_us: &[f64]| {
+        let mut p95 = crate::stats::summarize(samples_us)?.p95;
+        // Too few for an interval: the one-sided bound still says how slow it was at least.
+        if p95.ci_low_us.is_none() {
+            let mut sorted = samples_us.to_vec();
+            sorted.sort_by(f64::total_cmp);
+            p95.ci_low_us = crate::stats::quantile_lower_bound(&sorted, 0.95, 0.975);
+        }
+        Some(p95)
+    };
     effect.p95_before = p95(&evidence.before_us);
     effect.p95_after = p95(&evidence.after_us);
     effect.samples_before_us = thinned(&evidence.before_us);

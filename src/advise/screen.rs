@@ -39,12 +39,16 @@ pub(super) fn screen(
     let before = shapes(client, &variants)?;
     client.batch_execute("SAVEPOINT pgperf_screen")?;
     let failed = build_all(client, recommendations)?;
+    let families = recommendations
+        .iter()
+        .map(|r| index_family(client, r))
+        .collect::<Result<Vec<_>, _>>()?;
     let after = shapes(client, &variants)?;
     let mut changed = Vec::new();
     for (index, plans) in after.iter().enumerate() {
         let used: Vec<String> = plans.iter().flat_map(|(_, used)| used.clone()).collect();
         samples[index].uses = (0..recommendations.len())
-            .filter(|i| used.contains(&recommendations[*i].name))
+            .filter(|i| families[*i].iter().any(|name| used.contains(name)))
             .collect();
         let same = before[index]
             .iter()
@@ -122,6 +126,25 @@ fn shapes(client: &mut Client, variants: &[Vec<Statement>]) -> Result<Shapes, Ad
         out.push(plans);
     }
     Ok(out)
+}
+
+/// The index's name and, on a partitioned table, the names PostgreSQL gave its partitions'
+/// indexes, which are what plans show.
+fn index_family(
+    client: &mut Client,
+    recommendation: &Recommendation,
+) -> Result<Vec<String>, AdviseError> {
+    let qualified = crate::pg::quote_qualified(&recommendation.spec.schema, &recommendation.name);
+    let rows = client.query(
+        "SELECT c.relname::text FROM pg_partition_tree(to_regclass($1)) t \
+         JOIN pg_class c ON c.oid = t.relid",
+        &[&qualified],
+    )?;
+    let mut names: Vec<String> = rows.iter().map(|row| row.get(0)).collect();
+    if !names.contains(&recommendation.name) {
+        names.push(recommendation.name.clone());
+    }
+    Ok(names)
 }
 
 /// Shared buffers (hit + read) and rows of one `EXPLAIN (ANALYZE, BUFFERS)` execution of

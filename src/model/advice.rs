@@ -220,7 +220,7 @@ pub enum Quantile {
 pub enum Judgement {
     /// Many times fewer buffers with the index in its plan, and not significantly slower.
     FewerBuffers,
-    /// Faster beyond noise, not reading more buffers.
+    /// At least twice as fast beyond noise, not reading more buffers.
     Faster,
     /// More than 10% slower, beyond noise or with many more buffers.
     Slower,
