@@ -123,7 +123,11 @@ fn main() {
         "| check A/A pairs under load ({aa_pairs} × {aa_budget}) | {regressed} timing regressions | 0 |"
     );
     println!("\n{}", load_average());
-    if !identical || !disagreeing.is_empty() || regressed > 0 {
+    let missed = !identical || !disagreeing.is_empty() || regressed > 0;
+    // `exit` runs no destructors: remove the runs' files and stop the cluster first.
+    drop(work);
+    drop(cluster);
+    if missed {
         std::process::exit(1);
     }
 }
