@@ -260,6 +260,7 @@ fn pgperf_run(
         protocol: Protocol::Prepared,
         statement_timeout_ms: 30_000,
         rng_seed: 1,
+        time_budget: None,
     };
     let context = BenchContext {
         target: Target {
@@ -271,6 +272,7 @@ fn pgperf_run(
         scale: None,
         seed_rng_seed: None,
         progress: false,
+        progress_interval: std::time::Duration::ZERO,
         data_now: None,
     };
     let started = Instant::now();

@@ -4,7 +4,7 @@
 
 use pgperf::bench::{self, BenchContext, MeasureOptions, Wrapping};
 use pgperf::embedded::{Cluster, ClusterOptions};
-use pgperf::model::{BenchSettings, Protocol, RunResult, Target, Warning};
+use pgperf::model::{BenchSettings, Protocol, RunResult, Target, TimeBudget, Warning};
 use pgperf::workload::{self, Workload};
 
 const SCHEMA: &str = include_str!("fixtures/shop/schema.sql");
@@ -31,6 +31,7 @@ fn settings(iterations: u64, protocol: Protocol) -> BenchSettings {
         protocol,
         statement_timeout_ms: 30_000,
         rng_seed: 7,
+        time_budget: None,
     }
 }
 
@@ -45,6 +46,7 @@ fn context(cluster: &Cluster, db: &str) -> BenchContext {
         scale: None,
         seed_rng_seed: None,
         progress: false,
+        progress_interval: std::time::Duration::ZERO,
         data_now: None,
     }
 }
@@ -416,4 +418,71 @@ fn environment_records_settings_as_the_server_shows_them() {
     assert_eq!(settings.get("fsync").map(String::as_str), Some("off"));
     assert_eq!(result.environment.workload_hash, workload.hash);
     assert!(result.environment.machine.cpus >= 1);
+}
+
+#[test]
+fn a_time_budget_bounds_the_measured_phase_and_records_why_each_query_stopped() {
+    let (cluster, config) = shop("budgeted");
+    let workload = workload(
+        r#"
+name = "budgeted"
+[[query]]
+name = "fast"
+sql = "SELECT name FROM product WHERE id = $1"
+params = [{ int_between = [1, 10] }]
+[[query]]
+name = "slow"
+sql = "SELECT pg_sleep(0.1)"
+budget_p95_ms = 50
+"#,
+    );
+    let budget_ms = 3_000;
+    let settings = BenchSettings {
+        time_budget: Some(TimeBudget {
+            budget_ms,
+            warmup_budget_ms: 300,
+            target_precision: 0.05,
+            measured_ms: 0.0,
+        }),
+        ..settings(10_000, Protocol::Prepared)
+    };
+    let result = bench::run(
+        &config,
+        &workload,
+        &settings,
+        &context(&cluster, "budgeted"),
+    )
+    .expect("run");
+    assert!(result.complete, "{:?}", result.abort_reason);
+    let measured_ms = result
+        .settings
+        .time_budget
+        .expect("budget recorded")
+        .measured_ms;
+    let slowest_ms = 150.0;
+    assert!(
+        measured_ms <= budget_ms as f64 * 1.1 + slowest_ms,
+        "measured for {measured_ms} ms"
+    );
+    let fast = query(&result, "fast");
+    let slow = query(&result, "slow");
+    assert!(fast.samples >= 59, "fast: {} samples", fast.samples);
+    assert!(slow.samples >= 12, "slow: {} samples", slow.samples);
+    assert!(fast.sampling.is_some() && slow.sampling.is_some());
+    assert!(
+        slow.warnings.iter().any(|w| matches!(
+            w,
+            Warning::TooFewSamples {
+                p95_at_least_us: Some(bound_us),
+                ..
+            } if *bound_us > 100_000.0
+        )),
+        "{:?}",
+        slow.warnings
+    );
+    assert_eq!(
+        bench::table::verdict(slow),
+        bench::table::Verdict::Breached,
+        "a one-sided bound above the budget is a breach"
+    );
 }

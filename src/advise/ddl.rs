@@ -280,6 +280,7 @@ mod tests {
                 p95_after: measured.then(|| estimate(95.0)),
                 samples_before_us: Vec::new(),
                 samples_after_us: Vec::new(),
+                evidence: None,
             }],
         }
     }

@@ -831,6 +831,7 @@ fn recommend(
                     p95_after: None,
                     samples_before_us: Vec::new(),
                     samples_after_us: Vec::new(),
+                    evidence: None,
                 });
             }
         }

@@ -6,6 +6,7 @@
 pub mod access;
 pub mod catalog;
 pub mod ddl;
+pub mod decide;
 pub mod distribution;
 pub mod methods;
 pub mod parse;
@@ -30,10 +31,12 @@ pub enum AdviseError {
 }
 pub mod dynamic;
 pub mod engine;
+mod keep;
 pub mod leakproof;
 pub mod lock;
 pub mod render;
 pub mod retry;
+mod screen;
 pub mod session;
 pub mod statements;
 pub mod verify;

@@ -29,11 +29,16 @@ pub fn render(result: &AdviceResult, width: u16) -> String {
                 .effects
                 .iter()
                 .filter_map(|e| {
+                    let evidence = e
+                        .evidence
+                        .as_ref()
+                        .map(|ev| format!("\n  {}", ev.summary()));
                     Some(format!(
-                        "{}: {} -> {}",
+                        "{}: {} -> {}{}",
                         e.query,
                         format_p95(e.p95_before.as_ref()?),
-                        format_p95(e.p95_after.as_ref()?)
+                        format_p95(e.p95_after.as_ref()?),
+                        evidence.unwrap_or_default()
                     ))
                 })
                 .collect();
@@ -162,6 +167,19 @@ mod tests {
                     p95_after: Some(estimate(80.0)),
                     samples_before_us: Vec::new(),
                     samples_after_us: Vec::new(),
+                    evidence: Some(EffectEvidence {
+                        buffers_before: Some(40_000.0),
+                        buffers_after: Some(120.0),
+                        rows_before: Some(10.0),
+                        rows_after: Some(10.0),
+                        uses_index: true,
+                        compared_on: Some(Quantile::P95),
+                        ratio: Some(0.009),
+                        significant: true,
+                        executions_before: 100,
+                        executions_after: 100,
+                        judgement: Judgement::FewerBuffers,
+                    }),
                 }],
             }],
             rejected: vec![RejectedCandidate {

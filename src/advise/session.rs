@@ -55,8 +55,22 @@ pub fn param_count(sql: &str) -> i32 {
 
 /// `EXPLAIN (FORMAT JSON, VERBOSE)` of the statement under its persona.
 pub fn explain(client: &mut Client, statement: &Statement) -> Result<Value, AdviseError> {
+    explain_with(client, statement, "EXPLAIN (FORMAT JSON, VERBOSE)")
+}
+
+/// `EXPLAIN (ANALYZE, BUFFERS)` of `statement`, which runs it: call it inside a savepoint that
+/// is rolled back. The buffers and rows verification weighs beside time.
+pub fn explain_analyze(client: &mut Client, statement: &Statement) -> Result<Value, AdviseError> {
+    explain_with(client, statement, "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON)")
+}
+
+fn explain_with(
+    client: &mut Client,
+    statement: &Statement,
+    explain: &str,
+) -> Result<Value, AdviseError> {
     enter(client, statement)?;
-    let result = explain_as_is(client, statement);
+    let result = explain_as_is(client, statement, explain);
     // Only our own statement: DEALLOCATE ALL would also drop the driver's cached type lookups.
     let reset = client.batch_execute("RESET ROLE; RESET plan_cache_mode");
     let plan = result?;
@@ -64,14 +78,17 @@ pub fn explain(client: &mut Client, statement: &Statement) -> Result<Value, Advi
     Ok(plan)
 }
 
-fn explain_as_is(client: &mut Client, statement: &Statement) -> Result<Value, AdviseError> {
-    const EXPLAIN: &str = "EXPLAIN (FORMAT JSON, VERBOSE)";
+fn explain_as_is(
+    client: &mut Client,
+    statement: &Statement,
+    explain: &str,
+) -> Result<Value, AdviseError> {
     let count = param_count(&statement.sql);
     let row = match (&statement.params, count) {
-        (_, 0) => client.query_one(&format!("{EXPLAIN} {}", statement.sql), &[])?,
+        (_, 0) => client.query_one(&format!("{explain} {}", statement.sql), &[])?,
         (Some(values), _) => {
             let params = text_binds(&statement.sql, values);
-            client.query_one(&format!("{EXPLAIN} {}", statement.sql), &bind_refs(&params))?
+            client.query_one(&format!("{explain} {}", statement.sql), &bind_refs(&params))?
         }
         (None, _) => {
             client.batch_execute("SET plan_cache_mode = force_generic_plan")?;
@@ -84,7 +101,7 @@ fn explain_as_is(client: &mut Client, statement: &Statement) -> Result<Value, Ad
             client.batch_execute(&format!("PREPARE pgperf_generic AS {}", statement.sql))?;
             let nulls = vec!["NULL"; count as usize].join(", ");
             let explained =
-                client.query_one(&format!("{EXPLAIN} EXECUTE pgperf_generic({nulls})"), &[]);
+                client.query_one(&format!("{explain} EXECUTE pgperf_generic({nulls})"), &[]);
             let deallocated = client.batch_execute("DEALLOCATE pgperf_generic");
             let row = explained?;
             deallocated?;

@@ -1,31 +1,37 @@
 //! Verification for real, inside one transaction that is always rolled back (on success, on
-//! error, on Ctrl-C; a killed pgperf's transaction dies with its connection). Order: the base
-//! indexes (kept by an earlier round) → screening (plan shapes without and with the selected
-//! indexes, built in a savepoint; one probe execution with them) → one probe execution of each
-//! changed statement → sittings. A sitting spreads machine drift evenly over both sides: half
-//! of the "before" executions → `SAVEPOINT` → build the indexes → the "after" executions →
-//! `ROLLBACK TO SAVEPOINT` → the other half of "before". Executions are interleaved across
-//! statements; writes run inside their own savepoint so every execution sees the same data.
+//! error, on Ctrl-C; a killed pgperf's transaction dies with its connection). Its steps, one
+//! module each: the base indexes (kept by an earlier round) → screening (`screen.rs`: plan
+//! shapes without and with the selected indexes, built in a savepoint; one probe execution
+//! with them; buffers and rows of one `EXPLAIN (ANALYZE, BUFFERS)` execution on each side) →
+//! one probe execution of each changed statement → sittings (here) → the decision
+//! (`decide.rs` is the rule, `keep.rs` applies it). A sitting spreads machine drift evenly
+//! over both sides: half of the "before" executions → `SAVEPOINT` → build the indexes → the
+//! "after" executions → `ROLLBACK TO SAVEPOINT` → the other half of "before". Executions are
+//! interleaved across statements; writes run inside their own savepoint so every execution
+//! sees the same data.
 //!
 //! Two looks: the first sitting gives each statement `first_look_executions` "before" and 59
-//! "after" executions, enough for a one-sided lower bound before and an interval after. A
-//! statement whose "after" P95 already lies clearly below is done; the others (no improvement
-//! yet, or possibly slower, which needs the upper bound of a full "before" side) get a second
-//! sitting that tops both sides up to their full count. A side whose probe is slower than
-//! `max_execution_ms` gets only as many executions as fit in `slow_side_budget_ms` (at least
-//! [`MIN_SLOW_EXECUTIONS`] before, [`MIN_INTERVAL_EXECUTIONS`] after). An index is kept only
-//! when a query it serves got a P95 whose upper bound lies below the lower bound before, and
-//! no query that uses it got slower the same way.
+//! "after" executions. A statement the rule already decides (many times fewer buffers, or
+//! faster or slower beyond noise) is done; the others get a second sitting that tops both
+//! sides up to their full count, so the time goes where a decision is still open. A side whose
+//! probe is slower than `max_execution_ms` gets only as many executions as fit in
+//! `slow_side_budget_ms`, at least [`MIN_SLOW_EXECUTIONS`], which is enough for a two-sided
+//! answer on the median. With `budget_ms`, both sittings shrink to what fits in the time left;
+//! the first never below that floor (so every changed statement has evidence: no index is
+//! kept unmeasured for want of budget), the second is skipped when no time is left.
 
 use postgres::Client;
 
+use std::sync::OnceLock;
+use std::time::Instant;
+
 use super::AdviseError;
 use super::ddl::create_in_transaction;
-use super::plan;
-use super::session::{Statement, explain};
+use super::decide::{self, Evidence, Judgement};
+use super::session::Statement;
 use crate::bench::{MeasureOptions, Wrapping, measure_queries};
+use crate::model::Protocol;
 use crate::model::advice::{Recommendation, RejectReason, RejectedCandidate};
-use crate::model::{Protocol, QuantileEstimate};
 use crate::pg::quote_qualified;
 use crate::workload::{Query, Workload};
 
@@ -45,6 +51,11 @@ pub struct VerifyOptions {
     /// lower bound, which is all a statement its "after" side clearly beats needs. The others
     /// are topped up to their full count.
     pub first_look_executions: u64,
+    /// Time the sittings of all verification rounds may take together, counted from the
+    /// first one (`--verify-budget`); `None`: no limit.
+    pub budget_ms: Option<u64>,
+    /// When the first sitting started: the budget's clock, shared by every round.
+    pub started: OnceLock<Instant>,
 }
 
 impl Default for VerifyOptions {
@@ -55,12 +66,15 @@ impl Default for VerifyOptions {
             max_execution_ms: 50,
             slow_side_budget_ms: 1_000,
             first_look_executions: 20,
+            budget_ms: None,
+            started: OnceLock::new(),
         }
     }
 }
 
-/// Fewest executions of a slow "before" side: a 97.5% lower bound of P95 is then the 4th of 6.
-pub const MIN_SLOW_EXECUTIONS: u64 = 6;
+/// Fewest executions of a slow side: a 95% interval of the median needs 6; 12 make it narrow
+/// enough to tell a query more than 10% slower, in both directions.
+pub const MIN_SLOW_EXECUTIONS: u64 = 12;
 /// Fewest executions of an "after" side: a P95 interval needs 59 (`1 − 0.95^59 ≥ 0.95`).
 pub const MIN_INTERVAL_EXECUTIONS: u64 = 59;
 
@@ -76,19 +90,19 @@ pub struct VerifyOutcome {
 
 /// Samples of one statement.
 #[derive(Debug, Default, Clone)]
-struct Samples {
+pub(super) struct Samples {
     /// One execution before the timed ones; `None` when it failed.
-    probe_us: Option<f64>,
+    pub(super) probe_us: Option<f64>,
     /// One execution with the indexes, before the timed ones.
-    probe_after_us: Option<f64>,
+    pub(super) probe_after_us: Option<f64>,
     /// Why the probe failed, when it did.
-    probe_error: Option<String>,
-    before_us: Vec<f64>,
-    after_us: Vec<f64>,
+    pub(super) probe_error: Option<String>,
+    /// Latencies, buffers and rows without and with the indexes.
+    pub(super) evidence: Evidence,
     /// Positions of the recommendations its "after" plans use.
-    uses: Vec<usize>,
+    pub(super) uses: Vec<usize>,
     /// Its plans are the same with and without the indexes, so it was not timed.
-    unchanged: bool,
+    pub(super) unchanged: bool,
 }
 
 /// What verification runs: the workload's queries (for the bench's timing loop) and the
@@ -126,7 +140,7 @@ pub fn verify(
     let rollback = client.batch_execute("ROLLBACK");
     let (failed, samples) = measured?;
     rollback?;
-    let mut outcome = decide(recommendations, trial.statements, failed, &samples);
+    let mut outcome = super::keep::apply(recommendations, trial.statements, failed, &samples);
     outcome.unchanged = trial
         .statements
         .iter()
@@ -138,7 +152,7 @@ pub fn verify(
 }
 
 /// Indexes (positions in the recommendations) that failed to build or are unusable, and why.
-type Failed = Vec<(usize, RejectReason)>;
+pub(super) type Failed = Vec<(usize, RejectReason)>;
 
 type Measured = (Failed, Vec<Samples>);
 
@@ -152,7 +166,7 @@ fn measure(
         client.batch_execute(&create_in_transaction(&base.spec, &base.name))?;
     }
     let mut samples = vec![Samples::default(); trial.statements.len()];
-    let (failed, changed) = screen(client, recommendations, trial, &mut samples)?;
+    let (failed, changed) = super::screen::screen(client, recommendations, trial, &mut samples)?;
     time(client, trial, &changed, 1, &mut samples, Side::Probe)?;
     for (index, sample) in samples.iter_mut().enumerate() {
         sample.unchanged = !changed.contains(&index);
@@ -168,16 +182,29 @@ fn measure(
         MIN_SLOW_EXECUTIONS,
         options,
     );
-    // "After" needs an upper bound to show an improvement: never fewer than an interval needs.
     let full_after = side_counts(
         &timed,
         &samples,
         |s| s.probe_after_us,
-        MIN_INTERVAL_EXECUTIONS,
+        MIN_SLOW_EXECUTIONS,
         options,
     );
-    let first_before = capped(&full_before, options.first_look_executions);
-    let first_after = capped(&full_after, MIN_INTERVAL_EXECUTIONS);
+    let started = *options.started.get_or_init(Instant::now);
+    let left_us = |options: &VerifyOptions| {
+        options
+            .budget_ms
+            .map(|ms| ms as f64 * 1e3 - started.elapsed().as_secs_f64() * 1e6)
+    };
+    let probes = probes(&samples);
+    let (first_before, first_after) = fit(
+        (
+            &capped(&full_before, options.first_look_executions),
+            &capped(&full_after, MIN_INTERVAL_EXECUTIONS),
+        ),
+        &probes,
+        left_us(options),
+        MIN_SLOW_EXECUTIONS,
+    );
     sitting(
         client,
         recommendations,
@@ -185,9 +212,14 @@ fn measure(
         (&first_before, &first_after),
         &mut samples,
     )?;
-    let (more_before, more_after) = (
-        second_look(&samples, &full_before, &first_before),
-        second_look(&samples, &full_after, &first_after),
+    let (more_before, more_after) = fit(
+        (
+            &second_look(&samples, &full_before, &first_before),
+            &second_look(&samples, &full_after, &first_after),
+        ),
+        &probes,
+        left_us(options),
+        0,
     );
     if more_before.iter().chain(&more_after).any(|n| *n > 0) {
         sitting(
@@ -223,129 +255,75 @@ fn sitting(
 }
 
 /// Executions per statement of one side in the second sitting: the rest of its full count,
-/// unless its first look already showed "after" clearly faster. The others may have got
-/// slower (which only the upper bound of a full "before" side can show) or need every
-/// execution to show their improvement beyond noise.
+/// unless its first look already decided it (fewer buffers, or faster or slower beyond
+/// noise). The others need every execution for a P95 comparison.
 fn second_look(samples: &[Samples], full: &[u64], first: &[u64]) -> Vec<u64> {
     samples
         .iter()
         .zip(full.iter().zip(first))
         .map(|(sample, (full, first))| {
-            if after_beats_before(sample) {
+            if decided(sample) {
                 0
             } else {
-                full - first
+                full.saturating_sub(*first)
             }
         })
         .collect()
 }
 
-/// Both sides were timed and the "after" P95 lies clearly below the "before" one.
-fn after_beats_before(sample: &Samples) -> bool {
-    !sample.before_us.is_empty()
-        && !sample.after_us.is_empty()
-        && clearly_lower(&p95(&sample.after_us), &p95(&sample.before_us))
+/// The rule already has its answer for this statement.
+fn decided(sample: &Samples) -> bool {
+    let judgement = decide::judge(&sample.evidence, !sample.uses.is_empty());
+    matches!(
+        judgement,
+        Judgement::FewerBuffers | Judgement::Faster | Judgement::Slower
+    )
 }
 
-/// Parameter draws whose plans are compared with and without the indexes.
-const SCREEN_DRAWS: usize = 3;
-
-/// Which statements the indexes can change, so are timed: the ones that write (every index
-/// is maintained), or whose plan shape (node types, relations, indexes) differs with the
-/// indexes built, under any of [`SCREEN_DRAWS`] parameter draws or in any statement it runs
-/// that its own plan does not show (`trial.inner`, generic plans). A read whose plans all
-/// stay the same executes the same way, so timing it would only add noise and minutes.
-/// With the indexes built (in a savepoint rolled back after) it also records which indexes
-/// each statement's plans use and times one probe execution of each changed statement (which
-/// sizes its "after" side). Returns the indexes that failed to build or are unusable, and the
-/// changed statements.
-fn screen(
-    client: &mut Client,
-    recommendations: &mut [Recommendation],
-    trial: &Trial,
-    samples: &mut [Samples],
-) -> Result<(Failed, Vec<usize>), AdviseError> {
-    let mut variants = Vec::new();
-    for (statement, inner) in trial.statements.iter().zip(trial.inner) {
-        let mut all = draws(client, trial, statement)?;
-        all.extend(inner.iter().map(|s| (*s).clone()));
-        variants.push(all);
-    }
-    let before = shapes(client, &variants)?;
-    client.batch_execute("SAVEPOINT pgperf_screen")?;
-    let failed = build_all(client, recommendations)?;
-    let after = shapes(client, &variants)?;
-    let mut changed = Vec::new();
-    for (index, plans) in after.iter().enumerate() {
-        let used: Vec<String> = plans.iter().flat_map(|(_, used)| used.clone()).collect();
-        samples[index].uses = (0..recommendations.len())
-            .filter(|i| used.contains(&recommendations[*i].name))
-            .collect();
-        let same = before[index]
-            .iter()
-            .map(|(shape, _)| shape)
-            .eq(plans.iter().map(|(shape, _)| shape));
-        if trial.writes[index] || !same {
-            changed.push(index);
-        }
-    }
-    time(client, trial, &changed, 1, samples, Side::ProbeAfter)?;
-    client.batch_execute("ROLLBACK TO SAVEPOINT pgperf_screen")?;
-    Ok((failed, changed))
-}
-
-/// The statement under [`SCREEN_DRAWS`] draws of its workload query's parameters (itself
-/// when it has no workload query or no parameters).
-fn draws(
-    client: &mut Client,
-    trial: &Trial,
-    statement: &Statement,
-) -> Result<Vec<Statement>, AdviseError> {
-    let plans = statement
-        .query_index
-        .map(|i| &trial.workload.queries[i].params)
-        .filter(|plans| !plans.is_empty() && statement.params.is_some());
-    let Some(plans) = plans else {
-        return Ok(vec![(*statement).clone()]);
-    };
-    Ok(super::session::param_draws(client, plans, SCREEN_DRAWS)?
-        .into_iter()
-        .map(|params| Statement {
-            params: Some(params),
-            ..(*statement).clone()
+/// Expected microseconds per execution of each statement, before and after (0 untimed).
+fn probes(samples: &[Samples]) -> Vec<(f64, f64)> {
+    samples
+        .iter()
+        .map(|s| {
+            let before = s.probe_us.unwrap_or(0.0);
+            (before, s.probe_after_us.unwrap_or(before))
         })
-        .collect())
+        .collect()
 }
 
-/// Per statement and draw: the plan shape (`None` when EXPLAIN failed) and the indexes used.
-type Shapes = Vec<Vec<(Option<Vec<String>>, Vec<String>)>>;
-
-fn shapes(client: &mut Client, variants: &[Vec<Statement>]) -> Result<Shapes, AdviseError> {
-    let roots = crate::pg::explain::PartitionRoots::new();
-    let mut out = Vec::new();
-    for statements in variants {
-        let mut plans = Vec::new();
-        for statement in statements {
-            client.batch_execute("SAVEPOINT pgperf_explain")?;
-            let explained = explain(client, statement);
-            client.batch_execute("ROLLBACK TO SAVEPOINT pgperf_explain")?;
-            plans.push(match explained {
-                Ok(plan) => {
-                    let shape = plan
-                        .get(0)
-                        .and_then(|top| top.get("Plan"))
-                        .map(|node| crate::pg::explain::plan_shape(node, &roots));
-                    (shape, plan::index_names(&plan))
-                }
-                Err(AdviseError::Database(error)) if error.as_db_error().is_some() => {
-                    (None, Vec::new())
-                }
-                Err(other) => return Err(other),
-            });
-        }
-        out.push(plans);
-    }
-    Ok(out)
+/// The counts of a sitting scaled down alike to what fits in `left_us` (no limit when
+/// `None`), each non-zero count kept at `floor` or more, even when no time is left: the
+/// first sitting (floor 12) always gives every changed statement evidence to judge, so no
+/// index is kept unmeasured for want of budget; the second (floor 0) is skipped instead.
+fn fit(
+    (before, after): (&[u64], &[u64]),
+    probes: &[(f64, f64)],
+    left_us: Option<f64>,
+    floor: u64,
+) -> (Vec<u64>, Vec<u64>) {
+    let Some(left_us) = left_us else {
+        return (before.to_vec(), after.to_vec());
+    };
+    let needed_us: f64 = (0..probes.len())
+        .map(|i| before[i] as f64 * probes[i].0 + after[i] as f64 * probes[i].1)
+        .sum();
+    let scale = if left_us <= 0.0 {
+        0.0
+    } else if needed_us > left_us {
+        left_us / needed_us
+    } else {
+        1.0
+    };
+    let shrink = |counts: &[u64]| -> Vec<u64> {
+        counts
+            .iter()
+            .map(|&n| match n {
+                0 => 0,
+                n => ((n as f64 * scale) as u64).max(floor).min(n),
+            })
+            .collect()
+    };
+    (shrink(before), shrink(after))
 }
 
 /// Executions of one side per statement (0 for statements not in `targets`): the full count
@@ -403,7 +381,7 @@ fn time_counts(
 }
 
 /// Builds every index in its own savepoint; returns the ones that failed or are unusable.
-fn build_all(
+pub(super) fn build_all(
     client: &mut Client,
     recommendations: &mut [Recommendation],
 ) -> Result<Failed, AdviseError> {
@@ -435,7 +413,7 @@ fn build_all(
 }
 
 #[derive(Clone, Copy, PartialEq)]
-enum Side {
+pub(super) enum Side {
     Probe,
     ProbeAfter,
     Before,
@@ -444,7 +422,7 @@ enum Side {
 
 /// `iterations` executions of the `targets` statements, interleaved in shuffled order by the
 /// bench's timing loop, each in a savepoint inside the verification transaction.
-fn time(
+pub(super) fn time(
     client: &mut Client,
     trial: &Trial,
     targets: &[usize],
@@ -490,8 +468,8 @@ fn time(
                 sample.probe_error = result.first_error.map(|e| e.message);
             }
             Side::ProbeAfter => sample.probe_after_us = latencies.fold(None, |_, us| Some(us)),
-            Side::Before => sample.before_us.extend(latencies),
-            Side::After => sample.after_us.extend(latencies),
+            Side::Before => sample.evidence.before_us.extend(latencies),
+            Side::After => sample.evidence.after_us.extend(latencies),
         }
     }
     Ok(())
@@ -500,256 +478,20 @@ fn time(
 /// Discarded executions before each timed block (caches, plan cache).
 const WARMUP_EXECUTIONS: u64 = 1;
 
-/// Keeps the indexes whose served queries got faster beyond noise and that slowed nothing.
-fn decide(
-    recommendations: &mut Vec<Recommendation>,
-    statements: &[&Statement],
-    failed: Failed,
-    samples: &[Samples],
-) -> VerifyOutcome {
-    let mut reasons: Vec<Option<RejectReason>> = vec![None; recommendations.len()];
-    for (index, reason) in failed {
-        reasons[index] = Some(reason);
-    }
-    let mut notes = Vec::new();
-    for (position, recommendation) in recommendations.iter_mut().enumerate() {
-        if reasons[position].is_some() {
-            continue;
-        }
-        let planned = std::mem::take(&mut recommendation.serves);
-        let (mut improved, mut unmeasured) = (false, false);
-        for (statement, sample) in statements.iter().zip(samples) {
-            // Real plans unchanged by the indexes: whatever the what-if thought, not served.
-            if sample.unchanged {
-                continue;
-            }
-            if !sample.uses.contains(&position) && !serves_through(&planned, &statement.name) {
-                continue;
-            }
-            recommendation.serves.push(statement.name.clone());
-            if sample.before_us.is_empty() || sample.after_us.is_empty() {
-                unmeasured = true;
-                notes.push(match &sample.probe_error {
-                    Some(error) => format!("{} (failed: {error})", statement.name),
-                    None => statement.name.clone(),
-                });
-                continue;
-            }
-            let (before, after) = (p95(&sample.before_us), p95(&sample.after_us));
-            record_effect(recommendation, &statement.name, (&before, &after), sample);
-            if clearly_lower(&after, &before) {
-                improved = true;
-            } else if clearly_lower(&before, &after) {
-                reasons[position] = Some(RejectReason::SlowsOtherQuery {
-                    query: statement.name.clone(),
-                });
-            }
-        }
-        if reasons[position].is_none() && !improved && !unmeasured {
-            reasons[position] = Some(match recommendation.serves.first() {
-                Some(query) => RejectReason::NoMeasuredImprovement {
-                    query: query.clone(),
-                },
-                None => RejectReason::NotUsed,
-            });
-        }
-    }
-    notes.sort();
-    notes.dedup();
-    let mut outcome = VerifyOutcome {
-        unmeasured: notes,
-        ..VerifyOutcome::default()
-    };
-    let mut kept = Vec::new();
-    for (recommendation, reason) in recommendations.drain(..).zip(reasons) {
-        match reason {
-            None => kept.push(recommendation),
-            Some(reason) => outcome.rejected.push(rejection(recommendation, reason)),
-        }
-    }
-    *recommendations = kept;
-    outcome
-}
-
-/// The what-if found the index serving `query` itself or a statement inside it (a function
-/// body, a foreign-key lookup), which the query's own plan does not show.
-fn serves_through(planned: &[String], query: &str) -> bool {
-    planned
-        .iter()
-        .any(|s| s == query || s.starts_with(&format!("{query} (")))
-}
-
-/// Stores the measured P95s and the thinned samples of `query` on its effect, creating the
-/// effect when the plan did not show the index serving the query directly.
-fn record_effect(
-    recommendation: &mut Recommendation,
-    query: &str,
-    (before, after): (&Bounded, &Bounded),
-    sample: &Samples,
-) {
-    let position = match recommendation.effects.iter().position(|e| e.query == query) {
-        Some(position) => position,
-        None => {
-            recommendation
-                .effects
-                .push(crate::model::advice::QueryEffect {
-                    query: query.to_string(),
-                    cost_before: 0.0,
-                    cost_after: 0.0,
-                    p95_before: None,
-                    p95_after: None,
-                    samples_before_us: Vec::new(),
-                    samples_after_us: Vec::new(),
-                });
-            recommendation.effects.len() - 1
-        }
-    };
-    let effect = &mut recommendation.effects[position];
-    effect.p95_before = Some(before.estimate);
-    effect.p95_after = Some(after.estimate);
-    effect.samples_before_us = thinned(&sample.before_us);
-    effect.samples_after_us = thinned(&sample.after_us);
-}
-
-/// Most samples kept per side of an effect, so that advice files and reports stay small.
-const MAX_EFFECT_SAMPLES: usize = 2_000;
-
-/// At most [`MAX_EFFECT_SAMPLES`] of `samples_us`, evenly spaced over the measurement order.
-fn thinned(samples_us: &[f64]) -> Vec<f64> {
-    let len = samples_us.len();
-    if len <= MAX_EFFECT_SAMPLES {
-        return samples_us.to_vec();
-    }
-    (0..MAX_EFFECT_SAMPLES)
-        .map(|i| samples_us[i * len / MAX_EFFECT_SAMPLES])
-        .collect()
-}
-
-/// A P95 estimate with the bounds a decision may use: the two-sided 95% interval when the
-/// sample has one (59+ executions), else only a one-sided 97.5% lower bound.
-struct Bounded {
-    estimate: QuantileEstimate,
-    lower_us: Option<f64>,
-    upper_us: Option<f64>,
-}
-
-fn p95(samples_us: &[f64]) -> Bounded {
-    let estimate = crate::stats::summarize(samples_us)
-        .map(|s| s.p95)
-        .unwrap_or(QuantileEstimate {
-            value_us: f64::NAN,
-            ci_low_us: None,
-            ci_high_us: None,
-        });
-    let lower_us = estimate.ci_low_us.or_else(|| {
-        let mut sorted = samples_us.to_vec();
-        sorted.sort_by(f64::total_cmp);
-        crate::stats::quantile_lower_bound(&sorted, 0.95, ONE_SIDED_CONFIDENCE)
-    });
-    Bounded {
-        upper_us: estimate.ci_high_us,
-        lower_us,
-        estimate: QuantileEstimate {
-            ci_low_us: lower_us,
-            ..estimate
-        },
-    }
-}
-
-/// A one-sided bound carries the risk of one tail of the two-sided 95% interval.
-const ONE_SIDED_CONFIDENCE: f64 = 0.975;
-
-/// `low`'s upper bound lies below `high`'s lower bound: a difference beyond noise.
-fn clearly_lower(low: &Bounded, high: &Bounded) -> bool {
-    match (low.upper_us, high.lower_us) {
-        (Some(low_top), Some(high_bottom)) => low_top < high_bottom,
-        _ => false,
-    }
-}
-
-fn rejection(recommendation: Recommendation, reason: RejectReason) -> RejectedCandidate {
-    let evidence: Vec<String> = recommendation
-        .effects
-        .iter()
-        .filter_map(|e| {
-            Some(format!(
-                "{}: P95 {} -> {}",
-                e.query,
-                super::ddl::format_p95(e.p95_before.as_ref()?),
-                super::ddl::format_p95(e.p95_after.as_ref()?)
-            ))
-        })
-        .collect();
-    let sentence = super::engine::reason_sentence(&reason);
-    let explanation = if evidence.is_empty() {
-        sentence
-    } else {
-        format!("{sentence} ({})", evidence.join("; "))
-    };
-    RejectedCandidate {
-        spec: recommendation.spec,
-        queries: recommendation.serves,
-        reason,
-        explanation,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn estimate(low: f64, value: f64, high: f64) -> Bounded {
-        Bounded {
-            estimate: QuantileEstimate {
-                value_us: value,
-                ci_low_us: Some(low),
-                ci_high_us: Some(high),
-            },
-            lower_us: Some(low),
-            upper_us: Some(high),
-        }
-    }
-
-    #[test]
-    fn samples_are_thinned_evenly_to_the_cap() {
-        let few: Vec<f64> = (0..10).map(f64::from).collect();
-        assert_eq!(thinned(&few), few);
-        let many: Vec<f64> = (0..5_000).map(f64::from).collect();
-        let kept = thinned(&many);
-        assert_eq!(kept.len(), MAX_EFFECT_SAMPLES);
-        assert_eq!(kept[0], 0.0);
-        assert_eq!(kept[1], 2.0);
-        assert_eq!(kept[MAX_EFFECT_SAMPLES - 1], 4_997.0);
-    }
-
-    #[test]
-    fn only_non_overlapping_intervals_count() {
-        assert!(clearly_lower(
-            &estimate(90.0, 100.0, 110.0),
-            &estimate(500.0, 600.0, 700.0)
-        ));
-        assert!(!clearly_lower(
-            &estimate(90.0, 100.0, 510.0),
-            &estimate(500.0, 600.0, 700.0)
-        ));
-        let few = p95(&[1.0, 2.0, 3.0]);
-        assert!(!clearly_lower(&few, &estimate(500.0, 600.0, 700.0)));
-    }
-
-    #[test]
-    fn a_slow_side_with_few_executions_still_shows_it_was_slow() {
-        let slow_before = p95(&[200e3, 210e3, 205e3, 230e3, 220e3, 215e3]);
-        assert_eq!(slow_before.upper_us, None);
-        assert_eq!(slow_before.lower_us, Some(215e3));
-        let fast_after = estimate(1e3, 1.5e3, 2e3);
-        assert!(clearly_lower(&fast_after, &slow_before));
-        assert!(!clearly_lower(&slow_before, &fast_after));
-    }
-
-    fn timed(before_us: &[f64], after_us: &[f64]) -> Samples {
+    fn timed(before_us: &[f64], after_us: &[f64], buffers: (f64, f64)) -> Samples {
         Samples {
-            before_us: before_us.to_vec(),
-            after_us: after_us.to_vec(),
+            evidence: Evidence {
+                before_us: before_us.to_vec(),
+                after_us: after_us.to_vec(),
+                buffers_before: Some(buffers.0),
+                buffers_after: Some(buffers.1),
+                ..Evidence::default()
+            },
+            uses: vec![0],
             ..Samples::default()
         }
     }
@@ -762,29 +504,25 @@ mod tests {
                 .collect()
         };
         let samples = vec![
-            // 20 ms before, 1 ms after: decided.
-            timed(&jitter(20e3, 20), &jitter(1e3, 59)),
-            // The same before and after: perhaps slower, perhaps not.
-            timed(&jitter(5e3, 20), &jitter(5e3, 59)),
-            // Slower after: only a full "before" side has the upper bound that shows it.
-            timed(&jitter(5e3, 20), &jitter(9e3, 59)),
+            // Many times fewer buffers, time lost in noise: decided.
+            timed(&jitter(5e3, 20), &jitter(5e3, 59), (4_000.0, 40.0)),
+            // The same before and after, same buffers: open.
+            timed(&jitter(5e3, 20), &jitter(5e3, 59), (100.0, 100.0)),
+            // Clearly slower on the median already: decided.
+            timed(&jitter(5e3, 20), &jitter(9e3, 59), (100.0, 100.0)),
             // Not timed.
             Samples::default(),
         ];
         let full = [100, 100, 100, 0];
         assert_eq!(
             second_look(&samples, &full, &capped(&full, 20)),
-            [0, 80, 80, 0]
+            [0, 80, 0, 0]
         );
-        assert_eq!(
-            second_look(&samples, &full, &capped(&full, 59)),
-            [0, 41, 41, 0]
-        );
-        // A slow side whose first look was already its full count gets no more.
-        let slow = [100, 100, 8, 0];
+        let slow = [100, 12, 100, 0];
         assert_eq!(
             second_look(&samples, &slow, &capped(&slow, 20)),
-            [0, 80, 0, 0]
+            [0, 0, 0, 0],
+            "a slow side whose first look was its full count gets no more"
         );
     }
 
@@ -801,9 +539,29 @@ mod tests {
         assert_eq!(side_executions(100e3, fewest, &options), 20);
         assert_eq!(side_executions(900e3, fewest, &options), fewest);
         assert_eq!(side_executions(f64::INFINITY, fewest, &options), fewest);
+    }
+
+    #[test]
+    fn a_sitting_shrinks_to_the_time_left_but_not_below_its_floor() {
+        let probes = [(1_000.0, 500.0), (100_000.0, 100_000.0), (0.0, 0.0)];
+        let (before, after) = (vec![100, 20, 0], vec![100, 20, 0]);
         assert_eq!(
-            side_executions(900e3, MIN_INTERVAL_EXECUTIONS, &options),
-            59
+            fit((&before, &after), &probes, None, 12),
+            (before.clone(), after.clone())
+        );
+        // Needs 0.15 s + 4 s; 2.075 s left halves every count, the slow one stops at 12.
+        assert_eq!(
+            fit((&before, &after), &probes, Some(2_075_000.0), 12),
+            (vec![50, 12, 0], vec![50, 12, 0])
+        );
+        assert_eq!(
+            fit((&before, &after), &probes, Some(-1.0), 0),
+            (vec![0, 0, 0], vec![0, 0, 0])
+        );
+        assert_eq!(
+            fit((&before, &after), &probes, Some(-1.0), 12),
+            (vec![12, 12, 0], vec![12, 12, 0]),
+            "the first sitting keeps its floor when the budget is spent"
         );
     }
 }

@@ -131,5 +131,6 @@ pub(super) fn query_result(
         server,
         plan,
         warnings: Vec::new(),
+        sampling: None,
     }
 }

@@ -7,23 +7,23 @@
 //! gives a [`RunResult`] with `complete = false` and the reason, holding everything measured.
 
 mod assemble;
+pub mod budget;
 mod engine;
 mod executor;
 pub mod export;
 mod phases;
 mod plans;
 mod prepare;
+pub mod progress;
 mod recorder;
 pub mod results;
 mod session_checks;
 pub mod table;
 pub mod warnings;
 
-use std::io::IsTerminal;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use indicatif::{ProgressBar, ProgressStyle};
 use postgres::Client;
 
 pub use executor::Wrapping;
@@ -34,11 +34,12 @@ use crate::model::{
 use crate::pg::describe;
 use crate::workload::{Query, Workload};
 use assemble::{Assembly, assemble, query_result};
-use engine::{Phase, PhasePlan, Schedule};
+use engine::{Phase, PhasePlan, Schedule, Tasks};
 use executor::Executor;
-use phases::{PhaseInput, measure_phases};
+use phases::{Measured, PhaseInput, measure_phases};
 use plans::{PlanInput, capture_plans};
 use prepare::{read_environment, resolve_generators, role_oids, session_user};
+use progress::Progress;
 
 /// What a run records about where it ran, beyond the connection itself.
 #[derive(Debug, Clone)]
@@ -49,8 +50,10 @@ pub struct BenchContext {
     pub scale: Option<f64>,
     /// Seeder RNG seed, when pgperf seeded the database.
     pub seed_rng_seed: Option<u64>,
-    /// Show a progress bar on stderr (only drawn when stderr is a terminal).
+    /// Show progress on stderr: a bar on a terminal, else a status line every
+    /// `progress_interval` (none when it is zero).
     pub progress: bool,
+    pub progress_interval: Duration,
     /// Where the seeded data's history ends, when pgperf seeded the database: `ago`
     /// parameters count back from it instead of the run's start, so runs on other days and at
     /// other hours draw the same windows relative to the data.
@@ -119,7 +122,8 @@ pub fn run(
     let mut workers = (0..settings.concurrency.max(1))
         .map(|_| connect(config, context))
         .collect::<Result<Vec<_>, _>>()?;
-    let progress = progress_bar(context.progress, settings, workload.queries.len());
+    let names = workload.queries.iter().map(|q| q.name.clone()).collect();
+    let progress = Progress::new(context.progress, context.progress_interval, names);
     let mut measured = measure_phases(
         &mut control,
         &mut workers,
@@ -129,7 +133,7 @@ pub fn run(
             progress: &progress,
         },
     );
-    progress.finish_and_clear();
+    progress.finish();
     let plans_after = match measured.abort_reason {
         None => capture_plans(&mut control, &plan_input),
         Some(_) => vec![None; workload.queries.len()],
@@ -142,6 +146,11 @@ pub fn run(
     };
     let mut queries = assemble(workload, recorders, &assembly, plans_before, plans_after);
     session_checks::add_warnings(&mut queries, &workload.queries, persona_warnings);
+    attach_sampling(&mut queries, &measured);
+    let mut settings = settings.clone();
+    if let Some(budget) = &mut settings.time_budget {
+        budget.measured_ms = measured.measured_ms;
+    }
     let rate = settings
         .rate_qps
         .map(|requested| (requested, measured.achieved_qps));
@@ -153,7 +162,7 @@ pub fn run(
         complete: measured.abort_reason.is_none(),
         abort_reason: measured.abort_reason.clone(),
         environment,
-        settings: settings.clone(),
+        settings,
         queries,
         warnings: warnings::run_warnings(measured.dealloc_delta(), rate),
     })
@@ -169,28 +178,28 @@ pub fn measure_queries(
 ) -> Result<Vec<QueryResult>, BenchError> {
     let generators = resolve_generators(client, queries)?;
     let user = session_user(client)?;
-    let hidden = ProgressBar::hidden();
     let mut executor = Executor::new(client, options.protocol, options.wrapping, queries);
     let mut outcome = None;
     for (rounds, measuring, offset) in [
         (options.warmup, false, 0),
         (options.iterations, true, 1 << 40),
     ] {
-        let phase = Phase::new(PhasePlan {
+        let schedule = Schedule {
+            queries: queries.len(),
+            rounds,
+            seed: options.rng_seed ^ offset,
+        };
+        let plan = PhasePlan {
             queries,
             generators: &generators,
-            schedule: Schedule {
-                queries: queries.len(),
-                rounds,
-                seed: options.rng_seed ^ offset,
-            },
+            tasks: Tasks::Fixed(schedule),
             stream_offset: offset,
             seed: options.rng_seed,
             params_now: Utc::now(),
             measuring,
             rate_qps: None,
-            progress: &hidden,
-        });
+        };
+        let phase = Phase::new(plan, None);
         let worked = phase.work(&mut executor, 0);
         if let Some(reason) = worked.lost {
             return Err(BenchError::ConnectionLost(reason));
@@ -221,18 +230,17 @@ fn connect(config: &postgres::Config, context: &BenchContext) -> Result<Client, 
         })
 }
 
-fn progress_bar(enabled: bool, settings: &BenchSettings, queries: usize) -> ProgressBar {
-    if !enabled || !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
+/// Records on each query how a budgeted run sampled it.
+fn attach_sampling(queries: &mut [QueryResult], measured: &Measured) {
+    let Some(outcomes) = &measured.sampling else {
+        return;
+    };
+    for (query, outcome) in queries.iter_mut().zip(outcomes) {
+        query.sampling = Some(crate::model::Sampling {
+            stop: outcome.stop,
+            share_ms: outcome.share_us / 1e3,
+            spent_ms: outcome.spent_us / 1e3,
+            relative_half_width: outcome.relative_half_width,
+        });
     }
-    let total = (settings.warmup + settings.iterations) * queries as u64;
-    let bar = ProgressBar::new(total);
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} {bar:40} {pos}/{len} executions, {per_sec}, eta {eta}",
-        )
-        .expect("the template is valid"),
-    );
-    bar.enable_steady_tick(Duration::from_millis(200));
-    bar
 }

@@ -22,7 +22,8 @@ pub enum Verdict {
     Unjudged,
 }
 
-/// Within or above its P95 budget; judged only with enough samples for a P95 interval.
+/// Within or above its P95 budget; judged with enough samples for a P95 interval, or as
+/// breached when a one-sided lower bound of P95 from fewer samples is already above it.
 pub fn verdict(query: &QueryResult) -> Verdict {
     match (&query.latency, query.budget_p95_us) {
         (Some(latency), Some(budget_us)) if latency.n >= MIN_SAMPLES_FOR_P95 => {
@@ -31,6 +32,12 @@ pub fn verdict(query: &QueryResult) -> Verdict {
             } else {
                 Verdict::Within
             }
+        }
+        // Too few samples for an interval, but a one-sided bound already above the budget.
+        (Some(_), Some(budget_us))
+            if super::warnings::p95_lower_bound_us(query).is_some_and(|low| low > budget_us) =>
+        {
+            Verdict::Breached
         }
         _ => Verdict::Unjudged,
     }

@@ -17,6 +17,17 @@ pub const CLIENT_OVERHEAD_FACTOR: f64 = 3.0;
 /// Achieved rate below this share of the requested one means the schedule fell behind.
 pub const RATE_SHORTFALL: f64 = 0.9;
 
+/// Confidence of the one-sided P95 bound of a query with too few samples for an interval.
+pub const ONE_SIDED_CONFIDENCE: f64 = 0.975;
+
+/// A one-sided lower bound of the query's P95 from its kept samples (all of them below the
+/// reservoir size, which is where it matters).
+pub fn p95_lower_bound_us(query: &QueryResult) -> Option<f64> {
+    let mut sorted: Vec<f64> = query.raw_samples.iter().map(|s| s.latency_us).collect();
+    sorted.sort_by(f64::total_cmp);
+    crate::stats::quantile_lower_bound(&sorted, 0.95, ONE_SIDED_CONFIDENCE)
+}
+
 /// Warnings about one query; `end_plan` is the plan captured after the measured phase.
 pub fn query_warnings(query: &QueryResult, end_plan: Option<&PlanCapture>) -> Vec<Warning> {
     let mut warnings = Vec::new();
@@ -24,6 +35,7 @@ pub fn query_warnings(query: &QueryResult, end_plan: Option<&PlanCapture>) -> Ve
         warnings.push(Warning::TooFewSamples {
             samples: query.samples,
             needed: MIN_SAMPLES_FOR_P95,
+            p95_at_least_us: p95_lower_bound_us(query),
         });
     }
     if query.errors > 0 {

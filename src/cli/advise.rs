@@ -33,9 +33,13 @@ pub struct AdviseArgs {
     #[arg(long, value_name = "N", default_value_t = 100)]
     pub executions: u64,
     /// A query slower than this (one probe execution, in ms) gets only the executions that fit
-    /// in 1 s per side during verification: enough to show it was slow, not for an interval.
+    /// in 1 s per side during verification, at least 12: compared on its median, both ways.
     #[arg(long, value_name = "MS", default_value_t = 50)]
     pub verify_max_ms: u64,
+    /// Time verification's timed executions may take in all ("30s", "5m"): both sittings
+    /// shrink to fit, and the second goes only to queries whose decision is still open.
+    #[arg(long, value_name = "DURATION", default_value = "30s")]
+    pub verify_budget: String,
     /// Allow real index builds on a database that is not the embedded one: CREATE INDEX in a
     /// rolled-back transaction blocks writes to the table while it builds. Verification always
     /// builds; without HypoPG in the database, so does costing (also with --no-verify).
@@ -169,12 +173,22 @@ fn options(args: &AdviseArgs) -> anyhow::Result<AdviseOptions> {
         ))
         .into());
     }
+    let verify_budget = crate::workload::params::parse_duration(&args.verify_budget)
+        .ok()
+        .and_then(|budget| budget.to_std().ok())
+        .ok_or_else(|| {
+            UsageError(format!(
+                "--verify-budget {:?} is not a duration: write a whole number and a unit (\"30s\", \"5m\")",
+                args.verify_budget
+            ))
+        })?;
     Ok(AdviseOptions {
         max_columns: args.max_columns,
         budget_bytes: args.budget_mb.map(|mb| mb * 1024 * 1024),
         verify: (!args.no_verify).then(|| VerifyOptions {
             executions: args.executions,
             max_execution_ms: args.verify_max_ms,
+            budget_ms: Some(verify_budget.as_millis() as u64),
             ..VerifyOptions::default()
         }),
         ..AdviseOptions::default()

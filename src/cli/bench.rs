@@ -11,7 +11,7 @@ use anyhow::Context;
 use super::target::TargetArgs;
 use super::{Outcome, UsageError};
 use crate::bench::{self, BenchContext, table};
-use crate::model::{BenchSettings, Protocol, RunResult};
+use crate::model::{BenchSettings, Protocol, RunResult, TimeBudget};
 use crate::workload::{self, Workload};
 
 #[derive(Debug, clap::Args)]
@@ -21,9 +21,22 @@ pub struct BenchArgs {
     /// Workload file [default: `workload` in pgperf.toml, else the bundled dashboard workload].
     #[arg(long, value_name = "FILE")]
     pub workload: Option<PathBuf>,
-    /// Measured executions per query; at least 59 for a P95 verdict [default: 200].
+    /// Measured executions per query, forcing a count instead of the time budget; at least 59
+    /// for a P95 interval.
     #[arg(long, value_name = "N")]
     pub iterations: Option<u64>,
+    /// Time the measured phase may take ("60s", "5m"), shared across queries: each query is
+    /// sampled until its P95 interval is tight enough or its share is spent; a tenth more is
+    /// given to the warm-up, which probes every query's cost [default: 60s].
+    #[arg(long, value_name = "DURATION", conflicts_with = "iterations")]
+    pub time_budget: Option<String>,
+    /// Stop sampling a query once its P95 interval's half-width is below this share of its
+    /// P95 (with --time-budget) [default: 0.05].
+    #[arg(long, value_name = "RATIO")]
+    pub target_precision: Option<f64>,
+    /// Seconds between status lines on stderr when it is not a terminal ("10s"; "0s": none).
+    #[arg(long, value_name = "DURATION", default_value = "10s")]
+    pub progress_interval: String,
     /// Discarded executions per query before measuring [default: 20].
     #[arg(long, value_name = "N")]
     pub warmup: Option<u64>,
@@ -85,6 +98,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<Outcome> {
         scale: prepared.scale,
         seed_rng_seed: prepared.cluster.as_ref().map(|_| prepared.rng_seed),
         progress: true,
+        progress_interval: parse_duration("--progress-interval", &args.progress_interval)?,
         data_now: prepared.data_now,
     };
     let result = bench::run(&prepared.config, &workload, &settings, &context)?;
@@ -132,14 +146,19 @@ fn settings(
     project: &super::config::ProjectConfig,
     workload: &Workload,
 ) -> anyhow::Result<BenchSettings> {
+    let iterations = args.iterations.or(project.bench.iterations);
     let settings = BenchSettings {
-        iterations: args.iterations.or(project.bench.iterations).unwrap_or(200),
+        iterations: iterations.unwrap_or(MAX_BUDGETED_SAMPLES),
         warmup: args.warmup.or(project.bench.warmup).unwrap_or(20),
         concurrency: args.concurrency.or(project.bench.concurrency).unwrap_or(1),
         rate_qps: args.rate,
         protocol: args.protocol.into(),
         statement_timeout_ms: workload.statement_timeout_ms,
         rng_seed: args.target.rng_seed.or(project.rng_seed).unwrap_or(42),
+        time_budget: match iterations {
+            Some(_) => None,
+            None => Some(time_budget(args)?),
+        },
     };
     if settings.iterations == 0 || settings.concurrency == 0 {
         return Err(
@@ -156,6 +175,43 @@ fn settings(
         .into());
     }
     Ok(settings)
+}
+
+/// Most samples per query in a budgeted run (the raw samples kept per query).
+const MAX_BUDGETED_SAMPLES: u64 = crate::bench::budget::MAX_SAMPLES;
+/// Default of `--time-budget`: the README's main command measures for about a minute.
+const DEFAULT_TIME_BUDGET: std::time::Duration = std::time::Duration::from_secs(60);
+/// Default of `--target-precision`.
+const DEFAULT_TARGET_PRECISION: f64 = 0.05;
+
+fn time_budget(args: &BenchArgs) -> anyhow::Result<TimeBudget> {
+    let budget = match &args.time_budget {
+        Some(text) => parse_duration("--time-budget", text)?,
+        None => DEFAULT_TIME_BUDGET,
+    };
+    let target_precision = args.target_precision.unwrap_or(DEFAULT_TARGET_PRECISION);
+    if budget.is_zero() || !(target_precision.is_finite() && target_precision >= 0.0) {
+        return Err(UsageError(
+            "--time-budget must be above 0 and --target-precision a ratio of 0 or more (0.05 is 5%)"
+                .to_string(),
+        )
+        .into());
+    }
+    let budget_ms = budget.as_millis() as u64;
+    Ok(TimeBudget {
+        budget_ms,
+        warmup_budget_ms: budget_ms / 10,
+        target_precision,
+        measured_ms: 0.0,
+    })
+}
+
+fn parse_duration(flag: &str, text: &str) -> anyhow::Result<std::time::Duration> {
+    let parsed = workload::params::parse_duration(text)
+        .map_err(|error| UsageError(format!("{flag}: {error}")))?;
+    Ok(parsed
+        .to_std()
+        .map_err(|_| UsageError(format!("{flag} must not be negative")))?)
 }
 
 /// Exit 3 for a run that stopped early or a query that never succeeded, 1 for a breached

@@ -255,6 +255,7 @@ fn bench_now(args: &CheckArgs, baseline: &RunResult) -> anyhow::Result<(RunResul
         scale: prepared.scale,
         seed_rng_seed: prepared.cluster.as_ref().map(|_| prepared.rng_seed),
         progress: true,
+        progress_interval: crate::bench::progress::DEFAULT_INTERVAL,
         data_now: prepared.data_now,
     };
     let result = crate::bench::run(&prepared.config, &workload, &baseline.settings, &context)?;

@@ -130,6 +130,7 @@ mod tests {
             role: "authenticated".into(),
             claims: None,
             settings: Default::default(),
+            sampling: None,
             weight: 1.0,
             budget_p95_us: Some(100.0),
             samples: 1000,

@@ -167,6 +167,121 @@ pub struct QueryEffect {
     /// Measured latencies with the index, thinned like `samples_before_us`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub samples_after_us: Vec<f64>,
+    /// What verification measured and concluded for this query; `None` when not verified.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<EffectEvidence>,
+}
+
+/// Both kinds of evidence verification weighs for one query (`src/advise/decide.rs`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EffectEvidence {
+    /// Shared buffers (hit + read) of one execution without / with the index
+    /// (`EXPLAIN (ANALYZE, BUFFERS)`): they do not depend on the machine's load.
+    pub buffers_before: Option<f64>,
+    pub buffers_after: Option<f64>,
+    /// Rows of that execution without / with the index.
+    pub rows_before: Option<f64>,
+    pub rows_after: Option<f64>,
+    /// The plan with the index uses it.
+    pub uses_index: bool,
+    /// The quantile both sides were compared on (the median when a side had < 59 executions).
+    pub compared_on: Option<Quantile>,
+    /// After over before, of that quantile.
+    pub ratio: Option<f64>,
+    /// The two 95% intervals do not overlap.
+    pub significant: bool,
+    /// Executions timed without / with the index.
+    pub executions_before: u64,
+    pub executions_after: u64,
+    pub judgement: Judgement,
+}
+
+impl EffectEvidence {
+    /// One line for terminals and reports: `buffers 40000 -> 120, rows 10 -> 10, index used;
+    /// P95 x0.93 in noise: fewer buffers`.
+    pub fn summary(&self) -> String {
+        let pair = |before: Option<f64>, after: Option<f64>| match (before, after) {
+            (Some(b), Some(a)) => format!("{b:.0} -> {a:.0}"),
+            _ => "?".to_string(),
+        };
+        let mut parts = vec![
+            format!("buffers {}", pair(self.buffers_before, self.buffers_after)),
+            format!("rows {}", pair(self.rows_before, self.rows_after)),
+        ];
+        parts.push(
+            if self.uses_index {
+                "index used"
+            } else {
+                "index not used"
+            }
+            .to_string(),
+        );
+        let timing = match (self.compared_on, self.ratio) {
+            (Some(quantile), Some(ratio)) => format!(
+                "{} x{ratio:.2} {} ({}+{} runs)",
+                match quantile {
+                    Quantile::P95 => "P95",
+                    Quantile::P50 => "P50",
+                },
+                if self.significant {
+                    "beyond noise"
+                } else {
+                    "in noise"
+                },
+                self.executions_before,
+                self.executions_after
+            ),
+            _ => "time not compared".to_string(),
+        };
+        format!(
+            "{}; {timing}: {}",
+            parts.join(", "),
+            self.judgement.describe()
+        )
+    }
+}
+
+/// Which quantile two sides were compared on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Quantile {
+    P95,
+    /// The median: a side had fewer than 59 executions.
+    P50,
+}
+
+/// What the evidence says about one query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Judgement {
+    /// Many times fewer buffers with the index in its plan, and not significantly slower.
+    FewerBuffers,
+    /// At least twice as fast beyond noise, not reading more buffers.
+    Faster,
+    /// More than 10% slower, beyond noise or with many more buffers.
+    Slower,
+    /// Neither helped nor harmed.
+    NoDifference,
+    /// A side could not be measured.
+    Unmeasured,
+}
+
+impl Judgement {
+    /// The index helped this query.
+    pub fn helps(self) -> bool {
+        matches!(self, Judgement::FewerBuffers | Judgement::Faster)
+    }
+
+    /// A few words for tables and reports.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Judgement::FewerBuffers => "fewer buffers",
+            Judgement::Faster => "faster",
+            Judgement::Slower => "slower",
+            Judgement::NoDifference => "no difference",
+            Judgement::Unmeasured => "unmeasured",
+        }
+    }
 }
 
 /// Why a candidate was not recommended.

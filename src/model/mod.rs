@@ -130,6 +130,54 @@ pub struct BenchSettings {
     pub statement_timeout_ms: u64,
     /// Seed of the parameter generator and of the interleaving shuffle.
     pub rng_seed: u64,
+    /// The time budget the run sampled within; `None` when `--iterations` forced a count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_budget: Option<TimeBudget>,
+}
+
+/// How a budgeted run (`--time-budget`) chose its sample counts.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct TimeBudget {
+    /// Time the measured phase may take, milliseconds.
+    pub budget_ms: u64,
+    /// Time the warm-up (which also probes every query's cost) may take, milliseconds.
+    pub warmup_budget_ms: u64,
+    /// A query stops once its P95 interval's half-width over its P95 is below this.
+    pub target_precision: f64,
+    /// Measured phase wall time, milliseconds.
+    pub measured_ms: f64,
+}
+
+/// Why a query's sampling stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StopReason {
+    /// Its P95 interval became tighter than the target precision.
+    Precise,
+    /// Its share of the time budget was spent.
+    ShareSpent,
+    /// The whole time budget was spent while it was still sampling.
+    BudgetSpent,
+    /// It reached the most samples a budgeted run takes per query.
+    SampleCap,
+    /// `--iterations` forced the count.
+    Iterations,
+    /// The run stopped early (Ctrl-C, lost connection).
+    Interrupted,
+}
+
+/// How one query was sampled in a budgeted run.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Sampling {
+    /// Why sampling stopped.
+    pub stop: StopReason,
+    /// Its share of the budget at the end, milliseconds.
+    pub share_ms: f64,
+    /// Wall time its measured executions took, milliseconds.
+    pub spent_ms: f64,
+    /// Half-width of its P95 interval over its P95 when sampling stopped, if it had one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relative_half_width: Option<f64>,
 }
 
 /// Everything measured for one workload query.
@@ -173,6 +221,9 @@ pub struct QueryResult {
     pub plan: Option<PlanCapture>,
     /// Warnings about this query's measurement, each with its remedy.
     pub warnings: Vec<Warning>,
+    /// How a budgeted run sampled it; `None` with `--iterations`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sampling: Option<Sampling>,
 }
 
 /// One measured execution.

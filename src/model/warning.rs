@@ -8,7 +8,13 @@ use serde::{Deserialize, Serialize};
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Warning {
     /// Fewer samples than a distribution-free 95% interval of P95 needs (59).
-    TooFewSamples { samples: u64, needed: u64 },
+    TooFewSamples {
+        samples: u64,
+        needed: u64,
+        /// A one-sided 97.5% lower bound of P95 from the samples there are, microseconds.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        p95_at_least_us: Option<f64>,
+    },
     /// Samples far above the bulk (more than `threshold_us`), which dominate the tail.
     Outliers { count: u64, threshold_us: f64 },
     /// pg_stat_statements evicted entries during the run (`dealloc` moved), so deltas may be short.
@@ -46,9 +52,20 @@ pub enum Warning {
 impl std::fmt::Display for Warning {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Warning::TooFewSamples { samples, needed } => write!(
+            Warning::TooFewSamples {
+                samples,
+                needed,
+                p95_at_least_us: Some(bound_us),
+            } => write!(
                 f,
-                "only {samples} samples: a P95 interval needs at least {needed}; raise --iterations"
+                "{samples} samples: P95 ≥ {:.1} ms; {needed} are needed for an interval; raise --time-budget or force --iterations",
+                bound_us / 1000.0
+            ),
+            Warning::TooFewSamples {
+                samples, needed, ..
+            } => write!(
+                f,
+                "only {samples} samples: a P95 interval needs at least {needed}; raise --time-budget or force --iterations"
             ),
             Warning::Outliers {
                 count,

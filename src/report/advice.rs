@@ -53,6 +53,10 @@ pub struct EffectView {
     pub query: String,
     pub cost: String,
     pub p95: String,
+    /// Buffers, rows, plan and timing verdict (`EffectEvidence::summary`); empty when the
+    /// advice carries none.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub evidence: String,
     /// Before and after with intervals, for the chart; `None` when not measured.
     #[serde(skip)]
     pub measured: Option<(QuantileEstimate, QuantileEstimate)>,
@@ -254,6 +258,11 @@ fn effect(effect: &QueryEffect) -> EffectView {
         query: effect.query.clone(),
         cost: cost_change(effect.cost_before, effect.cost_after),
         p95: p95_change(effect.p95_before.as_ref(), effect.p95_after.as_ref()),
+        evidence: effect
+            .evidence
+            .as_ref()
+            .map(|evidence| evidence.summary())
+            .unwrap_or_default(),
         measured: effect.p95_before.zip(effect.p95_after),
         cdfs: effect_cdfs(effect),
     }
@@ -365,20 +374,29 @@ fn render_recommendation(html: &mut Html, rec: &RecommendationView) {
             ),
         ],
     );
+    let headers = [
+        "query",
+        "planner cost before → after",
+        "measured P95 before → after",
+        "evidence: buffers, rows, plan, time → judgement",
+    ];
+    // The evidence column only for advice that carries evidence (files from older versions do not).
+    let columns = if rec.effects.iter().any(|e| !e.evidence.is_empty()) {
+        4
+    } else {
+        3
+    };
     let rows = rec
         .effects
         .iter()
-        .map(|e| vec![e.query.clone(), e.cost.clone(), e.p95.clone()])
+        .map(|e| {
+            let mut row = vec![e.query.clone(), e.cost.clone(), e.p95.clone()];
+            row.push(e.evidence.clone());
+            row.truncate(columns);
+            row
+        })
         .collect();
-    table(
-        html,
-        &[
-            "query",
-            "planner cost before → after",
-            "measured P95 before → after",
-        ],
-        rows,
-    );
+    table(html, &headers[..columns], rows);
     html.open("div", &[("class", "effects")])
         .open("pre", &[("class", "migration")])
         .text(&rec.ddl)

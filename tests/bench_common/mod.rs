@@ -21,6 +21,7 @@ pub fn query(name: &str, n: u64, p95_us: f64, budget_ms: f64) -> QueryResult {
         role: "authenticated".into(),
         claims: None,
         settings: Default::default(),
+        sampling: None,
         weight: 1.0,
         budget_p95_us: Some(budget_ms * 1000.0),
         samples: n,
@@ -102,6 +103,7 @@ pub fn result() -> RunResult {
             protocol: Protocol::Prepared,
             statement_timeout_ms: 30_000,
             rng_seed: 42,
+            time_budget: None,
         },
         queries: vec![
             query("approvals_list", 200, 850.0, 100.0),

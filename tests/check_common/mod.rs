@@ -61,6 +61,7 @@ pub fn query(name: &str, latencies_us: Vec<f64>) -> QueryResult {
             &["Index Scan using approvals_status_idx on approvals"],
         )),
         warnings: Vec::new(),
+        sampling: None,
     }
 }
 
@@ -125,6 +126,7 @@ pub fn run(run_id: &str, queries: Vec<QueryResult>) -> RunResult {
             protocol: Protocol::Prepared,
             statement_timeout_ms: 30_000,
             rng_seed: 42,
+            time_budget: None,
         },
         queries,
         warnings: Vec::new(),

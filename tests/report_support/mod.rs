@@ -129,6 +129,7 @@ pub fn query(shape: &Shape) -> QueryResult {
         }),
         plan: None,
         warnings: Vec::new(),
+        sampling: None,
     }
 }
 
@@ -219,6 +220,7 @@ pub fn run(queries: Vec<QueryResult>) -> RunResult {
             protocol: Protocol::Prepared,
             statement_timeout_ms: 30_000,
             rng_seed: 42,
+            time_budget: None,
         },
         queries,
         warnings: Vec::new(),
@@ -437,6 +439,7 @@ fn dashboard_specs() -> Vec<Spec> {
     s.warnings = vec![Warning::TooFewSamples {
         samples: 40,
         needed: 59,
+        p95_at_least_us: None,
     }];
     specs.push(s);
 
@@ -513,6 +516,7 @@ pub fn advice_result() -> pgperf::model::advice::AdviceResult {
         p95_after: Some(estimate(0.61, 0.58, 0.66)),
         samples_before_us: effect_samples(31.2, 11),
         samples_after_us: effect_samples(0.61, 12),
+        evidence: None,
     };
     let counts = QueryEffect {
         query: "approvals_tile_counts".into(),
@@ -522,6 +526,7 @@ pub fn advice_result() -> pgperf::model::advice::AdviceResult {
         p95_after: Some(estimate(2.9, 2.7, 3.2)),
         samples_before_us: effect_samples(22.4, 13),
         samples_after_us: effect_samples(2.9, 14),
+        evidence: None,
     };
     let query_advice = |effect: &QueryEffect, weight: f64| QueryAdvice {
         name: effect.query.clone(),

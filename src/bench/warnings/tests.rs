@@ -57,6 +57,7 @@ fn healthy() -> QueryResult {
         }),
         plan: Some(plan("aaaa")),
         warnings: vec![],
+        sampling: None,
     }
 }
 
@@ -75,7 +76,8 @@ fn too_few_samples_and_errors() {
         vec![
             Warning::TooFewSamples {
                 samples: 58,
-                needed: 59
+                needed: 59,
+                p95_at_least_us: p95_lower_bound_us(&query),
             },
             Warning::Errors { count: 3 }
         ]
@@ -159,6 +161,12 @@ fn every_warning_names_its_remedy() {
         Warning::TooFewSamples {
             samples: 10,
             needed: 59,
+            p95_at_least_us: None,
+        },
+        Warning::TooFewSamples {
+            samples: 12,
+            needed: 59,
+            p95_at_least_us: Some(820_000.0),
         },
         Warning::RateNotReached {
             requested_qps: 100.0,

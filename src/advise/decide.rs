@@ -1,0 +1,303 @@
+//! The decision rule of verification: whether an index built for real is kept. Pure, so every
+//! case is unit-tested; `verify.rs` gathers the evidence and applies it.
+//!
+//! Timing alone flips with the machine's load (a P95 of 164 → 124 ms at load 5.5 was
+//! 270 → 512 ms at load 13), so the rule stands on two kinds of evidence measured in the same
+//! sittings:
+//!
+//! - **deterministic**: shared buffers (hit + read) per execution and rows, from
+//!   `EXPLAIN (ANALYZE, BUFFERS)` without and with the index, and whether the plan uses it.
+//!   They do not depend on load.
+//! - **timing**: latencies of the before–after–before sitting (drift spread over both sides).
+//!   Both sides are compared two-sided: on P95 when each has the 59 executions its interval
+//!   needs, otherwise on the median, whose interval exists from 6 executions, so a slow query
+//!   run a dozen times still gets an answer in both directions. A difference counts when the
+//!   two 95% intervals do not overlap.
+//!
+//! Per query: **harmed** when it is more than [`HARM_RATIO`] slower (estimate ratio) and
+//! the difference counts, or it is that much slower while reading [`BUFFER_FACTOR`] times the
+//! buffers; **helped** when it is not harmed and reads [`BUFFER_FACTOR`] times fewer buffers
+//! with a plan that uses the index, or got at least twice as fast ([`FASTER_RATIO`]) beyond
+//! noise without reading more buffers. Smaller timing gains do not count: with a dozen
+//! executions a side under load, "faster beyond noise" at equal buffers (0.5-0.8×) came and
+//! went between runs of the same advise (`docs/benchmarks.md`), while the buffers did not
+//! move. Rejecting an index rests on harm, which must exceed 10%.
+//! Per index: rejected when it harms any query of the workload whose plan it changed (also
+//! queries it was not chosen for: a new index can turn a hash join into a slow nested loop);
+//! kept when it helps a query it serves; otherwise rejected for no improvement.
+
+use crate::model::QuantileEstimate;
+pub use crate::model::advice::{Judgement, Quantile};
+use crate::stats::{CONFIDENCE, harrell_davis, quantile_interval};
+
+/// A query more than 10% slower with an index is harmed by it (issue 14, item 11).
+pub const HARM_RATIO: f64 = 1.10;
+/// "Many times fewer" buffers: the index spares at least three quarters of the reads.
+pub const BUFFER_FACTOR: f64 = 4.0;
+/// Timing alone helps only when the query got at least twice as fast: at equal buffers, smaller
+/// gains "beyond noise" came and went between runs of the same advise under load.
+pub const FASTER_RATIO: f64 = 0.5;
+/// Executions each side needs for a P95 interval; below it, sides are compared on the median.
+pub const P95_INTERVAL_EXECUTIONS: usize = 59;
+
+/// Everything measured about one query without and with the indexes.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Evidence {
+    pub before_us: Vec<f64>,
+    pub after_us: Vec<f64>,
+    /// Shared buffers (hit + read) of one execution without / with the indexes.
+    pub buffers_before: Option<f64>,
+    pub buffers_after: Option<f64>,
+    /// Rows of one execution without / with the indexes.
+    pub rows_before: Option<f64>,
+    pub rows_after: Option<f64>,
+}
+
+/// The timing side of the evidence.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Timing {
+    pub quantile: Quantile,
+    pub before: QuantileEstimate,
+    pub after: QuantileEstimate,
+    /// After over before, of the estimates.
+    pub ratio: f64,
+    /// The two intervals do not overlap.
+    pub significant: bool,
+}
+
+/// Compares the two sides' latencies (see the module documentation); `None` when a side
+/// has too few executions for even a median interval.
+pub fn compare(before_us: &[f64], after_us: &[f64]) -> Option<Timing> {
+    let enough = before_us.len().min(after_us.len()) >= P95_INTERVAL_EXECUTIONS;
+    let (quantile, q) = if enough {
+        (Quantile::P95, 0.95)
+    } else {
+        (Quantile::P50, 0.50)
+    };
+    let before = estimate(before_us, q)?;
+    let after = estimate(after_us, q)?;
+    let overlap = |low: &QuantileEstimate, high: &QuantileEstimate| matches!((low.ci_high_us, high.ci_low_us), (Some(top), Some(bottom)) if top < bottom);
+    Some(Timing {
+        quantile,
+        ratio: after.value_us / before.value_us.max(f64::MIN_POSITIVE),
+        significant: overlap(&after, &before) || overlap(&before, &after),
+        before,
+        after,
+    })
+}
+
+fn estimate(samples_us: &[f64], q: f64) -> Option<QuantileEstimate> {
+    let mut sorted: Vec<f64> = samples_us
+        .iter()
+        .copied()
+        .filter(|v| v.is_finite())
+        .collect();
+    sorted.sort_by(f64::total_cmp);
+    let (low, high) = quantile_interval(&sorted, q, CONFIDENCE)?;
+    Some(QuantileEstimate {
+        value_us: harrell_davis(&sorted, q),
+        ci_low_us: Some(low),
+        ci_high_us: Some(high),
+    })
+}
+
+/// Judges one query from its evidence; `uses_index` says its plan with the indexes uses the
+/// index being decided.
+pub fn judge(evidence: &Evidence, uses_index: bool) -> Judgement {
+    let Some(timing) = compare(&evidence.before_us, &evidence.after_us) else {
+        return Judgement::Unmeasured;
+    };
+    let buffers = evidence.buffers_before.zip(evidence.buffers_after);
+    let fewer = buffers.is_some_and(|(b, a)| b >= BUFFER_FACTOR * a.max(1.0));
+    let more = buffers.is_some_and(|(b, a)| a >= BUFFER_FACTOR * b.max(1.0));
+    let slower = timing.ratio > HARM_RATIO;
+    if slower && (timing.significant || more) {
+        Judgement::Slower
+    } else if fewer && uses_index {
+        Judgement::FewerBuffers
+    } else if timing.significant
+        && timing.ratio <= FASTER_RATIO
+        && buffers.is_none_or(|(b, a)| a <= b)
+    {
+        Judgement::Faster
+    } else {
+        Judgement::NoDifference
+    }
+}
+
+/// How one index came out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    Keep,
+    /// It harmed this query.
+    Harms(String),
+    /// It helped none of the queries it serves (the first one named).
+    NoImprovement(Option<String>),
+    /// A query it serves could not be measured, and none showed harm: kept on the what-if's word.
+    Unmeasured,
+}
+
+/// Decides one index from the judgements of the queries it serves and of every other query
+/// whose plan the indexes changed and that it is held responsible for.
+pub fn decide(served: &[(String, Judgement)], others: &[(String, Judgement)]) -> Decision {
+    if let Some((query, _)) = served
+        .iter()
+        .chain(others)
+        .find(|(_, judgement)| *judgement == Judgement::Slower)
+    {
+        return Decision::Harms(query.clone());
+    }
+    if served.iter().any(|(_, judgement)| judgement.helps()) {
+        return Decision::Keep;
+    }
+    if served
+        .iter()
+        .any(|(_, judgement)| *judgement == Judgement::Unmeasured)
+    {
+        return Decision::Unmeasured;
+    }
+    Decision::NoImprovement(served.first().map(|(query, _)| query.clone()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `n` latencies spread evenly around `centre_us` (±`spread` of it).
+    fn around(centre_us: f64, spread: f64, n: usize) -> Vec<f64> {
+        (0..n)
+            .map(|i| centre_us * (1.0 - spread + 2.0 * spread * ((i * 37) % n) as f64 / n as f64))
+            .collect()
+    }
+
+    fn evidence(before: Vec<f64>, after: Vec<f64>, buffers: (f64, f64)) -> Evidence {
+        Evidence {
+            before_us: before,
+            after_us: after,
+            buffers_before: Some(buffers.0),
+            buffers_after: Some(buffers.1),
+            rows_before: Some(10.0),
+            rows_after: Some(10.0),
+        }
+    }
+
+    #[test]
+    fn many_times_fewer_buffers_keep_an_index_whose_timing_is_lost_in_noise() {
+        // Under load both sides are noisy and overlap: timing alone would reject it.
+        let e = evidence(
+            around(150e3, 0.6, 100),
+            around(140e3, 0.6, 100),
+            (40_000.0, 120.0),
+        );
+        assert_eq!(judge(&e, true), Judgement::FewerBuffers);
+        assert_eq!(
+            decide(&[("q".into(), judge(&e, true))], &[]),
+            Decision::Keep
+        );
+    }
+
+    #[test]
+    fn fewer_buffers_do_not_count_when_the_plan_does_not_use_the_index() {
+        let e = evidence(
+            around(150e3, 0.6, 100),
+            around(140e3, 0.6, 100),
+            (40_000.0, 120.0),
+        );
+        assert_eq!(judge(&e, false), Judgement::NoDifference);
+    }
+
+    #[test]
+    fn a_query_significantly_more_than_ten_percent_slower_rejects_the_index() {
+        let e = evidence(
+            around(1_316e3, 0.05, 100),
+            around(1_862e3, 0.05, 100),
+            (9e3, 9e3),
+        );
+        assert_eq!(judge(&e, true), Judgement::Slower);
+        let helped = ("fast".to_string(), Judgement::FewerBuffers);
+        assert_eq!(
+            decide(&[helped], &[("joined".into(), Judgement::Slower)]),
+            Decision::Harms("joined".into()),
+            "harm anywhere in the workload outweighs help elsewhere"
+        );
+    }
+
+    #[test]
+    fn a_slow_query_run_a_dozen_times_gets_a_two_sided_answer_on_its_median() {
+        let e = evidence(
+            around(2_677e3, 0.05, 12),
+            around(4_276e3, 0.05, 12),
+            (5e4, 5e4),
+        );
+        let timing = compare(&e.before_us, &e.after_us).expect("a median interval");
+        assert_eq!(timing.quantile, Quantile::P50);
+        assert!(timing.significant);
+        assert_eq!(judge(&e, true), Judgement::Slower);
+    }
+
+    #[test]
+    fn five_percent_slower_is_not_harm_even_when_significant() {
+        let e = evidence(
+            around(100e3, 0.01, 100),
+            around(105e3, 0.01, 100),
+            (100.0, 100.0),
+        );
+        assert!(compare(&e.before_us, &e.after_us).expect("p95").significant);
+        assert_eq!(judge(&e, true), Judgement::NoDifference);
+    }
+
+    #[test]
+    fn slower_in_noise_with_many_more_buffers_is_harm() {
+        let e = evidence(
+            around(100e3, 0.5, 100),
+            around(125e3, 0.5, 100),
+            (100.0, 5_000.0),
+        );
+        assert_eq!(judge(&e, true), Judgement::Slower);
+    }
+
+    #[test]
+    fn only_twice_as_fast_beyond_noise_helps_on_time_alone() {
+        let e = evidence(
+            around(100e3, 0.05, 100),
+            around(70e3, 0.05, 100),
+            (69.0, 53.0),
+        );
+        assert_eq!(
+            judge(&e, true),
+            Judgement::NoDifference,
+            "0.7x at about the same buffers: such gains flipped with load"
+        );
+        let e = evidence(
+            around(62e3, 0.1, 100),
+            around(16e3, 0.1, 100),
+            (2_600.0, 1_500.0),
+        );
+        assert_eq!(judge(&e, true), Judgement::Faster);
+    }
+
+    #[test]
+    fn an_index_that_changes_no_buffers_and_no_time_is_rejected() {
+        let e = evidence(
+            around(100e3, 0.3, 100),
+            around(98e3, 0.3, 100),
+            (100.0, 100.0),
+        );
+        let judged = judge(&e, true);
+        assert_eq!(judged, Judgement::NoDifference);
+        assert_eq!(
+            decide(&[("q".into(), judged)], &[]),
+            Decision::NoImprovement(Some("q".into()))
+        );
+    }
+
+    #[test]
+    fn too_few_executions_are_unmeasured() {
+        let e = evidence(vec![1.0, 2.0], vec![1.0], (1.0, 1.0));
+        assert_eq!(judge(&e, true), Judgement::Unmeasured);
+        assert_eq!(
+            decide(&[("q".into(), Judgement::Unmeasured)], &[]),
+            Decision::Unmeasured
+        );
+    }
+}
