@@ -413,6 +413,6 @@ fn a_missing_rollback_names_the_file_to_add() {
     .expect_err("0002 has no rollback");
     assert_eq!(
         error.to_string(),
-        "0002_b.sql has no rollback file: every migration must be reversible; add 0002_b.rollback.sql beside it"
+        "0002_b.sql has no rollback file: in pgperf's style every migration must be reversible; add 0002_b.rollback.sql beside it (for a sqlx or Supabase folder pass --migration-style)"
     );
 }
