@@ -228,3 +228,39 @@ fn a_jsonb_equality_under_rls_is_explained_not_indexed() {
         "no index on meta can be used under the policy: {keys:?}"
     );
 }
+
+#[test]
+fn a_gin_candidate_is_refused_not_built_on_a_database_without_allow_locks() {
+    database("query_gin_locks");
+    let output = advise(
+        "query_gin_locks",
+        &[
+            "--query",
+            "SELECT id FROM items WHERE meta @> '{\"ref\": 4242}'",
+            "--no-verify",
+            "--format",
+            "json",
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let advice: serde_json::Value = serde_json::from_str(&stdout).expect("JSON advice");
+    assert_eq!(advice["recommendations"], serde_json::json!([]), "{stdout}");
+    let refused = advice["rejected"]
+        .as_array()
+        .expect("rejected candidates")
+        .iter()
+        .find(|r| r["spec"]["method"] == "gin")
+        .unwrap_or_else(|| panic!("the GIN candidate is listed: {stdout}"));
+    assert_eq!(refused["reason"]["kind"], "needs_locks", "{refused}");
+    assert!(
+        refused["explanation"]
+            .as_str()
+            .is_some_and(|e| e.contains("--allow-locks")),
+        "{refused}"
+    );
+}

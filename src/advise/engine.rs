@@ -20,9 +20,9 @@ use super::statements::{derived_statements, workload_statements};
 use super::verify::{self, VerifyOptions};
 use super::whatif::WhatIf;
 use crate::model::advice::{
-    ExistingIndexFinding, ExistingIndexIssue, IndexSpec, PlanMode, QueryAdvice, QueryEffect,
-    Recommendation, RejectReason, RejectedCandidate, SERVER_REJECTED_NOTE, Verification,
-    WhatIfMethod,
+    ExistingIndexFinding, ExistingIndexIssue, IndexMethod, IndexSpec, PlanMode, QueryAdvice,
+    QueryEffect, Recommendation, RejectReason, RejectedCandidate, SERVER_REJECTED_NOTE,
+    Verification, WhatIfMethod,
 };
 use crate::workload::Workload;
 
@@ -37,6 +37,9 @@ pub struct AdviseOptions {
     pub verify: Option<VerifyOptions>,
     /// `lock_timeout` for every real build.
     pub lock_timeout_ms: u64,
+    /// Real builds may block writes here (the embedded database, or `--allow-locks`); without
+    /// it, candidates that only a real build can cost (GIN) are refused, not built.
+    pub may_lock: bool,
 }
 
 impl Default for AdviseOptions {
@@ -46,6 +49,7 @@ impl Default for AdviseOptions {
             budget_bytes: None,
             verify: Some(VerifyOptions::default()),
             lock_timeout_ms: 5_000,
+            may_lock: true,
         }
     }
 }
@@ -125,7 +129,9 @@ pub fn advise(
     }
     phases.lap("statements and candidates");
     let mut whatif = WhatIf::new(client, options.lock_timeout_ms, options.verify.is_some())?;
-    let (costed, refused) = cost_candidates(client, &mut whatif, &analyzed, &candidates)?;
+    let (candidates, needs_locks) = refuse_lock_only_candidates(candidates, options.may_lock);
+    let (costed, mut refused) = cost_candidates(client, &mut whatif, &analyzed, &candidates)?;
+    refused.extend(needs_locks);
     phases.lap("what-if");
     let input = selection_input(client, &tables, &analyzed, costed, options)?;
     let selection = select_in_rounds(client, &mut whatif, &analyzed, &input)?;
@@ -457,6 +463,30 @@ fn add_candidates(candidates: &mut Vec<(Bundle, Vec<String>)>, origin: &str, spe
 }
 
 /// What-if of each candidate alone, on every statement that reads its table.
+/// Without leave to lock, the candidates whose costing needs a real build (GIN: HypoPG cannot
+/// create it), which would block writes to their table while it runs.
+fn refuse_lock_only_candidates(
+    candidates: Vec<(Bundle, Vec<String>)>,
+    may_lock: bool,
+) -> (Vec<(Bundle, Vec<String>)>, Vec<RejectedCandidate>) {
+    if may_lock {
+        return (candidates, Vec::new());
+    }
+    let (refused, kept): (Vec<_>, Vec<_>) = candidates
+        .into_iter()
+        .partition(|(bundle, _)| bundle.iter().any(|spec| spec.method == IndexMethod::Gin));
+    let refused = refused
+        .into_iter()
+        .map(|(bundle, origins)| RejectedCandidate {
+            spec: bundle[0].clone(),
+            queries: origins,
+            explanation: reason_sentence(&RejectReason::NeedsLocks),
+            reason: RejectReason::NeedsLocks,
+        })
+        .collect();
+    (kept, refused)
+}
+
 fn cost_candidates(
     client: &mut Client,
     whatif: &mut WhatIf,
@@ -926,6 +956,7 @@ pub fn reason_sentence(reason: &RejectReason) -> String {
             format!("measured P95 of {query} did not improve beyond noise")
         }
         RejectReason::SlowsOtherQuery { query } => format!("it made {query} slower"),
+        RejectReason::NeedsLocks => "only a real build can cost it (HypoPG cannot create GIN indexes), which blocks writes to its table while it runs; pass --allow-locks to accept that".to_string(),
         RejectReason::BuildFailed { message } => {
             format!("the server refused to build it: {message}")
         }

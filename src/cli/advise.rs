@@ -56,7 +56,7 @@ pub struct AdviseArgs {
 }
 
 pub fn run(args: AdviseArgs) -> anyhow::Result<Outcome> {
-    let options = options(&args)?;
+    let mut options = options(&args)?;
     let project = super::config::ProjectConfig::load(args.target.config.as_deref())?;
     let workload = match &args.single.query {
         Some(sql) => super::advise_query::workload(sql, &args.single)?,
@@ -76,7 +76,8 @@ pub fn run(args: AdviseArgs) -> anyhow::Result<Outcome> {
     }
     let target = args.target.prepare(project)?;
     let mut client = target.connect()?;
-    if !target.target.embedded && !args.allow_locks {
+    options.may_lock = target.target.embedded || args.allow_locks;
+    if !options.may_lock {
         refuse_locks(&mut client, options.verify.is_some())?;
     }
     let _lock = advise::lock::acquire(target.connect()?)?;

@@ -313,6 +313,8 @@ pub enum RejectReason {
     SlowsOtherQuery { query: String },
     /// The server refused to build it.
     BuildFailed { message: String },
+    /// Costing it needs a real build (GIN), and real builds were not allowed (`--allow-locks`).
+    NeedsLocks,
 }
 
 /// A candidate that was considered and not recommended.
