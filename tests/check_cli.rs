@@ -297,5 +297,5 @@ fn exit_3_when_timing_gates_and_samples_are_too_few() {
         path_str(&current),
     ]);
     assert_eq!(output.status.code(), Some(3));
-    assert!(text(&output.stderr).contains("raise --iterations"));
+    assert!(text(&output.stderr).contains("raise --time-budget"));
 }

@@ -158,7 +158,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Outcome> {
             "the current run stopped early, so not every query was judged: rerun the bench to the end"
         ),
         GateOutcome::Inconclusive => anyhow::bail!(
-            "some queries have too few samples to judge timing: raise --iterations to at least 59, or drop timing from --fail-on"
+            "some queries have too few samples to judge timing: raise --time-budget (or force --iterations 59 or more), or drop timing from --fail-on"
         ),
         GateOutcome::NotComparable => anyhow::bail!(
             "the runs are not comparable (see the differences above): rerun both with the same workload, scale, server and settings, or pass --allow-incomparable"

@@ -210,7 +210,7 @@ fn outcome_text(report: &CheckReport) -> String {
                 .unwrap_or("no reason recorded")
         ),
         GateOutcome::Inconclusive => format!(
-            "INCONCLUSIVE: {} of {total} queries have too few samples to judge timing; raise --iterations to at least 59 or drop timing from --fail-on (exit {exit})",
+            "INCONCLUSIVE: {} of {total} queries have too few samples to judge timing; raise --time-budget (or force --iterations 59 or more) or drop timing from --fail-on (exit {exit})",
             inconclusive_count(report)
         ),
         GateOutcome::NotComparable => format!(
