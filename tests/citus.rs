@@ -335,3 +335,43 @@ fn citus_workers_seeds_through_the_coordinator_and_refuses_a_user_database() {
     assert_eq!(code, 2, "a usage error: {stderr}");
     assert!(stderr.contains("--citus-workers"), "{stderr}");
 }
+
+#[test]
+fn migrate_verify_proves_a_distributing_migration_on_a_throwaway_citus_cluster() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("0001_tickets.sql"),
+        "CREATE TABLE tickets (team_id bigint NOT NULL, id bigint NOT NULL, PRIMARY KEY (team_id, id));\n\
+         SELECT create_distributed_table('tickets', 'team_id');\n",
+    )
+    .expect("up file");
+    std::fs::write(
+        dir.path().join("0001_tickets.rollback.sql"),
+        "DROP TABLE tickets;\n",
+    )
+    .expect("rollback file");
+    let folder = dir.path().to_str().expect("utf-8 path");
+    let (code, stdout, stderr) =
+        pgperf(&["migrate", "verify", "--dir", folder, "--citus-workers", "1"]);
+    assert_eq!(code, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(stdout.contains("verified 1 of 1 migrations"), "{stdout}");
+    assert!(stderr.contains("private Citus cluster"), "{stderr}");
+
+    // Without Citus the same folder fails: the function does not exist on plain PostgreSQL.
+    let (code, _, stderr) = pgperf(&["migrate", "verify", "--dir", folder]);
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stderr.contains("create_distributed_table"), "{stderr}");
+
+    let (code, _, stderr) = pgperf(&[
+        "migrate",
+        "up",
+        "--dir",
+        folder,
+        "--db",
+        "postgresql://nobody@127.0.0.1:1/x",
+        "--citus-workers",
+        "1",
+    ]);
+    assert_eq!(code, 2, "a usage error: {stderr}");
+    assert!(stderr.contains("--citus-workers"), "{stderr}");
+}

@@ -8,6 +8,7 @@ use comfy_table::Table;
 use super::config::{MigrationStyleArg, ProjectConfig};
 use super::target::{connect, connect_url, parse_url};
 use super::{Outcome, UsageError};
+use crate::citus::CitusCluster;
 use crate::embedded::{Cluster, ClusterOptions};
 use crate::migrate::{self, MigrationSet, MigrationState, MigrationStyle};
 
@@ -36,6 +37,10 @@ pub struct MigrateArgs {
     /// Project config file [default: ./pgperf.toml when present].
     #[arg(long, value_name = "FILE", global = true)]
     config: Option<PathBuf>,
+    /// verify without --db: prove the migrations on a throwaway Citus coordinator with N
+    /// workers (DDL that Citus refuses, or that needs its own functions, fails here).
+    #[arg(long, value_name = "N", global = true, value_parser = clap::value_parser!(u16).range(1..=16))]
+    citus_workers: Option<u16>,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -70,8 +75,14 @@ pub fn run(args: MigrateArgs) -> anyhow::Result<Outcome> {
         .unwrap_or_else(default_dir);
     let set = load_folder(&dir, project.style(args.migration_style))?;
     let url = args.db.clone().or(project.db.clone());
+    if args.citus_workers.is_some() && (url.is_some() || !matches!(args.action, Action::Verify)) {
+        return Err(UsageError(
+            "--citus-workers starts a throwaway Citus cluster, which only migrate verify without a database uses; drop --citus-workers, or run verify without --db".into(),
+        )
+        .into());
+    }
     match args.action {
-        Action::Verify => verify(url.as_deref(), &set),
+        Action::Verify => verify(url.as_deref(), &set, args.citus_workers),
         action => {
             let url = url.ok_or_else(|| {
                 UsageError("migrate up, down and status need a database: pass --db URL or set DATABASE_URL".into())
@@ -177,8 +188,12 @@ fn status_table(rows: &[migrate::MigrationStatus]) -> Table {
 }
 
 /// Verifies on a scratch database: a new one on the user's server (dropped afterwards), or a
-/// private throwaway cluster.
-fn verify(url: Option<&str>, set: &MigrationSet) -> anyhow::Result<Outcome> {
+/// private throwaway cluster (a Citus coordinator and `citus_workers` workers when given).
+fn verify(
+    url: Option<&str>,
+    set: &MigrationSet,
+    citus_workers: Option<u16>,
+) -> anyhow::Result<Outcome> {
     let scratch = format!("pgperf_verify_{}", std::process::id());
     let report = match url {
         Some(url) => {
@@ -209,11 +224,8 @@ fn verify(url: Option<&str>, set: &MigrationSet) -> anyhow::Result<Outcome> {
             report
         }
         None => {
-            let cluster = Cluster::start(&ClusterOptions::default())
-                .context("cannot start the embedded PostgreSQL")?;
-            cluster
-                .create_database(&scratch)
-                .map_err(|e| anyhow::anyhow!(crate::pg::describe(&e)))?;
+            // Kept alive until verify is done; dropping them stops and removes every node.
+            let (cluster, _workers) = throwaway_cluster(&scratch, citus_workers)?;
             let mut client = cluster
                 .connect(&scratch)
                 .map_err(|e| anyhow::anyhow!(crate::pg::describe(&e)))?;
@@ -222,6 +234,28 @@ fn verify(url: Option<&str>, set: &MigrationSet) -> anyhow::Result<Outcome> {
     };
     print!("{}", verify_summary(&report, set.style));
     Ok(Outcome::Success)
+}
+
+/// A private cluster holding the database `name`: one PostgreSQL, or a Citus coordinator (the
+/// first value) and its workers.
+fn throwaway_cluster(
+    name: &str,
+    citus_workers: Option<u16>,
+) -> anyhow::Result<(Cluster, Vec<Cluster>)> {
+    let options = ClusterOptions::default();
+    let Some(workers) = citus_workers else {
+        let cluster = Cluster::start(&options).context("cannot start the embedded PostgreSQL")?;
+        cluster
+            .create_database(name)
+            .map_err(|e| anyhow::anyhow!(crate::pg::describe(&e)))?;
+        return Ok((cluster, Vec::new()));
+    };
+    let citus = CitusCluster::start(&options, usize::from(workers), name)
+        .context("cannot start the embedded Citus cluster")?;
+    eprintln!(
+        "pgperf: verifying on a private Citus cluster: a coordinator and {workers} worker(s)"
+    );
+    Ok((citus.coordinator, citus.workers))
 }
 
 /// What verify proved, and which migrations it could not prove for want of a down file.
