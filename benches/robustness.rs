@@ -15,7 +15,8 @@
 //!
 //! Run: `cargo bench --bench robustness`. Optional env: `SCALE` (1), `MIGRATE_TO` (5),
 //! `ADVISE_RUNS` (3 per side), `BURNERS` (2), `BENCH_BUDGET` ("60s"), `AA_PAIRS` (10),
-//! `AA_BUDGET` ("20s").
+//! `AA_BUDGET` ("20s"), `PARTS` ("advise,bench,check": which of the three to run, e.g. to
+//! re-run the advise part alone after a change to the decision rule).
 //! Prints a Markdown summary for docs/benchmarks.md; exit 1 when a target is missed.
 
 use std::path::{Path, PathBuf};
@@ -37,6 +38,10 @@ fn main() {
     let bench_budget = env_text("BENCH_BUDGET", "60s");
     let aa_pairs: usize = env_text("AA_PAIRS", "10").parse().expect("AA_PAIRS");
     let aa_budget = env_text("AA_BUDGET", "20s");
+    let parts = env_text("PARTS", "advise,bench,check");
+    let runs = |part: &str| parts.split(',').any(|p| p.trim() == part);
+    let advise_runs = if runs("advise") { advise_runs } else { 0 };
+    let aa_pairs = if runs("check") { aa_pairs } else { 0 };
 
     let cluster = Cluster::start(&ClusterOptions::default()).expect("embedded cluster starts");
     cluster.create_database(DB).expect("database");
@@ -80,12 +85,16 @@ fn main() {
         }
     }
 
-    let quiet = bench(work.path(), &url, &bench_budget, "bench-quiet");
-    let loaded = {
-        let _load = Load::start(burners);
-        bench(work.path(), &url, &bench_budget, "bench-loaded")
+    let (agreeing, straddling, disagreeing) = if runs("bench") {
+        let quiet = bench(work.path(), &url, &bench_budget, "bench-quiet");
+        let loaded = {
+            let _load = Load::start(burners);
+            bench(work.path(), &url, &bench_budget, "bench-loaded")
+        };
+        compare_verdicts(&quiet, &loaded)
+    } else {
+        (0, 0, Vec::new())
     };
-    let (agreeing, straddling, disagreeing) = compare_verdicts(&quiet, &loaded);
     eprintln!("bench verdicts: {agreeing} agree, {straddling} straddle, {disagreeing:?} disagree");
 
     let mut regressions = Vec::new();

@@ -154,6 +154,7 @@ fn record_effect(
         uses_index: judged.uses_index,
         compared_on: judged.timing.map(|t| t.quantile),
         ratio: judged.timing.map(|t| t.ratio),
+        floor_ratio: judged.timing.map(|t| t.floor_ratio),
         significant: judged.timing.is_some_and(|t| t.significant),
         executions_before: evidence.before_us.len() as u64,
         executions_after: evidence.after_us.len() as u64,

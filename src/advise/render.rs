@@ -175,6 +175,7 @@ mod tests {
                         uses_index: true,
                         compared_on: Some(Quantile::P95),
                         ratio: Some(0.009),
+                        floor_ratio: Some(0.01),
                         significant: true,
                         executions_before: 100,
                         executions_after: 100,

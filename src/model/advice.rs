@@ -188,6 +188,9 @@ pub struct EffectEvidence {
     pub compared_on: Option<Quantile>,
     /// After over before, of that quantile.
     pub ratio: Option<f64>,
+    /// After over before, of each side's fastest execution (load only ever raises it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub floor_ratio: Option<f64>,
     /// The two 95% intervals do not overlap.
     pub significant: bool,
     /// Executions timed without / with the index.
@@ -218,7 +221,7 @@ impl EffectEvidence {
         );
         let timing = match (self.compared_on, self.ratio) {
             (Some(quantile), Some(ratio)) => format!(
-                "{} x{ratio:.2} {} ({}+{} runs)",
+                "{} x{ratio:.2} {}{} ({}+{} runs)",
                 match quantile {
                     Quantile::P95 => "P95",
                     Quantile::P50 => "P50",
@@ -228,6 +231,9 @@ impl EffectEvidence {
                 } else {
                     "in noise"
                 },
+                self.floor_ratio
+                    .map(|floor| format!(", fastest x{floor:.2}"))
+                    .unwrap_or_default(),
                 self.executions_before,
                 self.executions_after
             ),
@@ -256,7 +262,7 @@ pub enum Quantile {
 pub enum Judgement {
     /// Many times fewer buffers with the index in its plan, and not significantly slower.
     FewerBuffers,
-    /// At least twice as fast beyond noise, not reading more buffers.
+    /// At least twice as fast, down to the fastest execution, not reading more buffers.
     Faster,
     /// More than 10% slower, beyond noise or with many more buffers.
     Slower,
