@@ -38,8 +38,19 @@ struct Case {
     /// Literal-only queries advised together with `sql`.
     #[serde(default)]
     also: Vec<String>,
+    /// Literal-only writes (`kind = "write"`) advised together with `sql`, each with its
+    /// weight (calls per session): what the write cost weighs.
+    #[serde(default)]
+    writes: Vec<Write>,
     expect: Vec<String>,
     known_failure: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Write {
+    sql: String,
+    weight: f64,
 }
 
 struct Outcome {
@@ -78,6 +89,10 @@ fn workload(case: &Case) -> pgperf::workload::Workload {
         let mut table = toml::Table::new();
         table.insert("name".into(), name.into());
         table.insert("sql".into(), sql.into());
+        if let Some(write) = case.writes.iter().find(|w| w.sql == sql) {
+            table.insert("kind".into(), "write".into());
+            table.insert("weight".into(), write.weight.into());
+        }
         let params = params
             .iter()
             .map(|v| {
@@ -92,6 +107,9 @@ fn workload(case: &Case) -> pgperf::workload::Workload {
     let mut queries = vec![query("case", &case.sql, &case.params)];
     for (number, sql) in case.also.iter().enumerate() {
         queries.push(query(&format!("also_{}", number + 1), sql, &[]));
+    }
+    for (number, write) in case.writes.iter().enumerate() {
+        queries.push(query(&format!("write_{}", number + 1), &write.sql, &[]));
     }
     let mut root = toml::Table::new();
     root.insert("name".into(), case.name.as_str().into());

@@ -41,6 +41,7 @@ pub mod session;
 pub mod statements;
 pub mod verify;
 pub mod whatif;
+pub mod writecost;
 
 pub use engine::{Advice, AdviseOptions, advise};
 pub use verify::VerifyOptions;

@@ -126,6 +126,16 @@ pub fn accesses(explain: &Value, lookup: &dyn ColumnLookup) -> Vec<TableAccess> 
     out
 }
 
+/// Rows a write's plan writes per execution: the estimated rows under its `ModifyTable` node
+/// (at least one).
+pub fn written_rows(explain: &Value) -> f64 {
+    root(explain)
+        .filter(|top| top.get("Node Type").and_then(Value::as_str) == Some("ModifyTable"))
+        .and_then(|top| top.get("Plans")?.get(0)?.get("Plan Rows")?.as_f64())
+        .unwrap_or(1.0)
+        .max(1.0)
+}
+
 /// `SELECT 1 FROM <relations in scope> WHERE <condition>`: the node's own relation for a scan
 /// filter, every scanned relation (with unique aliases) for a join condition.
 fn condition_sql(scans: &[(String, RelName)], node: &Value, condition: &str) -> Option<String> {

@@ -301,8 +301,21 @@ pub enum RejectReason {
         size_bytes: u64,
         remaining_bytes: u64,
     },
-    /// Writes to the table cost more than the reads gain.
+    /// Written by pgperf before the write penalty became a cost: writes were over 90% of
+    /// the table's row operations. Read from older advice files only.
     WriteHeavy { writes: i64, benefit: f64 },
+    /// Maintaining the index on every row written costs at least what the reads gain, per
+    /// workload session in planner cost units (`src/advise/writecost.rs`).
+    WriteCost {
+        /// Σ weight × planner cost saved on the queries it serves.
+        read_benefit: f64,
+        /// `writes_per_session × cost_per_row`.
+        write_cost: f64,
+        writes_per_session: f64,
+        /// Planner cost units per written row (pages an insert descends).
+        cost_per_row: f64,
+        source: WriteSource,
+    },
     /// Built for real, the index was not used by the queries it was meant for.
     NotUsed,
     /// Built for real, `indcheckxmin` made it unusable inside the verification transaction.
@@ -315,6 +328,16 @@ pub enum RejectReason {
     BuildFailed { message: String },
     /// Costing it needs a real build (GIN), and real builds were not allowed (`--allow-locks`).
     NeedsLocks,
+}
+
+/// Where a table's writes per session come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WriteSource {
+    /// The workload's own write statements (weight × rows written per execution).
+    Workload,
+    /// `pg_stat_user_tables`: rows written per scan, times the workload's reads of the table.
+    TableStatistics,
 }
 
 /// A candidate that was considered and not recommended.

@@ -1,7 +1,7 @@
 //! Step 1: each statement's baseline plan, the tables it reads, and its candidate index
 //! specs (parse tree + plan), with the statements derived from it.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use postgres::Client;
 
@@ -39,6 +39,13 @@ pub(super) fn analyze(
         }
         accesses.extend(plan::accesses(plan, &catalog.lookup()));
     }
+    let mut written = BTreeMap::new();
+    for name in extraction.written.iter().chain(&extraction.inserted) {
+        if let Some(relation) = catalog.relation(client, name)? {
+            let rows = baseline_plan.as_ref().map_or(1.0, plan::written_rows);
+            written.insert((relation.schema.clone(), relation.name.clone()), rows);
+        }
+    }
     let params = statement.params.clone().unwrap_or_default();
     let mut specs = Vec::new();
     let mut touched = BTreeSet::new();
@@ -60,7 +67,8 @@ pub(super) fn analyze(
             top_level: true,
             tables: touched,
             uncaptured: derived.uncaptured,
-            writes: !extraction.written.is_empty(),
+            writes: !extraction.written.is_empty() || !extraction.inserted.is_empty(),
+            written,
         },
         specs,
     )];

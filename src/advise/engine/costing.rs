@@ -9,7 +9,7 @@ use super::reasons::reason_sentence;
 use super::{AdviseOptions, Analyzed, Tables};
 use crate::advise::AdviseError;
 use crate::advise::catalog;
-use crate::advise::select::{Costed, QueryBaseline, SelectionInput};
+use crate::advise::select::{Costed, QueryBaseline, SelectionInput, TableLoad};
 use crate::advise::session::Statement;
 use crate::advise::whatif::WhatIf;
 use crate::model::advice::{IndexMethod, IndexSpec, RejectReason, RejectedCandidate};
@@ -120,7 +120,22 @@ pub(super) fn selection_input(
         }
     }
     for (key, (relation, facts)) in &tables.relations {
-        let load = catalog::table_load(client, relation, facts.rows)?;
+        let (recorded_writes, recorded_scans) = catalog::recorded_load(client, relation)?;
+        let writers: Vec<f64> = analyzed
+            .iter()
+            .filter_map(|a| Some(a.statement.weight * a.written.get(key)?))
+            .collect();
+        let load = TableLoad {
+            rows: facts.rows,
+            workload_writes: (!writers.is_empty()).then(|| writers.iter().sum()),
+            workload_reads: analyzed
+                .iter()
+                .filter(|a| !a.writes && a.tables.contains(key))
+                .map(|a| a.statement.weight)
+                .sum(),
+            recorded_writes,
+            recorded_scans,
+        };
         input.tables.insert(key.clone(), load);
         let existing = catalog::existing_indexes(client, relation)?;
         input

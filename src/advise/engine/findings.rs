@@ -56,23 +56,32 @@ pub(super) fn query_advice(
 }
 
 /// A query no recommended index serves while a candidate from it was refused for the storage
-/// budget alone says so (with the smallest such candidate), instead of "no index helps".
+/// budget says so, with how much more budget the cheapest of them needs, instead of "no
+/// index helps" (which would send its owner to a rollup that an index within budget avoids).
 pub(super) fn refused_for_budget(queries: &mut [QueryAdvice], rejected: &[RejectedCandidate]) {
     for query in queries
         .iter_mut()
         .filter(|q| q.uses.is_empty() && q.cost_before.is_some())
     {
-        let smallest = rejected
+        let cheapest = rejected
             .iter()
             .filter(|r| r.queries.contains(&query.name))
             .filter_map(|r| match r.reason {
-                RejectReason::OverBudget { size_bytes, .. } => Some((size_bytes, &r.spec)),
+                RejectReason::OverBudget {
+                    size_bytes,
+                    remaining_bytes,
+                } => Some((
+                    size_bytes.saturating_sub(remaining_bytes),
+                    size_bytes,
+                    &r.spec,
+                )),
                 _ => None,
             })
-            .min_by_key(|(size, _)| *size);
-        if let Some((size, spec)) = smallest {
+            .min_by_key(|(missing, _, _)| *missing);
+        if let Some((missing, size, spec)) = cheapest {
             query.note = Some(format!(
-                "an index would help but was refused only for --budget-mb: {} ({} estimated) serves it; raise the budget to take it",
+                "candidates refused for the storage budget (needs {} MB more): raise --budget-mb; the cheapest, {}, is about {}",
+                missing.div_ceil(1024 * 1024).max(1),
                 index_name(spec),
                 crate::advise::ddl::format_bytes(size)
             ));
@@ -178,4 +187,65 @@ pub(super) fn notes(analyzed: &[Analyzed], method: WhatIfMethod) -> Vec<String> 
         ));
     }
     notes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::advice::{IndexKey, IndexSpec};
+
+    fn refused(column: &str, reason: RejectReason) -> RejectedCandidate {
+        RejectedCandidate {
+            spec: IndexSpec {
+                schema: "public".into(),
+                table: "events".into(),
+                keys: vec![IndexKey {
+                    sql: format!("\"{column}\""),
+                    descending: false,
+                }],
+                include: vec![],
+                predicate: None,
+                method: Default::default(),
+            },
+            queries: vec!["by_device".into()],
+            explanation: String::new(),
+            reason,
+        }
+    }
+
+    #[test]
+    fn a_query_refused_only_for_budget_says_how_much_more_it_needs() {
+        let mut queries = vec![QueryAdvice {
+            name: "by_device".into(),
+            weight: 1.0,
+            plan_mode: PlanMode::Custom,
+            cost_before: Some(4_000.0),
+            cost_after: Some(4_000.0),
+            p95_before: None,
+            p95_after: None,
+            uses: vec![],
+            note: Some("no index helps: the plan reads about 200000 rows".into()),
+        }];
+        let over = |size_bytes, remaining_bytes| RejectReason::OverBudget {
+            size_bytes,
+            remaining_bytes,
+        };
+        let rejected = vec![
+            refused("device", over(4 * 1024 * 1024, 1024 * 1024)),
+            refused("device_id", over(9 * 1024 * 1024, 1024 * 1024)),
+            refused(
+                "note",
+                RejectReason::NoPlanImprovement {
+                    best_saving_pct: 1.0,
+                },
+            ),
+        ];
+        refused_for_budget(&mut queries, &rejected);
+        let note = queries[0].note.as_deref().expect("a note");
+        assert!(
+            note.starts_with("candidates refused for the storage budget (needs 3 MB more): raise --budget-mb; the cheapest, events_device_"),
+            "{note}"
+        );
+        assert!(!note.contains("no index helps"), "{note}");
+    }
 }

@@ -108,6 +108,8 @@ struct Analyzed {
     uncaptured: Option<String>,
     /// It inserts, updates or deletes: every new index on the table costs it time.
     writes: bool,
+    /// `(schema, table)` it writes, with the rows its baseline plan writes per execution.
+    written: BTreeMap<(String, String), f64>,
 }
 
 /// Tables seen, resolved once.

@@ -51,6 +51,20 @@ pub fn reason_sentence(reason: &RejectReason) -> String {
             format_bytes(*size_bytes),
             format_bytes(*remaining_bytes)
         ),
+        RejectReason::WriteCost {
+            read_benefit,
+            write_cost,
+            writes_per_session,
+            cost_per_row,
+            source,
+        } => format!(
+            "maintaining it costs more than the reads gain: {writes_per_session:.1} rows written per session ({}) × {cost_per_row:.0} planner units per row = {write_cost:.0} per session, against a read benefit of {read_benefit:.0} per session",
+            match source {
+                crate::model::advice::WriteSource::Workload => "the workload's writes",
+                crate::model::advice::WriteSource::TableStatistics =>
+                    "pg_stat_user_tables, scaled to the workload's reads",
+            }
+        ),
         RejectReason::WriteHeavy { writes, benefit } => format!(
             "the table is write-heavy ({writes} rows written beyond its size): maintaining the index costs more than the reads gain (planner benefit {benefit:.0})"
         ),
