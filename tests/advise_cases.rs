@@ -704,7 +704,8 @@ fn partitioned_table() {
         "{}",
         recommendation.ddl
     );
-    let (up, down) = pgperf::advise::ddl::migration_pair(&advice.recommendations);
+    let (up, down) =
+        pgperf::advise::ddl::migration_pair(&advice.recommendations, &advice.statistics);
     let migrations = pgperf::migrate::pair_files(vec![
         ("0001_pgperf_indexes.sql".into(), up),
         ("0001_pgperf_indexes.rollback.sql".into(), down),

@@ -42,6 +42,10 @@ struct Case {
     /// weight (calls per session): what the write cost weighs.
     #[serde(default)]
     writes: Vec<Write>,
+    /// Verify for real (rolled-back builds and trials, timed): extended statistics are only
+    /// proposed by verification, which their trial needs.
+    #[serde(default)]
+    verify: bool,
     expect: Vec<String>,
     known_failure: Option<String>,
 }
@@ -118,24 +122,41 @@ fn workload(case: &Case) -> pgperf::workload::Workload {
     pgperf::workload::load_str(&text, &case.name).expect("valid workload")
 }
 
-/// The recommended definitions, sorted, and each rejected candidate with its reason.
+/// The recommended definitions (extended statistics as `STATISTICS "table" (columns)`),
+/// sorted, and each rejected candidate with its reason.
 fn run_case(client: &mut postgres::Client, case: &Case) -> (Vec<String>, Vec<String>) {
+    let verify = case.verify.then(|| pgperf::advise::VerifyOptions {
+        executions: 59,
+        ..Default::default()
+    });
     let options = AdviseOptions {
-        verify: None,
+        verify,
         ..AdviseOptions::default()
     };
     match advise(client, &workload(case), &options) {
         Ok(advice) => {
+            let statistics = |spec: &pgperf::model::advice::StatisticsSpec| {
+                let columns: Vec<String> =
+                    spec.columns.iter().map(|c| format!("\"{c}\"")).collect();
+                format!("STATISTICS \"{}\" ({})", spec.table, columns.join(", "))
+            };
             let mut got: Vec<String> = advice
                 .recommendations
                 .iter()
                 .map(|r| short(&r.spec))
+                .chain(advice.statistics.iter().map(|s| statistics(&s.spec)))
                 .collect();
             got.sort();
             let rejected = advice
                 .rejected
                 .iter()
                 .map(|r| format!("{}: {}", short(&r.spec), r.explanation))
+                .chain(
+                    advice
+                        .rejected_statistics
+                        .iter()
+                        .map(|r| format!("{}: {}", statistics(&r.spec), r.explanation)),
+                )
                 .collect();
             (got, rejected)
         }

@@ -31,6 +31,7 @@ pub enum AdviseError {
 }
 pub mod dynamic;
 pub mod engine;
+pub mod extstats;
 mod keep;
 pub mod leakproof;
 pub mod lock;

@@ -125,9 +125,9 @@ pub fn run(
     }
     match args.format {
         QueryFormat::Ddl => {
-            let (up, _) = advise::ddl::migration_pair(&advice.recommendations);
-            if advice.recommendations.is_empty() {
-                eprintln!("pgperf: no index recommended for --query");
+            let (up, _) = advise::ddl::migration_pair(&advice.recommendations, &advice.statistics);
+            if advice.recommendations.is_empty() && advice.statistics.is_empty() {
+                eprintln!("pgperf: no index or statistics recommended for --query");
             } else {
                 print!("{up}");
             }
@@ -139,6 +139,8 @@ pub fn run(
             let json = serde_json::json!({
                 "recommendations": advice.recommendations,
                 "rejected": advice.rejected,
+                "statistics": advice.statistics,
+                "rejected_statistics": advice.rejected_statistics,
                 "queries": advice.queries,
                 "notes": advice.notes,
             });

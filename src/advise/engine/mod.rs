@@ -22,8 +22,8 @@ use super::statements::workload_statements;
 use super::verify::VerifyOptions;
 use super::whatif::WhatIf;
 use crate::model::advice::{
-    ExistingIndexFinding, QueryAdvice, Recommendation, RejectedCandidate, Verification,
-    WhatIfMethod,
+    ExistingIndexFinding, QueryAdvice, Recommendation, RejectedCandidate, RejectedStatistics,
+    StatisticsRecommendation, Verification, WhatIfMethod,
 };
 use crate::workload::Workload;
 use analyze::{Bundle, add_candidates, analyze};
@@ -69,6 +69,9 @@ pub struct Advice {
     pub verification: Verification,
     pub recommendations: Vec<Recommendation>,
     pub rejected: Vec<RejectedCandidate>,
+    /// Extended statistics kept by their trial, and the ones refused.
+    pub statistics: Vec<StatisticsRecommendation>,
+    pub rejected_statistics: Vec<RejectedStatistics>,
     pub queries: Vec<QueryAdvice>,
     pub existing_indexes: Vec<ExistingIndexFinding>,
     pub notes: Vec<String>,
@@ -116,6 +119,37 @@ struct Analyzed {
 #[derive(Default)]
 struct Tables {
     relations: BTreeMap<(String, String), (Relation, TableFacts)>,
+}
+
+/// Extended statistics for the workload's reads, on top of the kept indexes: only with
+/// verification, whose leave to lock their trial needs (`extstats`).
+fn statistics(
+    client: &mut Client,
+    catalog: &Catalog,
+    workload: &Workload,
+    analyzed: &[Analyzed],
+    kept: &[Recommendation],
+    options: &AdviseOptions,
+) -> Result<super::extstats::StatisticsAdvice, AdviseError> {
+    let Some(verify) = options.verify.as_ref().filter(|_| options.may_lock) else {
+        return Ok(super::extstats::StatisticsAdvice::default());
+    };
+    let readers = analyzed
+        .iter()
+        .filter(|a| a.top_level && !a.writes && a.baseline.is_ok())
+        .map(|a| super::extstats::Reader {
+            statement: &a.statement,
+            tables: &a.tables,
+        })
+        .collect();
+    let context = super::extstats::Context {
+        workload,
+        readers,
+        base: kept,
+        lock_timeout_ms: options.lock_timeout_ms,
+        verify,
+    };
+    super::extstats::advise(client, &catalog.lookup(), &context)
 }
 
 /// Runs the whole pipeline.
@@ -167,6 +201,15 @@ pub fn advise(
         &mut rejected,
     )?;
     phases.lap("verification");
+    let statistics = statistics(
+        client,
+        &catalog,
+        workload,
+        &analyzed,
+        &recommendations,
+        options,
+    )?;
+    phases.lap("extended statistics");
     let mut queries = query_advice(&analyzed, &recommendations, &tables);
     refused_for_budget(&mut queries, &rejected);
     let under_persona = |name: &str| {
@@ -184,6 +227,7 @@ pub fn advise(
         ));
     }
     notes.extend(verification_notes);
+    notes.extend(statistics.notes);
     notes.extend(super::distribution::notes(client, workload)?);
     phases.lap("findings");
     Ok(Advice {
@@ -191,6 +235,8 @@ pub fn advise(
         verification,
         recommendations,
         rejected,
+        statistics: statistics.recommendations,
+        rejected_statistics: statistics.rejected,
         queries,
         existing_indexes,
         notes,
