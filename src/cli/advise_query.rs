@@ -150,8 +150,8 @@ pub fn run(
     Ok(Outcome::Success)
 }
 
-/// The query's own note, the candidates not recommended with their reasons, and the notes,
-/// for stderr.
+/// The query's own note, the candidates and extended statistics not recommended with their
+/// reasons, and the notes, for stderr.
 fn why_not(advice: &advise::Advice) -> Vec<String> {
     let rejected = advice.rejected.iter().map(|r| {
         format!(
@@ -160,11 +160,18 @@ fn why_not(advice: &advise::Advice) -> Vec<String> {
             r.explanation
         )
     });
+    let statistics = advice.rejected_statistics.iter().map(|r| {
+        format!(
+            "not recommended: extended statistics {}: {}",
+            r.name, r.explanation
+        )
+    });
     advice
         .queries
         .iter()
         .filter_map(|q| q.note.clone())
         .chain(rejected)
+        .chain(statistics)
         .chain(advice.notes.iter().cloned())
         .collect()
 }

@@ -1,8 +1,10 @@
 //! Whether extended statistics are kept (pure): measured like an index, with the same
 //! per-query judgement (`decide::judge`), and kept only when, for a query whose estimate
-//! was off, the estimate got closer **and** the plan changed **and** neither time nor buffers
-//! got worse, while no query that reads the table got slower or read more buffers. Statistics
-//! that change no plan change nothing a user can feel, however much closer the estimate gets.
+//! was off, the estimate got closer **and** the plan changed **and** the query got better by
+//! the index rule (many times fewer buffers, or twice as fast beyond noise), while no query
+//! that reads the table got slower or read more buffers. Statistics that change no plan
+//! change nothing a user can feel, however much closer the estimate gets; a changed plan
+//! that measures the same (the kept indexes already fixed it) is no reason to add them.
 
 use super::detect::error_factor;
 use crate::advise::decide::{self, Evidence, HARM_RATIO, Judgement};
@@ -51,8 +53,8 @@ pub enum Refusal {
     NoPlanChange,
     /// Plans changed, but no misestimated query's estimate got closer.
     EstimateNotCloser,
-    /// The misestimated queries could not be timed on both sides.
-    Unmeasured,
+    /// The plans changed and the estimates got closer, but no query got better.
+    NoImprovement,
 }
 
 impl Refusal {
@@ -68,7 +70,9 @@ impl Refusal {
             Refusal::EstimateNotCloser => {
                 "the plans changed but the misestimated scans' estimates did not get closer".into()
             }
-            Refusal::Unmeasured => "the queries could not be timed on both sides".into(),
+            Refusal::NoImprovement => {
+                "the plans changed and the estimates got closer, but no query read many times fewer buffers or got twice as fast".into()
+            }
         }
     }
 }
@@ -89,11 +93,11 @@ pub fn decide(measured: &[Measured]) -> Result<(), Refusal> {
     }
     let better = served
         .iter()
-        .any(|m| m.plan_changed && m.closer() && m.judgement() != Judgement::Unmeasured);
+        .any(|m| m.plan_changed && m.closer() && m.judgement().helps());
     if better {
         Ok(())
     } else {
-        Err(Refusal::Unmeasured)
+        Err(Refusal::NoImprovement)
     }
 }
 
@@ -149,6 +153,14 @@ mod tests {
         assert_eq!(
             decide(&[measured(1_300.0, (5_738.0, 743.0), true, 1.0)]),
             Err(Refusal::EstimateNotCloser)
+        );
+    }
+
+    #[test]
+    fn a_changed_plan_that_measures_the_same_is_refused() {
+        assert_eq!(
+            decide(&[measured(280_000.0, (743.0, 743.0), true, 973.0)]),
+            Err(Refusal::NoImprovement)
         );
     }
 
