@@ -149,10 +149,18 @@ pub fn migration_pair(
     recommendations: &[Recommendation],
     statistics: &[StatisticsRecommendation],
 ) -> (String, String) {
+    let what = if statistics.is_empty() {
+        "Indexes"
+    } else {
+        "Indexes and extended statistics"
+    };
     let mut up = format!(
-        "{NO_TRANSACTION_MARKER}\n-- Indexes proposed by `pgperf advise`. Each statement runs on its own\n-- (CREATE INDEX CONCURRENTLY cannot run in a transaction).\n"
+        "{NO_TRANSACTION_MARKER}\n-- {what} proposed by `pgperf advise`. Each statement runs on its own\n-- (CREATE INDEX CONCURRENTLY cannot run in a transaction).\n"
     );
-    let mut down = format!("{NO_TRANSACTION_MARKER}\n-- Reverts the pgperf advise indexes.\n");
+    let mut down = format!(
+        "{NO_TRANSACTION_MARKER}\n-- Reverts the pgperf advise {}.\n",
+        what.to_lowercase()
+    );
     let mut extensions: Vec<&str> = recommendations
         .iter()
         .filter_map(|r| required_extension(&r.spec))
