@@ -127,7 +127,7 @@ pub fn run(
         QueryFormat::Ddl => {
             let (up, _) = advise::ddl::migration_pair(&advice.recommendations, &advice.statistics);
             if advice.recommendations.is_empty() && advice.statistics.is_empty() {
-                eprintln!("pgperf: no index or statistics recommended for --query");
+                eprintln!("pgperf: no index recommended for --query, and no extended statistics");
             } else {
                 print!("{up}");
             }
