@@ -1,6 +1,7 @@
 //! The advise pipeline on one held connection: statements → baseline plans → candidates
 //! (parse tree + plan) → what-if per candidate → workload-wide selection → what-if of the chosen
-//! set → verification by measurement → the advice with every decision's reason.
+//! set → verification by measurement → extended statistics (`extstats`, on top of the indexes
+//! kept) → the advice with every decision's reason.
 
 mod analyze;
 mod costing;
