@@ -95,6 +95,46 @@ fn correlated_columns_get_extended_statistics_in_the_migration() {
 }
 
 #[test]
+fn statistics_that_change_no_plan_are_refused_with_the_reason() {
+    let cluster = Cluster::start(&ClusterOptions::default()).expect("embedded cluster");
+    cluster
+        .create_database("same_plan")
+        .expect("create database");
+    let mut client = cluster.connect("same_plan").expect("connect");
+    client.batch_execute(ADDRESSES).expect("setup");
+    // Two of the three columns: estimated 10 rows where 1,000 match (100x off), but the hash
+    // join is the plan either way.
+    let workload = workload(
+        "SELECT count(*), sum(k.amount) FROM addresses a JOIN kinds k ON k.kind = a.kind WHERE a.city = $1 AND a.zip = $2",
+        &["1042", "42"],
+        Some((
+            "INSERT INTO addresses SELECT 100000 + g, 1000 + g % 100, g % 100, 2000 + g % 100, g % 900, 'w' FROM generate_series(1, 100) g",
+            5.0,
+        )),
+    );
+    let options = AdviseOptions {
+        verify: Some(VerifyOptions {
+            executions: 59,
+            ..VerifyOptions::default()
+        }),
+        ..AdviseOptions::default()
+    };
+    let advice = advise(&mut client, &workload, &options).expect("advise runs");
+    assert!(advice.statistics.is_empty(), "{:#?}", advice.statistics);
+    let refused: Vec<(&str, &str)> = advice
+        .rejected_statistics
+        .iter()
+        .map(|r| (r.name.as_str(), r.explanation.as_str()))
+        .collect();
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert_eq!(refused[0].0, "addresses_city_zip_stats");
+    assert!(
+        refused[0].1.starts_with("no plan changed with them"),
+        "{refused:?}"
+    );
+}
+
+#[test]
 fn a_query_refused_only_for_budget_says_raise_the_budget() {
     let cluster = Cluster::start(&ClusterOptions::default()).expect("embedded cluster");
     cluster.create_database("budget").expect("create database");
