@@ -1,6 +1,7 @@
 //! Advice beyond indexes against a real embedded cluster: extended statistics kept by their
-//! rolled-back trial and written into the migration, and a query whose candidates only the
-//! storage budget refused. Decisions only, never costs or milliseconds.
+//! rolled-back trial and written into the migration, or refused when no plan changes, and a
+//! query whose candidates only the storage budget refused. Decisions only, never costs or
+//! milliseconds.
 
 use pgperf::advise::{AdviseOptions, VerifyOptions, advise};
 use pgperf::embedded::{Cluster, ClusterOptions};
