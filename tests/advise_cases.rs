@@ -704,7 +704,8 @@ fn partitioned_table() {
         "{}",
         recommendation.ddl
     );
-    let (up, down) = pgperf::advise::ddl::migration_pair(&advice.recommendations);
+    let (up, down) =
+        pgperf::advise::ddl::migration_pair(&advice.recommendations, &advice.statistics);
     let migrations = pgperf::migrate::pair_files(vec![
         ("0001_pgperf_indexes.sql".into(), up),
         ("0001_pgperf_indexes.rollback.sql".into(), down),
@@ -872,7 +873,9 @@ fn budget_and_max_columns() {
     );
     let note = advice.queries[0].note.clone().unwrap_or_default();
     assert!(
-        note.contains("refused only for --budget-mb"),
+        note.starts_with(
+            "candidates refused for the storage budget (needs 1 MB more): raise --budget-mb"
+        ),
         "a budget refusal is not \"no index helps\": {note}"
     );
     let narrow = AdviseOptions {

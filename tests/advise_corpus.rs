@@ -38,8 +38,23 @@ struct Case {
     /// Literal-only queries advised together with `sql`.
     #[serde(default)]
     also: Vec<String>,
+    /// Literal-only writes (`kind = "write"`) advised together with `sql`, each with its
+    /// weight (calls per session): what the write cost weighs.
+    #[serde(default)]
+    writes: Vec<Write>,
+    /// Verify for real (rolled-back builds and trials, timed): extended statistics are only
+    /// proposed by verification, which their trial needs.
+    #[serde(default)]
+    verify: bool,
     expect: Vec<String>,
     known_failure: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Write {
+    sql: String,
+    weight: f64,
 }
 
 struct Outcome {
@@ -78,6 +93,10 @@ fn workload(case: &Case) -> pgperf::workload::Workload {
         let mut table = toml::Table::new();
         table.insert("name".into(), name.into());
         table.insert("sql".into(), sql.into());
+        if let Some(write) = case.writes.iter().find(|w| w.sql == sql) {
+            table.insert("kind".into(), "write".into());
+            table.insert("weight".into(), write.weight.into());
+        }
         let params = params
             .iter()
             .map(|v| {
@@ -93,6 +112,9 @@ fn workload(case: &Case) -> pgperf::workload::Workload {
     for (number, sql) in case.also.iter().enumerate() {
         queries.push(query(&format!("also_{}", number + 1), sql, &[]));
     }
+    for (number, write) in case.writes.iter().enumerate() {
+        queries.push(query(&format!("write_{}", number + 1), &write.sql, &[]));
+    }
     let mut root = toml::Table::new();
     root.insert("name".into(), case.name.as_str().into());
     root.insert("query".into(), toml::Value::Array(queries));
@@ -100,24 +122,41 @@ fn workload(case: &Case) -> pgperf::workload::Workload {
     pgperf::workload::load_str(&text, &case.name).expect("valid workload")
 }
 
-/// The recommended definitions, sorted, and each rejected candidate with its reason.
+/// The recommended definitions (extended statistics as `STATISTICS "table" (columns)`),
+/// sorted, and each rejected candidate with its reason.
 fn run_case(client: &mut postgres::Client, case: &Case) -> (Vec<String>, Vec<String>) {
+    let verify = case.verify.then(|| pgperf::advise::VerifyOptions {
+        executions: 59,
+        ..Default::default()
+    });
     let options = AdviseOptions {
-        verify: None,
+        verify,
         ..AdviseOptions::default()
     };
     match advise(client, &workload(case), &options) {
         Ok(advice) => {
+            let statistics = |spec: &pgperf::model::advice::StatisticsSpec| {
+                let columns: Vec<String> =
+                    spec.columns.iter().map(|c| format!("\"{c}\"")).collect();
+                format!("STATISTICS \"{}\" ({})", spec.table, columns.join(", "))
+            };
             let mut got: Vec<String> = advice
                 .recommendations
                 .iter()
                 .map(|r| short(&r.spec))
+                .chain(advice.statistics.iter().map(|s| statistics(&s.spec)))
                 .collect();
             got.sort();
             let rejected = advice
                 .rejected
                 .iter()
                 .map(|r| format!("{}: {}", short(&r.spec), r.explanation))
+                .chain(
+                    advice
+                        .rejected_statistics
+                        .iter()
+                        .map(|r| format!("{}: {}", statistics(&r.spec), r.explanation)),
+                )
                 .collect();
             (got, rejected)
         }

@@ -212,3 +212,58 @@ fn advice_draws_both_distributions_and_falls_back_to_intervals_without_samples()
     );
     assert!(without_samples.contains("bars are 95% intervals"));
 }
+
+#[test]
+fn extended_statistics_are_rendered_with_their_evidence_and_escaped() {
+    use pgperf::model::advice::{
+        EffectEvidence, Judgement, Quantile, RejectedStatistics, StatisticsEffect,
+        StatisticsRecommendation, StatisticsSpec,
+    };
+    let spec = StatisticsSpec {
+        schema: "public".into(),
+        table: "addresses".into(),
+        columns: vec!["city".into(), format!("zip {ATTACK}")],
+    };
+    let mut advice = advice_result();
+    advice.statistics.push(StatisticsRecommendation {
+        name: "addresses_city_zip_stats".into(),
+        spec: spec.clone(),
+        ddl: String::new(),
+        serves: vec![format!("by_place {ATTACK}")],
+        effects: vec![StatisticsEffect {
+            query: format!("by_place {ATTACK}"),
+            estimated_rows_before: 1.0,
+            estimated_rows_after: 993.0,
+            actual_rows: 1000.0,
+            plan_changed: true,
+            evidence: EffectEvidence {
+                buffers_before: Some(5738.0),
+                buffers_after: Some(743.0),
+                rows_before: Some(1.0),
+                rows_after: Some(1.0),
+                uses_index: true,
+                compared_on: Some(Quantile::P50),
+                ratio: Some(0.004),
+                floor_ratio: Some(0.005),
+                significant: true,
+                executions_before: 12,
+                executions_after: 12,
+                judgement: Judgement::FewerBuffers,
+            },
+        }],
+    });
+    advice.rejected_statistics.push(RejectedStatistics {
+        name: "people_a_b_stats".into(),
+        spec,
+        queries: vec!["by_ab".into()],
+        explanation: format!("no plan changed with them {ATTACK}"),
+    });
+    let html = render_advice(&advice);
+    assert_no_markup_escaped(&html);
+    assert!(
+        html.contains("Recommended extended statistics (1)"),
+        "{html}"
+    );
+    assert!(html.contains("estimated rows 1 -&gt; 993 (actual 1000), plan changed"));
+    assert!(html.contains("Refused extended statistics (1)"));
+}

@@ -10,7 +10,7 @@ use postgres::Client;
 use super::AdviseError;
 use super::access::{KeyExpr, RelName};
 use super::parse::ColumnLookup;
-use super::select::{Existing, TableLoad};
+use super::select::Existing;
 use super::shapes::{ColumnStats, TableFacts};
 use crate::model::advice::{IndexKey, IndexSpec};
 use crate::pg::{quote_ident, quote_qualified};
@@ -195,26 +195,19 @@ fn planner_rows(client: &mut Client, relation: &Relation) -> Result<f64, AdviseE
     Ok(plan[0]["Plan"]["Plan Rows"].as_f64().unwrap_or(0.0))
 }
 
-/// Rows written and read since statistics were reset (summed over partitions). Writes count
+/// Rows written and scans recorded since statistics were reset (summed over partitions), for
+/// the write cost when the workload does not write the table (`writecost.rs`). Writes count
 /// the churn beyond the rows the table holds (`n_tup_ins + n_tup_upd + n_tup_del - n_live_tup`),
-/// so the load that filled a table does not make it look write-heavy.
-pub fn table_load(
-    client: &mut Client,
-    relation: &Relation,
-    rows: f64,
-) -> Result<TableLoad, AdviseError> {
+/// so the load that filled a table does not count as writes.
+pub fn recorded_load(client: &mut Client, relation: &Relation) -> Result<(i64, i64), AdviseError> {
     let row = client.query_one(
         "SELECT greatest(coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del - n_live_tup), 0), 0)::int8, \
-                coalesce(sum(seq_tup_read + coalesce(idx_tup_fetch, 0)), 0)::int8 \
+                coalesce(sum(seq_scan + coalesce(idx_scan, 0)), 0)::int8 \
          FROM pg_stat_user_tables WHERE relid = $1 \
             OR relid IN (SELECT relid FROM pg_partition_tree($1))",
         &[&relation.oid],
     )?;
-    Ok(TableLoad {
-        rows,
-        writes: row.get(0),
-        reads: row.get(1),
-    })
+    Ok((row.get(0), row.get(1)))
 }
 
 /// B-tree indexes on the table, as specs comparable with candidates.

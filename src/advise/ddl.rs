@@ -6,7 +6,7 @@ use sha2::{Digest, Sha256};
 
 use crate::migrate::NO_TRANSACTION_MARKER;
 use crate::model::QuantileEstimate;
-use crate::model::advice::{IndexMethod, IndexSpec, Recommendation};
+use crate::model::advice::{IndexMethod, IndexSpec, Recommendation, StatisticsRecommendation};
 use crate::pg::{quote_ident, quote_qualified};
 
 /// PostgreSQL truncates identifiers to 63 bytes.
@@ -143,12 +143,24 @@ pub fn drop_statement(recommendation: &Recommendation) -> String {
     )
 }
 
-/// The up and rollback files of the migration for `recommendations`.
-pub fn migration_pair(recommendations: &[Recommendation]) -> (String, String) {
+/// The up and rollback files of the migration for `recommendations` and `statistics` (after
+/// the indexes, so their `ANALYZE` also sees expression indexes' columns).
+pub fn migration_pair(
+    recommendations: &[Recommendation],
+    statistics: &[StatisticsRecommendation],
+) -> (String, String) {
+    let what = if statistics.is_empty() {
+        "Indexes"
+    } else {
+        "Indexes and extended statistics"
+    };
     let mut up = format!(
-        "{NO_TRANSACTION_MARKER}\n-- Indexes proposed by `pgperf advise`. Each statement runs on its own\n-- (CREATE INDEX CONCURRENTLY cannot run in a transaction).\n"
+        "{NO_TRANSACTION_MARKER}\n-- {what} proposed by `pgperf advise`. Each statement runs on its own\n-- (CREATE INDEX CONCURRENTLY cannot run in a transaction).\n"
     );
-    let mut down = format!("{NO_TRANSACTION_MARKER}\n-- Reverts the pgperf advise indexes.\n");
+    let mut down = format!(
+        "{NO_TRANSACTION_MARKER}\n-- Reverts the pgperf advise {}.\n",
+        what.to_lowercase()
+    );
     let mut extensions: Vec<&str> = recommendations
         .iter()
         .filter_map(|r| required_extension(&r.spec))
@@ -169,6 +181,19 @@ pub fn migration_pair(recommendations: &[Recommendation]) -> (String, String) {
             up.push_str(&format!("-- {line}\n"));
         }
         up.push_str(&format!("{};\n", recommendation.ddl));
+    }
+    for recommendation in statistics {
+        up.push('\n');
+        for line in super::extstats::sql::evidence(recommendation) {
+            up.push_str(&format!("-- {line}\n"));
+        }
+        up.push_str(&format!("{};\n", recommendation.ddl));
+    }
+    for recommendation in statistics.iter().rev() {
+        down.push_str(&format!(
+            "{};\n",
+            super::extstats::sql::drop_statistics(recommendation)
+        ));
     }
     for recommendation in recommendations.iter().rev() {
         down.push_str(&format!("{};\n", drop_statement(recommendation)));
@@ -326,7 +351,7 @@ mod tests {
                 false,
             ),
         ];
-        let (up, down) = migration_pair(&recommendations);
+        let (up, down) = migration_pair(&recommendations, &[]);
         insta::assert_snapshot!(format!("{up}\n=== rollback ===\n{down}"));
     }
 }

@@ -2,7 +2,7 @@
 //! queries it serves and the other queries whose plans the indexes changed, each judged on
 //! buffers and time; the evidence goes onto the index's effects, in advice.json and reports.
 
-use super::decide::{self, Decision, Judgement, Timing};
+use super::decide::{self, Decision, Evidence, Judgement};
 use super::session::Statement;
 use super::verify::{Failed, Samples, VerifyOutcome};
 use crate::model::advice::{EffectEvidence, Recommendation, RejectReason, RejectedCandidate};
@@ -11,7 +11,6 @@ use crate::model::advice::{EffectEvidence, Recommendation, RejectReason, Rejecte
 #[derive(Debug, Clone, Copy)]
 struct Judged {
     judgement: Judgement,
-    timing: Option<Timing>,
     uses_index: bool,
 }
 
@@ -20,7 +19,6 @@ fn judged(sample: &Samples, position: usize) -> Judged {
     let evidence = &sample.evidence;
     Judged {
         judgement: decide::judge(evidence, uses_index),
-        timing: decide::compare(&evidence.before_us, &evidence.after_us),
         uses_index,
     }
 }
@@ -146,20 +144,27 @@ fn record_effect(
     effect.p95_after = p95(&evidence.after_us);
     effect.samples_before_us = thinned(&evidence.before_us);
     effect.samples_after_us = thinned(&evidence.after_us);
-    effect.evidence = Some(EffectEvidence {
+    effect.evidence = Some(evidence_of(evidence, judged.uses_index));
+}
+
+/// What verification measured for one query and how the rule judges it; `uses_index`: its
+/// plan with the change uses it (for extended statistics: the plan changed).
+pub(super) fn evidence_of(evidence: &Evidence, uses_index: bool) -> EffectEvidence {
+    let timing = decide::compare(&evidence.before_us, &evidence.after_us);
+    EffectEvidence {
         buffers_before: evidence.buffers_before,
         buffers_after: evidence.buffers_after,
         rows_before: evidence.rows_before,
         rows_after: evidence.rows_after,
-        uses_index: judged.uses_index,
-        compared_on: judged.timing.map(|t| t.quantile),
-        ratio: judged.timing.map(|t| t.ratio),
-        floor_ratio: judged.timing.map(|t| t.floor_ratio),
-        significant: judged.timing.is_some_and(|t| t.significant),
+        uses_index,
+        compared_on: timing.map(|t| t.quantile),
+        ratio: timing.map(|t| t.ratio),
+        floor_ratio: timing.map(|t| t.floor_ratio),
+        significant: timing.is_some_and(|t| t.significant),
         executions_before: evidence.before_us.len() as u64,
         executions_after: evidence.after_us.len() as u64,
-        judgement: judged.judgement,
-    });
+        judgement: decide::judge(evidence, uses_index),
+    }
 }
 
 /// Most samples kept per side of an effect, so that advice files and reports stay small.

@@ -31,6 +31,7 @@ pub enum AdviseError {
 }
 pub mod dynamic;
 pub mod engine;
+pub mod extstats;
 mod keep;
 pub mod leakproof;
 pub mod lock;
@@ -41,6 +42,7 @@ pub mod session;
 pub mod statements;
 pub mod verify;
 pub mod whatif;
+pub mod writecost;
 
 pub use engine::{Advice, AdviseOptions, advise};
 pub use verify::VerifyOptions;

@@ -126,6 +126,38 @@ pub fn accesses(explain: &Value, lookup: &dyn ColumnLookup) -> Vec<TableAccess> 
     out
 }
 
+/// Rows a write's plan writes per execution: the estimated rows under its `ModifyTable` node
+/// (at least one).
+pub fn written_rows(explain: &Value) -> f64 {
+    root(explain)
+        .filter(|top| top.get("Node Type").and_then(Value::as_str) == Some("ModifyTable"))
+        .and_then(|top| top.get("Plans")?.get(0)?.get("Plan Rows")?.as_f64())
+        .unwrap_or(1.0)
+        .max(1.0)
+}
+
+/// Every node of the plan tree (not the Citus workers' plans), parents before children.
+pub fn nodes(explain: &Value) -> Vec<&Value> {
+    let mut out = Vec::new();
+    if let Some(root) = root(explain) {
+        walk(root, &mut |node| out.push(node));
+    }
+    out
+}
+
+/// Table accesses in a scan node's own conditions (`Index Cond`, `Recheck Cond`, `Filter`):
+/// the predicates its row estimate rests on.
+pub fn scan_accesses(explain: &Value, node: &Value, lookup: &dyn ColumnLookup) -> Vec<TableAccess> {
+    let scans = scans(explain);
+    ["Index Cond", "Recheck Cond", "Filter"]
+        .iter()
+        .filter_map(|field| node.get(field).and_then(Value::as_str))
+        .filter_map(|condition| condition_sql(&scans, node, condition))
+        .filter_map(|sql| extract(&sql, lookup).ok())
+        .flat_map(|extraction| extraction.accesses)
+        .collect()
+}
+
 /// `SELECT 1 FROM <relations in scope> WHERE <condition>`: the node's own relation for a scan
 /// filter, every scanned relation (with unique aliases) for a join condition.
 fn condition_sql(scans: &[(String, RelName)], node: &Value, condition: &str) -> Option<String> {

@@ -72,6 +72,7 @@ pub fn render(result: &AdviceResult, width: u16) -> String {
         }
         out.push_str(&format!("{table}\n"));
     }
+    statistics(&mut out, result, width);
     for finding in &result.existing_indexes {
         let issue = match &finding.issue {
             ExistingIndexIssue::Unused => "never used since statistics were reset".to_string(),
@@ -99,6 +100,48 @@ pub fn render(result: &AdviceResult, width: u16) -> String {
         ));
     }
     out
+}
+
+/// Extended statistics recommended and refused, each with its per-query evidence; nothing
+/// when none were tried.
+fn statistics(out: &mut String, result: &AdviceResult, width: u16) {
+    if result.statistics.is_empty() && result.rejected_statistics.is_empty() {
+        return;
+    }
+    out.push_str(&format!(
+        "{} extended statistics recommended, {} rejected\n",
+        result.statistics.len(),
+        result.rejected_statistics.len()
+    ));
+    if !result.statistics.is_empty() {
+        let mut table = table(width, ["statistics", "serves", "evidence"]);
+        for recommendation in &result.statistics {
+            let effects: Vec<String> = recommendation.effects.iter().map(|e| e.summary()).collect();
+            table.add_row(vec![
+                format!(
+                    "{}\nON {} FROM {}.{}",
+                    recommendation.name,
+                    recommendation.spec.columns.join(", "),
+                    recommendation.spec.schema,
+                    recommendation.spec.table
+                ),
+                recommendation.serves.join("\n"),
+                effects.join("\n"),
+            ]);
+        }
+        out.push_str(&format!("{table}\n"));
+    }
+    if !result.rejected_statistics.is_empty() {
+        let mut table = table(width, ["rejected statistics", "from", "reason"]);
+        for rejected in &result.rejected_statistics {
+            table.add_row(vec![
+                rejected.name.clone(),
+                rejected.queries.join("\n"),
+                rejected.explanation.clone(),
+            ]);
+        }
+        out.push_str(&format!("{table}\n"));
+    }
 }
 
 fn table<const N: usize>(width: u16, header: [&str; N]) -> Table {
@@ -190,6 +233,47 @@ mod tests {
                     best_saving_pct: 0.0,
                 },
                 explanation: "the planner would not use it".into(),
+            }],
+            statistics: vec![StatisticsRecommendation {
+                name: "addresses_city_zip_stats".into(),
+                spec: StatisticsSpec {
+                    schema: "public".into(),
+                    table: "addresses".into(),
+                    columns: vec!["city".into(), "zip".into()],
+                },
+                ddl: String::new(),
+                serves: vec!["by_place".into()],
+                effects: vec![StatisticsEffect {
+                    query: "by_place".into(),
+                    estimated_rows_before: 1.0,
+                    estimated_rows_after: 973.0,
+                    actual_rows: 1000.0,
+                    plan_changed: true,
+                    evidence: EffectEvidence {
+                        buffers_before: Some(5_738.0),
+                        buffers_after: Some(743.0),
+                        rows_before: Some(1.0),
+                        rows_after: Some(1.0),
+                        uses_index: true,
+                        compared_on: Some(Quantile::P50),
+                        ratio: Some(0.005),
+                        floor_ratio: Some(0.006),
+                        significant: true,
+                        executions_before: 12,
+                        executions_after: 59,
+                        judgement: Judgement::FewerBuffers,
+                    },
+                }],
+            }],
+            rejected_statistics: vec![RejectedStatistics {
+                name: "people_a_b_stats".into(),
+                spec: StatisticsSpec {
+                    schema: "public".into(),
+                    table: "people".into(),
+                    columns: vec!["a".into(), "b".into()],
+                },
+                queries: vec!["by_ab".into()],
+                explanation: "no plan changed with them".into(),
             }],
             queries: vec![QueryAdvice {
                 name: "tile.totals".into(),

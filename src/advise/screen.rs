@@ -175,7 +175,7 @@ fn analyze_each(
 
 /// A statement that can run as it is: no placeholders, or values for them (a generic plan
 /// with NULL arguments would measure nothing real).
-fn runnable(statement: &Statement) -> bool {
+pub(super) fn runnable(statement: &Statement) -> bool {
     statement.params.is_some() || super::session::param_count(&statement.sql) == 0
 }
 

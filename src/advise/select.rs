@@ -6,14 +6,13 @@
 
 use std::collections::BTreeMap;
 
+use super::writecost::write_cost;
 use crate::model::advice::{IndexMethod, IndexSpec, RejectReason};
 
 /// A query counts as served when an index cuts its planner cost by at least this share.
 pub const MIN_SAVING_SHARE: f64 = 0.10;
 /// Tables with fewer rows never get an index: a sequential scan is as good.
 pub const TINY_TABLE_ROWS: f64 = 1_000.0;
-/// Above this share of writes among all row operations, a table is write-heavy and refused.
-pub const WRITE_HEAVY_SHARE: f64 = 0.90;
 
 /// A candidate with its what-if evidence.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,14 +44,19 @@ pub struct QueryBaseline {
     pub cost: f64,
 }
 
-/// Facts about a table that decide selection.
+/// Facts about a table that decide selection; the write cost reads them (`writecost.rs`).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TableLoad {
     pub rows: f64,
-    /// Rows inserted, updated and deleted (pg_stat_user_tables).
-    pub writes: i64,
-    /// Rows read by scans (seq_tup_read + idx_tup_fetch).
-    pub reads: i64,
+    /// Rows the workload's own writes insert, update or delete per session (Σ weight × rows
+    /// per execution); `None` when no workload statement writes the table.
+    pub workload_writes: Option<f64>,
+    /// Executions per session of the workload's statements that read the table.
+    pub workload_reads: f64,
+    /// `pg_stat_user_tables` since its last reset: rows written beyond the table's size, and
+    /// scans (sequential + index).
+    pub recorded_writes: i64,
+    pub recorded_scans: i64,
 }
 
 /// An index that exists already, with its name.
@@ -282,7 +286,7 @@ pub fn select(input: &SelectionInput) -> Selection {
         });
     }
     for index in open {
-        let reason = leftover_reason(input, &selection.chosen, index);
+        let reason = leftover_reason(input, &selection.chosen, index, &current);
         selection.rejected.push(Rejected {
             candidate: index,
             reason,
@@ -308,11 +312,7 @@ fn prefilter(input: &SelectionInput, candidate: &Costed) -> Option<RejectReason>
             index: existing.name.clone(),
         });
     }
-    let load = input
-        .tables
-        .get(&(spec.schema.clone(), spec.table.clone()))
-        .cloned()
-        .unwrap_or_default();
+    let load = load_of(input, spec);
     if load.rows < TINY_TABLE_ROWS {
         return Some(RejectReason::TinyTable { rows: load.rows });
     }
@@ -322,22 +322,27 @@ fn prefilter(input: &SelectionInput, candidate: &Costed) -> Option<RejectReason>
             best_saving_pct: best_saving_pct(input, candidate),
         });
     }
-    if write_share(&load) > WRITE_HEAVY_SHARE {
-        return Some(RejectReason::WriteHeavy {
-            writes: load.writes,
-            benefit,
-        });
-    }
-    None
+    write_refusal(&load, candidate, benefit)
 }
 
-/// Share of writes among row operations. Without any recorded reads (a freshly loaded table,
-/// statistics just reset) the counters say nothing about the workload: no penalty.
-fn write_share(load: &TableLoad) -> f64 {
-    if load.reads <= 0 {
-        return 0.0;
-    }
-    load.writes as f64 / (load.writes + load.reads) as f64
+/// [`RejectReason::WriteCost`] when maintaining the candidate costs at least `read_benefit`.
+fn write_refusal(load: &TableLoad, candidate: &Costed, read_benefit: f64) -> Option<RejectReason> {
+    let cost = write_cost(load, candidate)?;
+    (cost.per_session() >= read_benefit).then(|| RejectReason::WriteCost {
+        read_benefit,
+        write_cost: cost.per_session(),
+        writes_per_session: cost.writes_per_session,
+        cost_per_row: cost.cost_per_row,
+        source: cost.source,
+    })
+}
+
+fn load_of(input: &SelectionInput, spec: &IndexSpec) -> TableLoad {
+    input
+        .tables
+        .get(&(spec.schema.clone(), spec.table.clone()))
+        .cloned()
+        .unwrap_or_default()
 }
 
 /// The queries whose cost `candidate` cuts by at least [`MIN_SAVING_SHARE`] below `current`.
@@ -358,30 +363,32 @@ fn served(
         .collect()
 }
 
+/// Read benefit beyond the `current` costs, minus the write cost: the net a candidate adds.
 fn marginal(input: &SelectionInput, candidate: &Costed, current: &BTreeMap<&str, f64>) -> f64 {
-    let spec = &candidate.spec;
-    let load = input
-        .tables
-        .get(&(spec.schema.clone(), spec.table.clone()))
-        .cloned()
-        .unwrap_or_default();
-    let saved: f64 = served(input, candidate, current)
+    let load = load_of(input, &candidate.spec);
+    let write = write_cost(&load, candidate).map_or(0.0, |c| c.per_session());
+    saved(input, candidate, current) - write
+}
+
+/// Σ weight × planner cost saved beyond the `current` costs, on the queries it serves.
+fn saved(input: &SelectionInput, candidate: &Costed, current: &BTreeMap<&str, f64>) -> f64 {
+    served(input, candidate, current)
         .iter()
         .map(|query| {
             let weight = input.queries[query].weight;
             weight * (current[query.as_str()] - candidate.costs[query])
         })
-        .sum();
-    saved * (1.0 - write_share(&load))
+        .sum()
 }
 
+/// Read benefit on the baseline costs (before any choice), write cost not deducted.
 fn raw_benefit(input: &SelectionInput, candidate: &Costed) -> f64 {
     let baseline: BTreeMap<&str, f64> = input
         .queries
         .iter()
         .map(|(name, q)| (name.as_str(), q.cost))
         .collect();
-    marginal(input, candidate, &baseline)
+    saved(input, candidate, &baseline)
 }
 
 fn best_saving_pct(input: &SelectionInput, candidate: &Costed) -> f64 {
@@ -455,7 +462,14 @@ fn width(candidate: &Costed) -> usize {
 }
 
 /// Why a candidate that passed the prefilter was not chosen.
-fn leftover_reason(input: &SelectionInput, chosen: &[Chosen], index: usize) -> RejectReason {
+/// Not superseded: it still saves reads beyond the chosen set but not what its writes cost,
+/// or it saves nothing more.
+fn leftover_reason(
+    input: &SelectionInput,
+    chosen: &[Chosen],
+    index: usize,
+    current: &BTreeMap<&str, f64>,
+) -> RejectReason {
     let candidate = &input.candidates[index];
     let by = chosen.iter().find(|c| {
         let other = &input.candidates[c.candidate].spec;
@@ -465,9 +479,16 @@ fn leftover_reason(input: &SelectionInput, chosen: &[Chosen], index: usize) -> R
         Some(chosen) => RejectReason::Superseded {
             by: super::ddl::index_name(&input.candidates[chosen.candidate].spec),
         },
-        None => RejectReason::NoPlanImprovement {
-            best_saving_pct: best_saving_pct(input, candidate),
-        },
+        None => {
+            let saved = saved(input, candidate, current);
+            let load = load_of(input, &candidate.spec);
+            (saved > 0.0)
+                .then(|| write_refusal(&load, candidate, saved))
+                .flatten()
+                .unwrap_or(RejectReason::NoPlanImprovement {
+                    best_saving_pct: best_saving_pct(input, candidate),
+                })
+        }
     }
 }
 
@@ -524,8 +545,7 @@ mod tests {
             ("public".into(), "t".into()),
             TableLoad {
                 rows: 100_000.0,
-                writes: 10,
-                reads: 1_000_000,
+                ..TableLoad::default()
             },
         );
         SelectionInput {
@@ -588,6 +608,33 @@ mod tests {
             select(&input).rejected[1].reason,
             RejectReason::TinyTable { .. }
         ));
+    }
+
+    #[test]
+    fn writes_refuse_a_marginal_index_and_keep_a_strong_one() {
+        // 24-byte entries on 100k rows: 3 planner units per written row.
+        let mut input = input(vec![
+            costed(&["a"], 2_400_000, &[("q1", 10.0)]),
+            costed(&["b"], 2_400_000, &[("q2", 850.0)]),
+        ]);
+        input
+            .tables
+            .values_mut()
+            .for_each(|t| t.workload_writes = Some(200.0));
+        // a saves 990 per session against 600 of writes; b saves 2 × 150 = 300 < 600.
+        insta::assert_snapshot!(decisions(&input), @r#"
+        chosen ["\"a\""] serves ["q1"]
+        rejected ["\"b\""]: WriteCost { read_benefit: 300.0, write_cost: 600.0, writes_per_session: 200.0, cost_per_row: 3.0, source: Workload }
+        "#);
+        input
+            .tables
+            .values_mut()
+            .for_each(|t| t.workload_writes = Some(400.0));
+        let selection = select(&input);
+        assert!(
+            selection.chosen.is_empty(),
+            "1200 of writes outweigh 990: {selection:?}"
+        );
     }
 
     #[test]

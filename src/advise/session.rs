@@ -61,7 +61,11 @@ pub fn explain(client: &mut Client, statement: &Statement) -> Result<Value, Advi
 /// `EXPLAIN (ANALYZE, BUFFERS)` of `statement`, which runs it: call it inside a savepoint that
 /// is rolled back. The buffers and rows verification weighs beside time.
 pub fn explain_analyze(client: &mut Client, statement: &Statement) -> Result<Value, AdviseError> {
-    explain_with(client, statement, "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON)")
+    explain_with(
+        client,
+        statement,
+        "EXPLAIN (ANALYZE, BUFFERS, VERBOSE, FORMAT JSON)",
+    )
 }
 
 fn explain_with(

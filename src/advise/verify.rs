@@ -344,7 +344,7 @@ fn side_counts(
 }
 
 /// Executions of one side of a statement whose probe took `probe_us`, at least `fewest`.
-fn side_executions(probe_us: f64, fewest: u64, options: &VerifyOptions) -> u64 {
+pub(super) fn side_executions(probe_us: f64, fewest: u64, options: &VerifyOptions) -> u64 {
     let executions = options.executions.max(1);
     if probe_us <= options.max_execution_ms as f64 * 1000.0 {
         return executions;

@@ -104,12 +104,14 @@ pub fn run(args: AdviseArgs) -> anyhow::Result<Outcome> {
         budget_bytes: options.budget_bytes,
         recommendations: advice.recommendations,
         rejected: advice.rejected,
+        statistics: advice.statistics,
+        rejected_statistics: advice.rejected_statistics,
         queries: advice.queries,
         existing_indexes: advice.existing_indexes,
         migration: None,
         notes: advice.notes,
     };
-    if !result.recommendations.is_empty() {
+    if !result.recommendations.is_empty() || !result.statistics.is_empty() {
         result.migration = Some(destination.write(&mut result, Utc::now())?);
     }
     write_result(&out, &result)?;

@@ -88,21 +88,30 @@ impl Destination {
         )
     }
 
-    /// Writes the migration for `result`'s recommendations; sqlx gets one migration per index
-    /// (it sends a no-transaction file as one query, where PostgreSQL allows only one
-    /// `CREATE INDEX CONCURRENTLY`), said in a note.
+    /// Writes the migration for `result`'s recommendations and extended statistics; sqlx gets
+    /// one migration per index (it sends a no-transaction file as one query, where PostgreSQL
+    /// allows only one `CREATE INDEX CONCURRENTLY`), said in a note, and one for all the
+    /// statistics (`CREATE STATISTICS` and `ANALYZE` may share a transaction).
     pub fn write(
         &self,
         result: &mut AdviceResult,
         now: DateTime<Utc>,
     ) -> anyhow::Result<MigrationFiles> {
-        let recommendations = &result.recommendations;
+        let (recommendations, statistics) = (&result.recommendations, &result.statistics);
         let migrations: Vec<NewMigration> = match self.set.style {
-            MigrationStyle::Sqlx => recommendations
-                .iter()
-                .map(|r| new_migration(&format!("pgperf_{}", r.name), std::slice::from_ref(r)))
-                .collect(),
-            _ => vec![new_migration("pgperf_indexes", recommendations)],
+            MigrationStyle::Sqlx => {
+                let mut each: Vec<NewMigration> = recommendations
+                    .iter()
+                    .map(|r| {
+                        new_migration(&format!("pgperf_{}", r.name), std::slice::from_ref(r), &[])
+                    })
+                    .collect();
+                if !statistics.is_empty() {
+                    each.push(new_migration("pgperf_statistics", &[], statistics));
+                }
+                each
+            }
+            _ => vec![new_migration("pgperf_indexes", recommendations, statistics)],
         };
         let pairs = migrate::new_files(&self.set, &self.dir, now, &migrations);
         let files: Vec<migrate::NewFile> = pairs
@@ -116,7 +125,7 @@ impl Destination {
                 .map(|(up, _)| up.path.display().to_string())
                 .collect();
             result.notes.push(format!(
-                "sqlx runs a -- no-transaction file as one query, where PostgreSQL allows only one CREATE INDEX CONCURRENTLY: each index has its own migration: {}",
+                "sqlx runs a -- no-transaction file as one query, where PostgreSQL allows only one CREATE INDEX CONCURRENTLY: each index (and the extended statistics together) has its own migration: {}",
                 names.join(", ")
             ));
         }
@@ -135,8 +144,9 @@ impl Destination {
 fn new_migration(
     name: &str,
     recommendations: &[crate::model::advice::Recommendation],
+    statistics: &[crate::model::advice::StatisticsRecommendation],
 ) -> NewMigration {
-    let (up_sql, down_sql) = crate::advise::ddl::migration_pair(recommendations);
+    let (up_sql, down_sql) = crate::advise::ddl::migration_pair(recommendations, statistics);
     NewMigration {
         name: name.to_string(),
         up_sql,

@@ -125,9 +125,9 @@ pub fn run(
     }
     match args.format {
         QueryFormat::Ddl => {
-            let (up, _) = advise::ddl::migration_pair(&advice.recommendations);
-            if advice.recommendations.is_empty() {
-                eprintln!("pgperf: no index recommended for --query");
+            let (up, _) = advise::ddl::migration_pair(&advice.recommendations, &advice.statistics);
+            if advice.recommendations.is_empty() && advice.statistics.is_empty() {
+                eprintln!("pgperf: no index recommended for --query, and no extended statistics");
             } else {
                 print!("{up}");
             }
@@ -139,6 +139,8 @@ pub fn run(
             let json = serde_json::json!({
                 "recommendations": advice.recommendations,
                 "rejected": advice.rejected,
+                "statistics": advice.statistics,
+                "rejected_statistics": advice.rejected_statistics,
                 "queries": advice.queries,
                 "notes": advice.notes,
             });
@@ -148,8 +150,8 @@ pub fn run(
     Ok(Outcome::Success)
 }
 
-/// The query's own note, the candidates not recommended with their reasons, and the notes,
-/// for stderr.
+/// The query's own note, the candidates and extended statistics not recommended with their
+/// reasons, and the notes, for stderr.
 fn why_not(advice: &advise::Advice) -> Vec<String> {
     let rejected = advice.rejected.iter().map(|r| {
         format!(
@@ -158,11 +160,18 @@ fn why_not(advice: &advise::Advice) -> Vec<String> {
             r.explanation
         )
     });
+    let statistics = advice.rejected_statistics.iter().map(|r| {
+        format!(
+            "not recommended: extended statistics {}: {}",
+            r.name, r.explanation
+        )
+    });
     advice
         .queries
         .iter()
         .filter_map(|q| q.note.clone())
         .chain(rejected)
+        .chain(statistics)
         .chain(advice.notes.iter().cloned())
         .collect()
 }

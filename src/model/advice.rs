@@ -33,6 +33,13 @@ pub struct AdviceResult {
     pub recommendations: Vec<Recommendation>,
     /// Every candidate that was considered and not recommended, each with its reason.
     pub rejected: Vec<RejectedCandidate>,
+    /// Extended statistics to create, in migration order (after the indexes); empty in advice
+    /// files written before pgperf proposed them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub statistics: Vec<StatisticsRecommendation>,
+    /// Extended statistics tried and not recommended, each with its reason.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rejected_statistics: Vec<RejectedStatistics>,
     /// One entry per workload query, in workload order.
     pub queries: Vec<QueryAdvice>,
     /// Existing indexes that look unused or duplicated. Reported only; pgperf never drops them.
@@ -219,7 +226,19 @@ impl EffectEvidence {
             }
             .to_string(),
         );
-        let timing = match (self.compared_on, self.ratio) {
+        let timing = self.timing_summary();
+        format!(
+            "{}; {timing}: {}",
+            parts.join(", "),
+            self.judgement.describe()
+        )
+    }
+}
+
+impl EffectEvidence {
+    /// `P95 x0.93 in noise (59+59 runs)`, or `time not compared`.
+    pub fn timing_summary(&self) -> String {
+        match (self.compared_on, self.ratio) {
             (Some(quantile), Some(ratio)) => format!(
                 "{} x{ratio:.2} {}{} ({}+{} runs)",
                 match quantile {
@@ -238,11 +257,33 @@ impl EffectEvidence {
                 self.executions_after
             ),
             _ => "time not compared".to_string(),
+        }
+    }
+}
+
+impl StatisticsEffect {
+    /// One line for terminals and migrations: `q: estimated rows 1 -> 973 (actual 1000), plan
+    /// changed; buffers 5738 -> 743; P50 x0.00 beyond noise (12+12 runs): fewer buffers`.
+    pub fn summary(&self) -> String {
+        let evidence = &self.evidence;
+        let pair = |before: Option<f64>, after: Option<f64>| match (before, after) {
+            (Some(b), Some(a)) => format!("{b:.0} -> {a:.0}"),
+            _ => "?".to_string(),
         };
         format!(
-            "{}; {timing}: {}",
-            parts.join(", "),
-            self.judgement.describe()
+            "{}: estimated rows {:.0} -> {:.0} (actual {:.0}), plan {}; buffers {}; {}: {}",
+            self.query,
+            self.estimated_rows_before,
+            self.estimated_rows_after,
+            self.actual_rows,
+            if self.plan_changed {
+                "changed"
+            } else {
+                "unchanged"
+            },
+            pair(evidence.buffers_before, evidence.buffers_after),
+            evidence.timing_summary(),
+            evidence.judgement.describe()
         )
     }
 }
@@ -307,8 +348,21 @@ pub enum RejectReason {
         size_bytes: u64,
         remaining_bytes: u64,
     },
-    /// Writes to the table cost more than the reads gain.
+    /// Written by pgperf before the write penalty became a cost: writes were over 90% of
+    /// the table's row operations. Read from older advice files only.
     WriteHeavy { writes: i64, benefit: f64 },
+    /// Maintaining the index on every row written costs at least what the reads gain, per
+    /// workload session in planner cost units (`src/advise/writecost.rs`).
+    WriteCost {
+        /// Σ weight × planner cost saved on the queries it serves.
+        read_benefit: f64,
+        /// `writes_per_session × cost_per_row`.
+        write_cost: f64,
+        writes_per_session: f64,
+        /// Planner cost units per written row (pages an insert descends).
+        cost_per_row: f64,
+        source: WriteSource,
+    },
     /// Built for real, the index was not used by the queries it was meant for.
     NotUsed,
     /// Built for real, `indcheckxmin` made it unusable inside the verification transaction.
@@ -321,6 +375,69 @@ pub enum RejectReason {
     BuildFailed { message: String },
     /// Costing it needs a real build (GIN), and real builds were not allowed (`--allow-locks`).
     NeedsLocks,
+}
+
+/// Extended statistics (`CREATE STATISTICS … (dependencies, ndistinct, mcv)`) pgperf recommends
+/// creating, because a query's row estimate on correlated columns of one table was off by
+/// [`crate::advise::extstats::MISESTIMATE_FACTOR`] or more and, with them, the estimate got
+/// closer, the plan changed and the query got no slower (`src/advise/extstats/`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StatisticsRecommendation {
+    /// Deterministic name: `<table>_<columns>_stats`.
+    pub name: String,
+    pub spec: StatisticsSpec,
+    /// The migration's statements: `CREATE STATISTICS IF NOT EXISTS …; ANALYZE …`.
+    pub ddl: String,
+    /// Names of the workload queries whose estimate was off on these columns.
+    pub serves: Vec<String>,
+    /// Per-query evidence.
+    pub effects: Vec<StatisticsEffect>,
+}
+
+/// Columns of one table that extended statistics cover.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct StatisticsSpec {
+    pub schema: String,
+    pub table: String,
+    /// Column names, sorted (the statistics do not depend on their order).
+    pub columns: Vec<String>,
+}
+
+/// What extended statistics did to one query's plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StatisticsEffect {
+    pub query: String,
+    /// Rows the planner expected from the scan of the table, without / with the statistics,
+    /// and the rows it returned (per loop).
+    pub estimated_rows_before: f64,
+    pub estimated_rows_after: f64,
+    pub actual_rows: f64,
+    /// The plan shape (node types, relations, indexes) differs with the statistics.
+    pub plan_changed: bool,
+    /// Buffers and timing without / with the statistics; `uses_index` here means the plan
+    /// changed.
+    pub evidence: EffectEvidence,
+}
+
+/// Extended statistics that were tried and not recommended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RejectedStatistics {
+    pub name: String,
+    pub spec: StatisticsSpec,
+    /// Names of the queries whose estimate was off.
+    pub queries: Vec<String>,
+    /// The reason as a sentence, with the evidence.
+    pub explanation: String,
+}
+
+/// Where a table's writes per session come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WriteSource {
+    /// The workload's own write statements (weight × rows written per execution).
+    Workload,
+    /// `pg_stat_user_tables`: rows written per scan, times the workload's reads of the table.
+    TableStatistics,
 }
 
 /// A candidate that was considered and not recommended.

@@ -1,6 +1,7 @@
 //! The advice section: each recommended index with the queries it serves, planner cost and
 //! measured P95 before → after (one chart per index), its real size, the candidates rejected and
-//! why, existing indexes worth a look, and the migration text ready to copy.
+//! why, extended statistics kept and refused with their evidence, existing indexes worth a
+//! look, and the migration text ready to copy.
 
 use serde::Serialize;
 
@@ -14,7 +15,7 @@ use super::view::anchor;
 use crate::model::QuantileEstimate;
 use crate::model::advice::{
     AdviceResult, ExistingIndexIssue, IndexSpec, PlanMode, QueryAdvice, QueryEffect,
-    Recommendation, RejectedCandidate, Verification, WhatIfMethod,
+    Recommendation, RejectedCandidate, StatisticsSpec, Verification, WhatIfMethod,
 };
 
 /// The advice section's context.
@@ -27,6 +28,12 @@ pub struct AdviceView {
     pub recommendations: Vec<RecommendationView>,
     pub queries: Vec<QueryAdviceView>,
     pub rejected: Vec<RejectedView>,
+    /// Extended statistics recommended, and those tried and refused (`definition` names them);
+    /// absent when none were tried.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub statistics: Vec<StatisticsView>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rejected_statistics: Vec<RejectedView>,
     pub existing: Vec<(String, String, String)>,
     pub migration: Option<MigrationView>,
 }
@@ -86,6 +93,16 @@ pub struct RejectedView {
     pub explanation: String,
 }
 
+/// Extended statistics recommended, with one evidence line per query served.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StatisticsView {
+    pub name: String,
+    /// `schema.table (columns)`.
+    pub definition: String,
+    pub serves: String,
+    pub evidence: Vec<String>,
+}
+
 /// The migration pair.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MigrationView {
@@ -118,6 +135,16 @@ pub fn definition(spec: &IndexSpec) -> String {
     text
 }
 
+/// `schema.table (columns)` of extended statistics.
+fn statistics_definition(spec: &StatisticsSpec) -> String {
+    format!(
+        "{}.{} ({})",
+        spec.schema,
+        spec.table,
+        spec.columns.join(", ")
+    )
+}
+
 /// Builds the advice section's context.
 pub fn build(advice: &AdviceResult) -> AdviceView {
     AdviceView {
@@ -133,6 +160,26 @@ pub fn build(advice: &AdviceResult) -> AdviceView {
             .collect(),
         queries: advice.queries.iter().map(query).collect(),
         rejected: advice.rejected.iter().map(rejected).collect(),
+        statistics: advice
+            .statistics
+            .iter()
+            .map(|s| StatisticsView {
+                name: s.name.clone(),
+                definition: statistics_definition(&s.spec),
+                serves: s.serves.join(", "),
+                evidence: s.effects.iter().map(|e| redact(&e.summary())).collect(),
+            })
+            .collect(),
+        rejected_statistics: advice
+            .rejected_statistics
+            .iter()
+            .map(|r| RejectedView {
+                definition: format!("{} {}", r.name, statistics_definition(&r.spec)),
+                queries: r.queries.join(", "),
+                reason: "statistics refused".into(),
+                explanation: redact(&r.explanation),
+            })
+            .collect(),
         existing: advice
             .existing_indexes
             .iter()
@@ -342,6 +389,7 @@ pub fn render(html: &mut Html, view: &AdviceView) {
     }
     render_queries(html, &view.queries);
     render_rejected(html, &view.rejected);
+    render_statistics(html, &view.statistics, &view.rejected_statistics);
     render_existing(html, &view.existing);
     if let Some(migration) = &view.migration {
         render_migration(html, migration);
@@ -521,6 +569,32 @@ fn rejected_table(html: &mut Html, rejected: &[RejectedView]) {
         &["candidate", "from queries", "reason", "evidence"],
         rows,
     );
+}
+
+fn render_statistics(html: &mut Html, kept: &[StatisticsView], refused: &[RejectedView]) {
+    if kept.is_empty() && refused.is_empty() {
+        return;
+    }
+    html.element(
+        "h3",
+        &[],
+        &format!("Recommended extended statistics ({})", kept.len()),
+    );
+    let rows = kept
+        .iter()
+        .map(|s| {
+            vec![
+                format!("{} {}", s.name, s.definition),
+                s.serves.clone(),
+                s.evidence.join("\n"),
+            ]
+        })
+        .collect();
+    table(html, &["statistics", "serves", "evidence"], rows);
+    if !refused.is_empty() {
+        let title = format!("Refused extended statistics ({})", refused.len());
+        folded(html, &title, |html| rejected_table(html, refused));
+    }
 }
 
 fn render_existing(html: &mut Html, existing: &[(String, String, String)]) {

@@ -592,6 +592,8 @@ pub fn advice_result() -> pgperf::model::advice::AdviceResult {
                 explanation: "P95 21.9 ms → 21.4 ms: the 95% interval of the ratio includes 1".into(),
             },
         ],
+        statistics: Vec::new(),
+        rejected_statistics: Vec::new(),
         queries,
         existing_indexes: vec![ExistingIndexFinding {
             schema: "public".into(),

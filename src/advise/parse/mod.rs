@@ -39,6 +39,8 @@ pub struct Extraction {
     pub functions: Vec<String>,
     /// Relations the statement deletes from or updates (their referencing foreign keys matter).
     pub written: Vec<RelName>,
+    /// Relations the statement inserts into (every index on them is maintained per row).
+    pub inserted: Vec<RelName>,
 }
 
 /// Parses `sql` (one or more statements) and extracts its table accesses.
@@ -49,6 +51,7 @@ pub fn extract(sql: &str, lookup: &dyn ColumnLookup) -> Result<Extraction, pg_qu
         accesses: Vec::new(),
         functions: Vec::new(),
         written: Vec::new(),
+        inserted: Vec::new(),
         ctes: BTreeMap::new(),
     };
     for raw in &parsed.protobuf.stmts {
@@ -64,6 +67,7 @@ pub fn extract(sql: &str, lookup: &dyn ColumnLookup) -> Result<Extraction, pg_qu
             .collect(),
         functions: walker.functions,
         written: walker.written,
+        inserted: walker.inserted,
     })
 }
 
@@ -103,6 +107,7 @@ struct Walker<'l> {
     accesses: Vec<TableAccess>,
     functions: Vec<String>,
     written: Vec<RelName>,
+    inserted: Vec<RelName>,
     ctes: BTreeMap<String, Outputs>,
 }
 
@@ -126,6 +131,16 @@ impl Walker<'_> {
                     &update.from_clause,
                     update.where_clause.as_deref(),
                 );
+                Outputs::new()
+            }
+            N::InsertStmt(insert) => {
+                if let Some(range_var) = insert.relation.as_ref() {
+                    let rel = RelName::new(Some(&range_var.schemaname), &range_var.relname);
+                    self.inserted.push(rel);
+                }
+                if let Some(source) = insert.select_stmt.as_deref().and_then(node_of) {
+                    self.statement(source, parent);
+                }
                 Outputs::new()
             }
             N::ExplainStmt(explain) => match explain.query.as_deref().and_then(node_of) {
@@ -385,6 +400,22 @@ mod tests {
         );
         assert!(!found.contains("Expression"), "{found}");
         assert!(found.contains("created_at"), "{found}");
+    }
+
+    /// An INSERT's target pays index maintenance per row (the write cost); its SELECT is read.
+    #[test]
+    fn an_insert_writes_its_target_and_reads_its_source() {
+        let extraction = extract(
+            "INSERT INTO orders (customer_id) SELECT c.id FROM customers c WHERE c.region = 'eu'",
+            &schema(),
+        )
+        .expect("valid SQL");
+        assert_eq!(extraction.inserted, [RelName::new(None, "orders")]);
+        assert!(extraction.written.is_empty(), "no foreign-key lookups");
+        let found = summary(
+            "INSERT INTO orders (customer_id) SELECT c.id FROM customers c WHERE c.region = 'eu'",
+        );
+        assert!(found.contains("region"), "{found}");
     }
 
     #[test]
