@@ -1,7 +1,7 @@
 //! Advice beyond indexes against a real embedded cluster: extended statistics kept by their
 //! rolled-back trial and written into the migration, or refused when no plan changes, and a
-//! query whose candidates only the storage budget refused. Decisions only, never costs or
-//! milliseconds.
+//! query whose candidates only the storage budget refused, and one index per key list (never
+//! a plain index and its INCLUDE twin together). Decisions only, never costs or milliseconds.
 
 use pgperf::advise::{AdviseOptions, VerifyOptions, advise};
 use pgperf::embedded::{Cluster, ClusterOptions};
@@ -165,4 +165,90 @@ fn a_query_refused_only_for_budget_says_raise_the_budget() {
             && note.contains(" MB more): raise --budget-mb"),
         "{note}"
     );
+}
+
+/// Item 7: on a vacuumed table the plain index won the first selection round and its INCLUDE
+/// twin was chosen on top of it in the next: both were advised. One is kept, verified, and the
+/// other is refused naming it.
+#[test]
+fn never_the_same_key_columns_twice_with_and_without_include() {
+    let cluster = Cluster::start(&ClusterOptions::default()).expect("embedded cluster");
+    cluster.create_database("twins").expect("create database");
+    let mut client = cluster.connect("twins").expect("connect");
+    client
+        .batch_execute(
+            "CREATE TABLE readings (
+               id bigint PRIMARY KEY, device int NOT NULL, zone int NOT NULL, a int NOT NULL,
+               b int NOT NULL, note text NOT NULL);
+             INSERT INTO readings
+             SELECT g, g % 20000, (g * 7) % 20000, g % 13, g % 17, 'note ' || g
+             FROM generate_series(1, 200000) g;",
+        )
+        .expect("setup");
+    all_visible(&mut client, "readings");
+    let text = "name = \"case\"
+[[query]]
+name = \"lookup\"
+sql = \"SELECT note FROM readings WHERE device = $1\"
+params = [{ value = \"42\" }]
+[[query]]
+name = \"range\"
+sql = \"SELECT * FROM readings WHERE device BETWEEN 100 AND 300\"
+";
+    let workload = pgperf::workload::load_str(text, "case").expect("valid workload");
+    let options = AdviseOptions {
+        verify: Some(VerifyOptions {
+            executions: 59,
+            ..VerifyOptions::default()
+        }),
+        ..AdviseOptions::default()
+    };
+    let advice = advise(&mut client, &workload, &options).expect("advise runs");
+    let kept: Vec<(&[_], &[String])> = advice
+        .recommendations
+        .iter()
+        .map(|r| (r.spec.keys.as_slice(), r.spec.include.as_slice()))
+        .collect();
+    assert_eq!(kept.len(), 1, "{:#?}", advice.recommendations);
+    assert_eq!(kept[0].0[0].sql, "\"device\"");
+    let name = &advice.recommendations[0].name;
+    let twin = advice
+        .rejected
+        .iter()
+        .find(|r| r.spec.keys == advice.recommendations[0].spec.keys)
+        .expect("the twin is refused");
+    assert_eq!(
+        twin.reason,
+        pgperf::model::advice::RejectReason::Superseded { by: name.clone() },
+        "{}",
+        twin.explanation
+    );
+    assert!(
+        twin.explanation.contains("same key columns"),
+        "{}",
+        twin.explanation
+    );
+}
+
+/// `VACUUM ANALYZE` until every page of `table` is all-visible (what makes an index-only scan
+/// pay): a concurrent snapshot (autovacuum's ANALYZE of a database just created) can hold the
+/// first one back.
+fn all_visible(client: &mut postgres::Client, table: &str) {
+    for _ in 0..20 {
+        client
+            .batch_execute(&format!("VACUUM ANALYZE \"{table}\""))
+            .expect("vacuum");
+        let behind: bool = client
+            .query_one(
+                "SELECT relallvisible < relpages FROM pg_class WHERE oid = $1::text::regclass",
+                &[&table],
+            )
+            .expect("visibility")
+            .get(0);
+        if !behind {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+    panic!("VACUUM never made {table} all-visible");
 }

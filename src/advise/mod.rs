@@ -1,6 +1,6 @@
 //! Index advice (DESIGN §8): candidates from the parse tree and the plan, HypoPG what-if,
 //! workload-wide selection, verification by real builds in rolled-back transactions, and the
-//! migration pair. Pure parts (`parse`, `shapes`, `select`, `migration`) are unit-tested without
+//! migration pair. Pure parts (`parse`, `shapes`, `select`, `keylist`, `migration`) are unit-tested without
 //! a database; the rest talks to PostgreSQL on one held connection.
 
 pub mod access;
@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod ddl;
 pub mod decide;
 pub mod distribution;
+pub mod keylist;
 pub mod methods;
 pub mod parse;
 pub mod plan;

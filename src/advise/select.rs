@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use super::keylist::same_keys;
 use super::writecost::write_cost;
 use crate::model::advice::{IndexMethod, IndexSpec, RejectReason};
 
@@ -143,11 +144,7 @@ fn prefer_brin(input: &SelectionInput, open: &mut Vec<usize>, selection: &mut Se
         .copied()
         .filter(|i| input.candidates[*i].spec.method == IndexMethod::Brin)
         .collect();
-    let baseline: BTreeMap<&str, f64> = input
-        .queries
-        .iter()
-        .map(|(name, q)| (name.as_str(), q.cost))
-        .collect();
+    let baseline = baseline(input);
     open.retain(|index| {
         let btree = &input.candidates[*index];
         // A BRIN chosen in an earlier round was preferred already; costs are rebased on it now.
@@ -205,16 +202,6 @@ fn keeps_saving(
         })
 }
 
-/// The same key columns, in the same order and directions, with or without INCLUDE: two such
-/// indexes never both pay (the one chosen first already serves the lookup).
-fn same_keys(chosen: &IndexSpec, candidate: &IndexSpec) -> bool {
-    chosen.schema == candidate.schema
-        && chosen.table == candidate.table
-        && chosen.method == candidate.method
-        && chosen.keys == candidate.keys
-        && chosen.predicate == candidate.predicate
-}
-
 /// The two predicates say the same in different spellings (catalog against candidate).
 fn same_predicate(a: &str, b: &str) -> bool {
     match (
@@ -240,17 +227,14 @@ pub fn select(input: &SelectionInput) -> Selection {
         }
     }
     prefer_brin(input, &mut open, &mut selection);
-    let mut current: BTreeMap<&str, f64> = input
-        .queries
-        .iter()
-        .map(|(name, q)| (name.as_str(), q.cost))
-        .collect();
+    let mut current = baseline(input);
     let mut remaining_bytes = input.budget_bytes;
     while let Some((position, benefit)) = best(input, &open, &current) {
         let index = open.remove(position);
         let candidate = &input.candidates[index];
         let covering = selection.chosen.iter().find(|c| {
             let chosen = &input.candidates[c.candidate].spec;
+            // Twins never both pay in one round: the one chosen first serves the lookup.
             covers(chosen, &candidate.spec) || same_keys(chosen, &candidate.spec)
         });
         if let Some(by) = covering {
@@ -381,14 +365,23 @@ fn saved(input: &SelectionInput, candidate: &Costed, current: &BTreeMap<&str, f6
         .sum()
 }
 
-/// Read benefit on the baseline costs (before any choice), write cost not deducted.
-fn raw_benefit(input: &SelectionInput, candidate: &Costed) -> f64 {
-    let baseline: BTreeMap<&str, f64> = input
+/// What the candidate alone is worth: its read benefit on the baseline costs (before any
+/// choice), its write cost deducted.
+pub fn net_benefit(input: &SelectionInput, candidate: &Costed) -> f64 {
+    marginal(input, candidate, &baseline(input))
+}
+
+fn baseline(input: &SelectionInput) -> BTreeMap<&str, f64> {
+    input
         .queries
         .iter()
         .map(|(name, q)| (name.as_str(), q.cost))
-        .collect();
-    saved(input, candidate, &baseline)
+        .collect()
+}
+
+/// Read benefit on the baseline costs (before any choice), write cost not deducted.
+fn raw_benefit(input: &SelectionInput, candidate: &Costed) -> f64 {
+    saved(input, candidate, &baseline(input))
 }
 
 fn best_saving_pct(input: &SelectionInput, candidate: &Costed) -> f64 {

@@ -1,6 +1,7 @@
 //! Rejection reasons as sentences a reviewer can check.
 
 use crate::advise::ddl::index_name;
+use crate::advise::keylist::same_keys;
 use crate::advise::select::{self, Costed, SelectionInput};
 use crate::model::advice::RejectReason;
 
@@ -25,7 +26,13 @@ pub fn explain_rejection(
             format!("{query}: planner cost {cost:.0} with this, {theirs:.0} with {by}")
         })
         .collect();
-    format!("{} ({})", reason_sentence(reason), costs.join("; "))
+    let sentence = match other {
+        Some(other) if same_keys(&other.spec, &candidate.spec) => format!(
+            "{by} has the same key columns and is kept: one index per key list, with INCLUDE columns only where its index-only scan pays"
+        ),
+        _ => reason_sentence(reason),
+    };
+    format!("{sentence} ({})", costs.join("; "))
 }
 
 /// A rejection reason as a sentence a reviewer can check; callers add their evidence.

@@ -9,6 +9,7 @@ use super::Analyzed;
 use super::costing::affected;
 use crate::advise::AdviseError;
 use crate::advise::ddl::index_name;
+use crate::advise::keylist::{self, same_keys};
 use crate::advise::select::{self, Costed, SelectionInput};
 use crate::advise::session::Statement;
 use crate::advise::whatif::WhatIf;
@@ -76,6 +77,9 @@ pub(super) fn select_in_rounds(
         ids = next_ids;
     }
     drop_covered_by_wider(input, &mut result);
+    // A later round chose a twin on top of an earlier choice (an index-only scan saving more
+    // on one query): one of them is kept.
+    keylist::one_per_key_list(input, &mut result);
     result.rejected.sort_by_key(|r| r.candidate);
     Ok(result)
 }
@@ -101,11 +105,7 @@ fn record_final(
             .chosen
             .iter()
             .map(|c| &input.candidates[c.candidate].spec)
-            .find(|spec| {
-                *spec != own
-                    && (&spec.schema, &spec.table, &spec.keys, &spec.predicate)
-                        == (&own.schema, &own.table, &own.keys, &own.predicate)
-            })
+            .find(|spec| *spec != own && same_keys(spec, own))
             .map(index_name)
     };
     let rejected: Vec<select::Rejected> = closed

@@ -9,12 +9,15 @@ use super::recommend::{recommend, rejected_candidate};
 use super::rounds::{rebase, recost};
 use super::{AdviseOptions, Analyzed};
 use crate::advise::AdviseError;
+use crate::advise::keylist::same_keys;
 use crate::advise::retry;
 use crate::advise::select::{self, SelectionInput};
 use crate::advise::session::Statement;
 use crate::advise::verify;
 use crate::advise::whatif::WhatIf;
-use crate::model::advice::{IndexSpec, Recommendation, RejectedCandidate, Verification};
+use crate::model::advice::{
+    IndexSpec, Recommendation, RejectReason, RejectedCandidate, Verification,
+};
 use crate::workload::Workload;
 
 /// What verification rounds share.
@@ -135,7 +138,8 @@ impl Run<'_> {
     /// Selects among the `retry` candidates on top of the `kept` indexes (costs rebased on
     /// them, sizes corrected by what the real builds measured, the budget left at real size):
     /// the new recommendations, and the retried candidates that were not chosen with their
-    /// reason now.
+    /// reason now. A retried twin of a kept index (same key columns) is superseded by it:
+    /// the kept one was measured, and one index per key list is advised (`keylist`).
     fn reselect(
         &self,
         client: &mut Client,
@@ -143,6 +147,40 @@ impl Run<'_> {
         kept: &[Recommendation],
         retry: &[usize],
     ) -> Result<(Vec<Recommendation>, Vec<RejectedCandidate>), AdviseError> {
+        let twin_of = |id: &usize| {
+            kept.iter()
+                .find(|k| same_keys(&k.spec, &self.input.candidates[*id].spec))
+        };
+        let mut twins = Vec::new();
+        let mut retry_ids = Vec::new();
+        for id in retry {
+            match twin_of(id) {
+                Some(by) => twins.push(rejected_candidate(
+                    &self.input.candidates[*id],
+                    RejectReason::Superseded {
+                        by: by.name.clone(),
+                    },
+                    self.input,
+                )),
+                None => retry_ids.push(*id),
+            }
+        }
+        let (chosen, mut rejected) = self.reselect_apart(client, whatif, kept, &retry_ids)?;
+        rejected.extend(twins);
+        Ok((chosen, rejected))
+    }
+
+    /// [`Self::reselect`] of candidates with no twin among the `kept` indexes.
+    fn reselect_apart(
+        &self,
+        client: &mut Client,
+        whatif: &mut WhatIf,
+        kept: &[Recommendation],
+        retry: &[usize],
+    ) -> Result<(Vec<Recommendation>, Vec<RejectedCandidate>), AdviseError> {
+        if retry.is_empty() {
+            return Ok((Vec::new(), Vec::new()));
+        }
         let specs: Vec<IndexSpec> = kept.iter().map(|r| r.spec.clone()).collect();
         let mut round = self.input.clone();
         if !specs.is_empty() {
