@@ -175,7 +175,12 @@ impl TargetArgs {
         setup: Setup,
     ) -> anyhow::Result<PreparedTarget> {
         let scale = self.scale(&project)?;
-        let (cluster, citus_workers) = self.start_embedded()?;
+        let seeded = setup == Setup::MigrateAndSeed;
+        let expected_bytes = match seeded {
+            true => crate::seed::estimated_cluster_bytes(scale),
+            false => 0,
+        };
+        let (cluster, citus_workers) = self.start_embedded(expected_bytes)?;
         let mut client = cluster
             .connect(EMBEDDED_DATABASE)
             .map_err(|e| anyhow::anyhow!(crate::pg::describe(&e)))?;
@@ -185,7 +190,6 @@ impl TargetArgs {
             .or_else(|| project.migrations.clone());
         let style = project.style(self.migration_style);
         apply_migrations(&mut client, migrations.as_ref(), style)?;
-        let seeded = setup == Setup::MigrateAndSeed;
         let data_now = match seeded {
             true => Some(seed_embedded(&mut client, scale, rng_seed, self.clock)?),
             false => None,
@@ -216,11 +220,12 @@ impl TargetArgs {
     }
 
     /// Starts the embedded cluster with the (empty) database: one node, or a Citus
-    /// coordinator and its workers.
-    fn start_embedded(&self) -> anyhow::Result<(Cluster, Vec<Cluster>)> {
+    /// coordinator and its workers; each where `expected_bytes` fits.
+    fn start_embedded(&self, expected_bytes: u64) -> anyhow::Result<(Cluster, Vec<Cluster>)> {
         let options = ClusterOptions {
             keep: self.keep,
             clock: self.clock,
+            expected_bytes,
             ..ClusterOptions::default()
         };
         let Some(workers) = self.citus_workers else {

@@ -7,14 +7,16 @@
 //! - The server listens on a Unix socket inside its own directory only, so there is no TCP port
 //!   to collide on and parallel tests never meet. Servers that must reach each other (Citus
 //!   nodes, `crate::citus`) also get a free 127.0.0.1 port ([`ClusterOptions::tcp_port`]).
-//! - The directory goes on `/dev/shm` when it has room: creating the ~1000 files of a data
-//!   directory costs ~0.9 ms each on the disk here.
+//! - The directory goes on `/dev/shm` when it has room for the expected database and leaves
+//!   RAM to spare, else on the first disk folder with room ([`placement`]): creating the
+//!   ~1000 files of a data directory costs ~0.9 ms each on the disk here.
 //! - Nothing is left behind: `Drop` stops the server and removes the directory; Ctrl-C goes
 //!   through [`cleanup_all`]; if pgperf is SIGKILLed the server gets SIGQUIT from the kernel
 //!   (`PR_SET_PDEATHSIG`) and a small watchdog process removes the directory.
 
 mod binaries;
 mod clock;
+pub mod placement;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -31,8 +33,6 @@ const MAX_SOCKET_PATH: usize = 107;
 const PORT: u16 = 5432;
 const SUPERUSER: &str = "postgres";
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
-/// Use `/dev/shm` only when it has this much room: a seeded scale-1 database needs ~1 GiB.
-const MIN_SHM_FREE_BYTES: u64 = 4 << 30;
 
 /// Why the embedded cluster could not be provided.
 #[derive(Debug, thiserror::Error)]
@@ -79,6 +79,12 @@ pub enum EmbeddedError {
         server_now: chrono::DateTime<chrono::Utc>,
         library: String,
     },
+    #[error(
+        "no folder has room for the embedded cluster: it needs about {} and {}; free some space, set PGPERF_TMPDIR to a folder with room, or lower --scale",
+        placement::gib(.0.needed_bytes),
+        .0.describe_candidates()
+    )]
+    NoRoom(placement::NoRoom),
     #[error("setting up the embedded cluster failed: {}", crate::pg::describe(.0))]
     Setup(#[from] postgres::Error),
 }
@@ -88,8 +94,13 @@ pub enum EmbeddedError {
 pub struct ClusterOptions {
     /// Folder holding `initdb` and `postgres`; found automatically when `None`.
     pub bin_dir: Option<PathBuf>,
-    /// Folder to create the cluster directory in; `/dev/shm` or the temp dir when `None`.
+    /// Folder to create the cluster directory in; when `None`, the first of `/dev/shm`, the
+    /// temp dir and the working directory with room for [`Self::expected_bytes`] (or
+    /// `$PGPERF_TMPDIR` if set), see [`placement`].
     pub parent_dir: Option<PathBuf>,
+    /// Bytes the data directory is expected to grow to (a seeded database's estimate); 0 for
+    /// a small one.
+    pub expected_bytes: u64,
     /// Keep the server running and the directory on disk when the [`Cluster`] is dropped.
     pub keep: bool,
     /// Extra `postgresql.conf` settings, applied after pgperf's own (so they win).
@@ -138,7 +149,12 @@ impl Cluster {
                     .ok_or(EmbeddedError::FaketimeNotFound)
             })
             .transpose()?;
-        let dir = make_cluster_dir(options.parent_dir.as_deref(), owner)?;
+        let parent = match &options.parent_dir {
+            Some(parent) => parent.clone(),
+            None => placement::choose(&placement::candidates(), options.expected_bytes)
+                .map_err(EmbeddedError::NoRoom)?,
+        };
+        let dir = make_cluster_dir(&parent, owner)?;
         let mut cluster = Cluster {
             dir,
             bin_dir,
@@ -582,19 +598,12 @@ fn spawn_watchdog(dir: &Path) -> Option<Child> {
         .ok()
 }
 
-fn make_cluster_dir(
-    parent: Option<&Path>,
-    owner: Option<(u32, u32)>,
-) -> Result<PathBuf, EmbeddedError> {
-    let parent = match parent {
-        Some(parent) => parent.to_path_buf(),
-        None => default_parent(),
-    };
+fn make_cluster_dir(parent: &Path, owner: Option<(u32, u32)>) -> Result<PathBuf, EmbeddedError> {
     let dir = tempfile::Builder::new()
         .prefix("pgperf-")
-        .tempdir_in(&parent)
+        .tempdir_in(parent)
         .map_err(|source| EmbeddedError::Directory {
-            path: parent.clone(),
+            path: parent.to_path_buf(),
             source,
         })?
         .keep();
@@ -619,29 +628,6 @@ fn make_cluster_dir(
         }
     })?;
     Ok(dir)
-}
-
-/// `$PGPERF_TMPDIR`, else `/dev/shm` when it has room, else the system temp dir.
-fn default_parent() -> PathBuf {
-    if let Some(dir) = std::env::var_os("PGPERF_TMPDIR") {
-        return PathBuf::from(dir);
-    }
-    let shm = Path::new("/dev/shm");
-    if free_bytes(shm).is_some_and(|free| free >= MIN_SHM_FREE_BYTES) {
-        return shm.to_path_buf();
-    }
-    std::env::temp_dir()
-}
-
-fn free_bytes(path: &Path) -> Option<u64> {
-    use std::os::unix::ffi::OsStrExt;
-    let c_path = std::ffi::CString::new(path.as_os_str().as_bytes()).ok()?;
-    // SAFETY: statvfs writes into the zeroed struct we own; c_path is a valid C string.
-    let mut stat: libc::statvfs = unsafe { std::mem::zeroed() };
-    if unsafe { libc::statvfs(c_path.as_ptr(), &mut stat) } != 0 {
-        return None;
-    }
-    Some(stat.f_bavail as u64 * stat.f_frsize as u64)
 }
 
 fn log_tail(dir: &Path) -> String {

@@ -24,7 +24,12 @@ SELECT line FROM (
     FROM pg_class c JOIN user_ns n ON n.oid = c.relnamespace WHERE c.relkind = 'p'
     UNION ALL
     SELECT format('column %I.%I.%I #%s type=%s notnull=%s default=%s identity=%s generated=%s collation=%s acl=%s comment=%s',
-                  n.nspname, c.relname, a.attname, a.attnum, format_type(a.atttypid, a.atttypmod),
+                  n.nspname, c.relname, a.attname,
+                  -- The position among live columns, not attnum: a column dropped by a
+                  -- rollback and added again gets a new attnum (and pg_dump renumbers).
+                  (SELECT count(*) FROM pg_attribute b
+                   WHERE b.attrelid = a.attrelid AND b.attnum > 0 AND NOT b.attisdropped AND b.attnum <= a.attnum),
+                  format_type(a.atttypid, a.atttypmod),
                   a.attnotnull, pg_get_expr(d.adbin, d.adrelid), a.attidentity, a.attgenerated,
                   co.collname, a.attacl, col_description(c.oid, a.attnum))
     FROM pg_attribute a

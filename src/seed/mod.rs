@@ -22,7 +22,7 @@ mod tables;
 use std::time::Duration;
 
 pub use copy::{CopyRows, Row};
-pub use plan::Plan;
+pub use plan::{Plan, estimated_cluster_bytes};
 pub use tables::{PERSONAS, Persona};
 
 /// What to seed.

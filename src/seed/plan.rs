@@ -19,6 +19,26 @@ pub const TEAMS: u64 = 12;
 /// Locations (two per team), whatever the scale.
 pub const LOCATIONS: u64 = 24;
 
+/// Data directory of a fresh cluster with the migrations applied, before seeding.
+const EMPTY_CLUSTER_BYTES: u64 = 200 << 20;
+/// Tables, indexes and TOAST per unit of scale: `base/` measured with `du` after seeding at
+/// scale 0.1, 1 and 10 (80 MB, 502 MB, 4 827 MB; docs/benchmarks.md, "Dashboard at scale
+/// 0.1, 1 and 10 after the schema fixes"), rounded up.
+const DATA_BYTES_PER_SCALE: u64 = 512 << 20;
+/// WAL the load leaves in `pg_wal` per unit of scale (704 MB at scale 1), up to
+/// [`WAL_CAP_BYTES`].
+const WAL_BYTES_PER_SCALE: u64 = 720 << 20;
+/// The embedded cluster's `max_wal_size` (4 GB; 4 081 MB of `pg_wal` at scale 10).
+const WAL_CAP_BYTES: u64 = 4 << 30;
+
+/// Bytes a cluster seeded at `scale` is expected to take on disk: what
+/// [`crate::embedded::ClusterOptions::expected_bytes`] needs to pick a folder with room.
+pub fn estimated_cluster_bytes(scale: f64) -> u64 {
+    let scale = scale.max(0.0);
+    let wal = ((scale * WAL_BYTES_PER_SCALE as f64) as u64).min(WAL_CAP_BYTES);
+    EMPTY_CLUSTER_BYTES + (scale * DATA_BYTES_PER_SCALE as f64) as u64 + wal
+}
+
 /// An application role, the `app_role` claim.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AppRole {
@@ -171,4 +191,29 @@ fn make_users(rng_seed: u64, count: u64) -> Vec<User> {
         });
     }
     users
+}
+
+#[cfg(test)]
+mod tests {
+    use super::estimated_cluster_bytes;
+
+    const GIB: f64 = (1u64 << 30) as f64;
+
+    #[test]
+    fn estimates_cover_the_measured_clusters() {
+        // du of the whole data directory after seeding: 0.18, 1.18 and 8.70 GiB.
+        for (scale, measured_gib) in [(0.1, 0.18), (1.0, 1.18), (10.0, 8.70)] {
+            let estimate_gib = estimated_cluster_bytes(scale) as f64 / GIB;
+            assert!(
+                estimate_gib >= measured_gib && estimate_gib < measured_gib * 2.0,
+                "scale {scale}: estimate {estimate_gib:.2} GiB, measured {measured_gib} GiB"
+            );
+        }
+    }
+
+    #[test]
+    fn wal_stops_growing_at_max_wal_size() {
+        let step = estimated_cluster_bytes(20.0) - estimated_cluster_bytes(10.0);
+        assert_eq!(step, 10 * (512u64 << 20));
+    }
 }

@@ -158,6 +158,21 @@ SELECT is(tests.value_as('viewer', 'SELECT count(*) FROM audit.log'), '0', 'a vi
 SELECT is(tests.value_as('operator', 'SELECT count(*) FROM audit.log'), '0', 'an operator reads no audit row');
 SELECT is(tests.value_as('manager', format('SELECT count(*) FROM audit.%I', 'log_' || to_char(now() AT TIME ZONE 'UTC', 'YYYY_MM'))), 'deny:42501', 'partitions are not readable directly');
 
+-- The typed row key (0010): the id of an integer-keyed row, null for the uuid-keyed users; reading
+-- a row's history by it still shows only what the policy allows.
+SELECT is((SELECT count(*) FROM audit.log WHERE row_id IS DISTINCT FROM
+              CASE WHEN table_name = 'users' THEN NULL ELSE (row_key ->> 'id')::bigint END), 0::bigint,
+          'row_id is row_key''s id for integer keys, null for uuid keys');
+SELECT is(tests.value_as('manager', $$SELECT count(*) FROM audit.log WHERE table_name = 'approvals' AND row_id = 2$$),
+          (SELECT count(*)::text FROM audit.log WHERE table_name = 'approvals' AND row_id = 2), 'a manager reads their team''s row history by row_id');
+SELECT ok((SELECT count(*) FROM audit.log WHERE table_name = 'approvals' AND row_id = 2) > 0, 'that history is not empty');
+SELECT is(tests.value_as('manager2', $$SELECT count(*) FROM audit.log WHERE table_name = 'approvals' AND row_id = 2$$), '0',
+          'another team''s manager cannot read it by row_id');
+SELECT is(tests.value_as('operator', $$SELECT count(*) FROM audit.log WHERE table_name = 'approvals' AND row_id = 2$$), '0',
+          'an operator cannot read it by row_id');
+SELECT throws_ok('INSERT INTO audit.log (db_role, action, table_schema, table_name, row_key, row_id, new_row, undo_sql, undo_complete) VALUES (''x'', ''INSERT'', ''app'', ''teams'', ''{"id": 1}'', 2, ''{}'', '''', true)',
+                 '428C9', NULL, 'row_id cannot be written, only derived from row_key');
+
 -- Retention: a partition whose rows are all older than 90 days is dropped, nothing younger.
 SELECT is(audit.ensure_partition((now() - interval '5 months')::date), 'log_' || to_char(now() AT TIME ZONE 'UTC' - interval '5 months', 'YYYY_MM'), 'an old partition can be created');
 INSERT INTO audit.log (logged_at, db_role, action, table_schema, table_name, row_key, new_row, undo_sql, undo_complete)

@@ -148,6 +148,18 @@ SELECT is(tests.value_as('viewer', $$SELECT set_config('request.jwt.claims', '{"
 SELECT is(tests.value_as('viewer', $$SELECT set_config('request.jwt.claims', '', false) IS NOT NULL AND (SELECT count(*) FROM app.users) = 0$$), 'true',
           'authenticated without claims sees nothing');
 
+-- cx.sla_breaches.team_id (0010), the key of its read policy, always is the conversation's
+-- team: set on insert whatever the writer sends, and carried along when a conversation moves.
+SELECT is(tests.value_as('admin', $$WITH b AS (INSERT INTO cx.sla_breaches (conversation_id, sla_target_id, kind, breached_at, overdue_minutes, team_id) VALUES (4, 3, 'resolution', '2026-01-10 12:00Z', 5, 1) RETURNING team_id) SELECT team_id FROM b$$),
+          '2', 'a breach gets its conversation''s team, not the one the writer sent');
+UPDATE cx.conversations SET team_id = 2 WHERE id = 2;
+SELECT is((SELECT team_id FROM cx.sla_breaches WHERE id = 1), 2::bigint, 'moving a conversation to another team moves its breaches');
+SELECT is(tests.value_as('manager2', $$SELECT count(*) FROM cx.sla_breaches WHERE id = 1$$), '1', 'which the new team then sees');
+UPDATE cx.conversations SET team_id = 1 WHERE id = 2;
+UPDATE cx.sla_breaches SET team_id = 2 WHERE id = 1;
+SELECT is((SELECT team_id FROM cx.sla_breaches WHERE id = 1), 1::bigint, 'a breach cannot be given another team than its conversation''s');
+SELECT is(tests.value_as('manager2', $$SELECT count(*) FROM cx.sla_breaches WHERE id = 1$$), '0', 'another team''s manager does not see the breach');
+
 -- RLS is enabled and forced on every table and every audit partition.
 SELECT is(count(*), 0::bigint, 'RLS is enabled and forced on every table')
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace

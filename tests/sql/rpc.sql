@@ -24,6 +24,16 @@ SELECT is(tests.ids('admin', $$p_after_created_at => '2026-01-03 09:00Z', p_afte
 SELECT is(tests.ids('manager', 'p_limit => 0'), 'deny:22023', 'approvals_list: p_limit out of range is rejected');
 SELECT is(tests.ids('manager', 'p_after_id => 3'), 'deny:22023', 'approvals_list: half a keyset is rejected');
 SELECT is(tests.ids('anon', ''), 'deny:42501', 'approvals_list: anon may not call it');
+-- Each access path (0010: one static statement per leading filter) with the other filters.
+SELECT is(tests.ids('manager', format('p_assignee_id => %L, p_status => %L', tests.uid('operator'), 'pending')), '{2}', 'approvals_list: assignee and status');
+SELECT is(tests.ids('manager', format('p_assignee_id => %L, p_kind => %L', tests.uid('operator'), 'discount')), '{}', 'approvals_list: assignee with kind filter');
+SELECT is(tests.ids('manager', $$p_team_id => 1, p_status => 'pending', p_created_from => '2026-01-01'$$), '{3,2}', 'approvals_list: team, status and created_from');
+SELECT is(tests.ids('manager', $$p_team_id => 1, p_kind => 'refund', p_limit => 2$$), '{4,2}', 'approvals_list: team and kind, first page');
+SELECT is(tests.ids('admin', $$p_kind => 'refund', p_status => 'pending'$$), '{5,2,1}', 'approvals_list: kind and status');
+SELECT is(tests.ids('admin', $$p_status => 'pending', p_after_created_at => '2026-01-03 09:00Z', p_after_id => 3$$), '{5,2,1}', 'approvals_list: status with keyset');
+SELECT is(tests.ids('admin', $$p_created_to => '2026-01-03 09:00Z', p_after_created_at => '2026-01-04 09:00Z', p_after_id => 4$$), '{5,2,1}', 'approvals_list: created_to below the keyset bounds the page');
+SELECT is(tests.ids('admin', $$p_created_to => '2026-01-04 09:00Z', p_after_created_at => '2026-01-03 09:00Z', p_after_id => 6$$), '{3,5,2,1}', 'approvals_list: the keyset below created_to bounds the page');
+SELECT is(tests.ids('viewer2', format('p_assignee_id => %L', tests.uid('operator'))), '{}', 'approvals_list: another team''s assignee shows nothing');
 
 -- approvals summary
 SELECT is(tests.rows_as('manager', $$SELECT * FROM api.approvals_summary('2025-12-01', '2026-02-01')$$),

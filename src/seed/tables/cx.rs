@@ -245,6 +245,7 @@ impl Generator for SlaBreaches {
             ("kind", T::Enum),
             ("breached_at", T::Timestamptz),
             ("overdue_minutes", T::Int4),
+            ("team_id", T::Int8),
         ]
     }
 
@@ -272,6 +273,8 @@ impl Generator for SlaBreaches {
                 row.text(kind);
                 row.timestamptz(due_us);
                 row.int4(overdue_minutes.min(i64::from(i32::MAX)) as i32);
+                // The conversation's team, as the trigger sets it (replica mode skips it).
+                row.int8(facts.team_id);
             }
         }
         Ok(())
