@@ -148,6 +148,7 @@ pub fn advise(
         analyzed: &analyzed,
         input: &input,
         options,
+        spent: verify::Spent::default(),
     };
     let (verification, verification_notes) = run.verify_in_rounds(
         client,
@@ -157,6 +158,7 @@ pub fn advise(
         &mut rejected,
     )?;
     phases.lap("verification");
+    phases.done.extend(run.spent.phases());
     let mut queries = query_advice(&analyzed, &recommendations, &tables);
     refused_for_budget(&mut queries, &rejected);
     let under_persona = |name: &str| {
@@ -194,6 +196,8 @@ struct Run<'a> {
     analyzed: &'a [Analyzed],
     input: &'a SelectionInput,
     options: &'a AdviseOptions,
+    /// Where the rounds' time went.
+    spent: verify::Spent,
 }
 
 /// Verification rounds at most: the selected set, then the candidates it set aside for an
@@ -257,7 +261,7 @@ impl Run<'_> {
     /// that do not pay off (or no longer fit the budget at real size) into `rejected` and
     /// returns their specs.
     fn verify_round(
-        &self,
+        &mut self,
         client: &mut Client,
         recommendations: &mut Vec<Recommendation>,
         base: &[Recommendation],
@@ -281,6 +285,10 @@ impl Run<'_> {
         };
         let outcome = verify::verify(client, recommendations, &trial, verify_options)?;
         rejected.extend(outcome.rejected);
+        self.spent.add(outcome.spent);
+        if !outcome.once.is_empty() {
+            notes.push(verify::once_note(&outcome.once));
+        }
         if let Some(budget) = self.options.budget_bytes {
             let room = budget.saturating_sub(retry::real_bytes(base));
             rejected.extend(retry::fit_budget(recommendations, room));
