@@ -29,6 +29,14 @@
 //! `conversations (team_id, opened_at)` reads 4 907 → 2 400 buffers and measured 0.3-0.55×: on
 //! timing alone at 0.5× that index came and went between runs.
 //! Rejecting an index rests on harm, which must exceed 10%.
+//! A query too slow to sample within `--verify-budget` has one execution per side (the
+//! screening's `EXPLAIN (ANALYZE, BUFFERS)`): it is judged on its buffers, which one execution
+//! measures exactly, and its time only backs them up: **harmed** when more than 10% slower
+//! while reading [`BUFFER_FACTOR`] times the buffers, when more than [`ONCE_HARM_RATIO`] times
+//! slower whatever its buffers (a new plan can be slower at equal reads: a nested loop, a sort
+//! that spills), or when its execution with the index was cancelled at [`CAP_RATIO`] times the
+//! one without; **helped** on [`BUFFER_FACTOR`] times fewer buffers with a plan that uses the
+//! index; never on time alone.
 //! Per index: rejected when it harms any query of the workload whose plan it changed (also
 //! queries it was not chosen for: a new index can turn a hash join into a slow nested loop);
 //! kept when it helps a query it serves; otherwise rejected for no improvement.
@@ -56,6 +64,16 @@ pub const CONFIRMED_RATIO: f64 = 0.8;
 pub const MIN_FLOOR_SAVING_US: f64 = 1_000.0;
 /// Executions each side needs for a P95 interval; below it, sides are compared on the median.
 pub const P95_INTERVAL_EXECUTIONS: usize = 59;
+/// The one execution with the indexes of a query is cancelled at this many times its
+/// execution without them (and never before 1 s): so slow is harm beyond any noise, and an
+/// index that turns a 5 s query into a 5 min one costs verification 15 s, not 5 min.
+pub const CAP_RATIO: f64 = 3.0;
+/// One execution per side more than this much slower is harm without more buffers. One
+/// execution of each side cannot show 10% beyond noise, so between 1.1 and 1.5 times only
+/// buffers can; above it, keeping the index would risk the harm issue 14 forbids (when only 4
+/// times the buffers counted, the analytic benchmark kept two indexes whose join queries took
+/// 1.8 and 2.1 times as long at 1.6 and 1.05 times the buffers).
+pub const ONCE_HARM_RATIO: f64 = 1.5;
 
 /// Everything measured about one query without and with the indexes.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -68,6 +86,10 @@ pub struct Evidence {
     /// Rows of one execution without / with the indexes.
     pub rows_before: Option<f64>,
     pub rows_after: Option<f64>,
+    /// The sides are one execution each: too slow to sample within the budget.
+    pub once: bool,
+    /// The execution with the indexes was cancelled at [`CAP_RATIO`] times the one without.
+    pub after_capped: bool,
 }
 
 /// The timing side of the evidence.
@@ -128,13 +150,19 @@ fn estimate(samples_us: &[f64], q: f64) -> Option<QuantileEstimate> {
 /// Judges one query from its evidence; `uses_index` says its plan with the indexes uses the
 /// index being decided.
 pub fn judge(evidence: &Evidence, uses_index: bool) -> Judgement {
-    let Some(timing) = compare(&evidence.before_us, &evidence.after_us) else {
-        return Judgement::Unmeasured;
-    };
+    if evidence.after_capped {
+        return Judgement::Slower;
+    }
     let buffers = evidence.buffers_before.zip(evidence.buffers_after);
     let fewer = buffers.is_some_and(|(b, a)| b >= BUFFER_FACTOR * a.max(1.0));
     let more = buffers.is_some_and(|(b, a)| a >= BUFFER_FACTOR * b.max(1.0));
     let halved = buffers.is_some_and(|(b, a)| b >= HALVED_FACTOR * a.max(1.0));
+    if evidence.once {
+        return judge_once(evidence, uses_index, fewer, more);
+    }
+    let Some(timing) = compare(&evidence.before_us, &evidence.after_us) else {
+        return Judgement::Unmeasured;
+    };
     let slower = timing.ratio > HARM_RATIO;
     if slower && (timing.significant || more) {
         Judgement::Slower
@@ -155,6 +183,21 @@ fn faster_within(timing: &Timing, ratio: f64) -> bool {
     timing.ratio <= ratio
         && timing.floor_ratio <= ratio
         && timing.floor_saved_us >= MIN_FLOOR_SAVING_US
+}
+
+/// One execution per side: buffers decide, time only confirms harm (module documentation).
+fn judge_once(evidence: &Evidence, uses_index: bool, fewer: bool, more: bool) -> Judgement {
+    let (Some(before), Some(after)) = (evidence.before_us.first(), evidence.after_us.first())
+    else {
+        return Judgement::Unmeasured;
+    };
+    if (more && *after > HARM_RATIO * before) || *after > ONCE_HARM_RATIO * before {
+        Judgement::Slower
+    } else if fewer && uses_index {
+        Judgement::FewerBuffers
+    } else {
+        Judgement::NoDifference
+    }
 }
 
 /// How one index came out.
@@ -210,6 +253,8 @@ mod tests {
             buffers_after: Some(buffers.1),
             rows_before: Some(10.0),
             rows_after: Some(10.0),
+            once: false,
+            after_capped: false,
         }
     }
 
@@ -394,5 +439,51 @@ mod tests {
             decide(&[("q".into(), Judgement::Unmeasured)], &[]),
             Decision::Unmeasured
         );
+    }
+
+    #[test]
+    fn a_query_too_slow_to_sample_is_judged_on_its_buffers() {
+        let once = |before_us: f64, after_us: f64, buffers: (f64, f64)| Evidence {
+            once: true,
+            ..evidence(vec![before_us], vec![after_us], buffers)
+        };
+        assert_eq!(
+            judge(&once(9e6, 8e6, (400_000.0, 2_000.0)), true),
+            Judgement::FewerBuffers
+        );
+        assert_eq!(
+            judge(&once(9e6, 2e6, (400_000.0, 300_000.0)), true),
+            Judgement::NoDifference,
+            "four times faster once, at about the same buffers: not on time alone"
+        );
+        assert_eq!(
+            judge(&once(2e6, 5e6, (20_000.0, 900_000.0)), false),
+            Judgement::Slower
+        );
+        assert_eq!(
+            judge(&once(2e6, 2.1e6, (20_000.0, 900_000.0)), false),
+            Judgement::NoDifference,
+            "many more buffers, not slower: no harm"
+        );
+        assert_eq!(
+            judge(&once(2e6, 2.8e6, (20_000.0, 20_000.0)), true),
+            Judgement::NoDifference,
+            "1.4 times one execution at equal buffers: within one execution's noise"
+        );
+        assert_eq!(
+            judge(&once(3.1e6, 5.7e6, (90_000.0, 60_000.0)), true),
+            Judgement::Slower,
+            "1.8 times slower at fewer buffers is harm all the same"
+        );
+    }
+
+    #[test]
+    fn an_execution_cancelled_at_the_cap_is_harm() {
+        let e = Evidence {
+            after_capped: true,
+            once: true,
+            ..evidence(vec![2e6], vec![6e6], (100.0, 100.0))
+        };
+        assert_eq!(judge(&e, true), Judgement::Slower);
     }
 }

@@ -1,44 +1,61 @@
 //! Screening, the first step of verification: which statements the selected indexes can
 //! change at all (their plan shapes without and with the indexes, under several parameter
-//! draws), which indexes each statement's plans use, one probe execution with the indexes, and
-//! the deterministic evidence: shared buffers and rows of one `EXPLAIN (ANALYZE, BUFFERS)`
-//! execution without and with the indexes, which do not depend on the machine's load.
+//! draws), which indexes each statement's plans use, and one `EXPLAIN (ANALYZE, BUFFERS)`
+//! execution of each statement without and with the indexes: the deterministic evidence
+//! (shared buffers and rows, which do not depend on the machine's load) and the probe that
+//! sizes the timed executions. The execution with the indexes is cancelled at
+//! [`CAP_RATIO`] times the one without: an index that makes a multi-second query minutes
+//! slower is harm already, and must not cost verification those minutes.
+
+use std::time::{Duration, Instant};
 
 use postgres::Client;
 
 use super::AdviseError;
+use super::decide::CAP_RATIO;
 use super::plan;
 use super::session::{Statement, explain, explain_analyze};
-use super::verify::{Failed, Samples, Side, Trial, build_all, time};
+use super::verify::{Failed, Samples, Trial, build_all};
 use crate::model::advice::Recommendation;
 
 /// Parameter draws whose plans are compared with and without the indexes.
 const SCREEN_DRAWS: usize = 3;
+
+/// The cap on an execution with the indexes is never below this: a fast query's single
+/// execution varies too much under load to call 3 times slower harm.
+const MIN_CAP_US: f64 = 1e6;
 
 /// Which statements the indexes can change, so are timed: the ones that write (every index
 /// is maintained), or whose plan shape (node types, relations, indexes) differs with the
 /// indexes built, under any of [`SCREEN_DRAWS`] parameter draws or in any statement it runs
 /// that its own plan does not show (`trial.inner`, generic plans). A read whose plans all
 /// stay the same executes the same way, so timing it would only add noise and minutes.
-/// With the indexes built (in a savepoint rolled back after) it also records which indexes
-/// each statement's plans use and times one probe execution of each changed statement (which
-/// sizes its "after" side). Returns the indexes that failed to build or are unusable, and the
-/// changed statements.
+/// Every statement runs once without the indexes first (its probe and its buffers; which ones
+/// the indexes change is not known before they are built, and building twice costs more on
+/// large tables than one execution of the unchanged reads), then, with the indexes built in a
+/// savepoint rolled back after, each changed statement once more, capped. It also records
+/// which indexes each statement's plans use. Returns the indexes that failed to build or are
+/// unusable, the changed statements, and the time the builds took.
 pub(super) fn screen(
     client: &mut Client,
     recommendations: &mut [Recommendation],
     trial: &Trial,
     samples: &mut [Samples],
-) -> Result<(Failed, Vec<usize>), AdviseError> {
+) -> Result<(Failed, Vec<usize>, Duration), AdviseError> {
     let mut variants = Vec::new();
     for (statement, inner) in trial.statements.iter().zip(trial.inner) {
         let mut all = draws(client, trial, statement)?;
         all.extend(inner.iter().map(|s| (*s).clone()));
         variants.push(all);
     }
+    let firsts: Vec<Option<&Statement>> = variants.iter().map(|v| v.first()).collect();
     let before = shapes(client, &variants)?;
+    let everything: Vec<usize> = (0..variants.len()).collect();
+    let before_runs = analyze_each(client, &firsts, &everything, |_| None)?;
     client.batch_execute("SAVEPOINT pgperf_screen")?;
+    let building = Instant::now();
     let failed = build_all(client, recommendations)?;
+    let build_time = building.elapsed();
     let families = recommendations
         .iter()
         .map(|r| index_family(client, r))
@@ -58,20 +75,44 @@ pub(super) fn screen(
             changed.push(index);
         }
     }
-    time(client, trial, &changed, 1, samples, Side::ProbeAfter)?;
-    let firsts: Vec<Option<&Statement>> = variants.iter().map(|v| v.first()).collect();
-    let after_counts = analyze_each(client, &firsts, &changed)?;
+    let cap_us = |index: usize| match &before_runs[index] {
+        Run::Done { execution_us, .. } => Some((execution_us * CAP_RATIO).max(MIN_CAP_US)),
+        _ => None,
+    };
+    let after_runs = analyze_each(client, &firsts, &changed, cap_us)?;
     client.batch_execute("ROLLBACK TO SAVEPOINT pgperf_screen")?;
-    let before_counts = analyze_each(client, &firsts, &changed)?;
-    for (&index, (before, after)) in changed
-        .iter()
-        .zip(before_counts.into_iter().zip(after_counts))
-    {
-        let evidence = &mut samples[index].evidence;
-        (evidence.buffers_before, evidence.rows_before) = before.unzip();
-        (evidence.buffers_after, evidence.rows_after) = after.unzip();
+    for (index, run) in before_runs.into_iter().enumerate() {
+        let sample = &mut samples[index];
+        match run {
+            Run::Done {
+                execution_us,
+                counts,
+            } => {
+                sample.probe_us = Some(execution_us);
+                (sample.evidence.buffers_before, sample.evidence.rows_before) = counts.unzip();
+            }
+            Run::Failed(message) => sample.probe_error = Some(message),
+            Run::Capped(_) | Run::Skipped => {}
+        }
     }
-    Ok((failed, changed))
+    for (&index, run) in changed.iter().zip(after_runs) {
+        let sample = &mut samples[index];
+        match run {
+            Run::Done {
+                execution_us,
+                counts,
+            } => {
+                sample.probe_after_us = Some(execution_us);
+                (sample.evidence.buffers_after, sample.evidence.rows_after) = counts.unzip();
+            }
+            Run::Capped(cap_us) => {
+                sample.probe_after_us = Some(cap_us);
+                sample.evidence.after_capped = true;
+            }
+            Run::Failed(_) | Run::Skipped => {}
+        }
+    }
+    Ok((failed, changed, build_time))
 }
 
 /// The statement under [`SCREEN_DRAWS`] draws of its workload query's parameters (itself
@@ -147,30 +188,69 @@ fn index_family(
     Ok(names)
 }
 
-/// Shared buffers (hit + read) and rows of one `EXPLAIN (ANALYZE, BUFFERS)` execution of
-/// each `targets` statement (its first parameter draw), in a savepoint rolled back after, so
-/// writes leave nothing. `None` for a statement that failed or has no parameter values.
+/// One `EXPLAIN (ANALYZE, BUFFERS)` execution of a statement.
+enum Run {
+    /// Its execution time (the server's, planning excluded) and shared buffers and rows.
+    Done {
+        execution_us: f64,
+        counts: Option<(f64, f64)>,
+    },
+    /// Cancelled at its cap (microseconds).
+    Capped(f64),
+    /// The server rejected it or its own `statement_timeout` cancelled it.
+    Failed(String),
+    /// No values for its placeholders: a generic plan would measure nothing real.
+    Skipped,
+}
+
+/// One `EXPLAIN (ANALYZE, BUFFERS)` execution of each `targets` statement (its first
+/// parameter draw), in a savepoint rolled back after, so writes leave nothing; `cap_us`
+/// lowers a statement's own `statement_timeout`.
 fn analyze_each(
     client: &mut Client,
     statements: &[Option<&Statement>],
     targets: &[usize],
-) -> Result<Vec<Option<(f64, f64)>>, AdviseError> {
-    let mut counts = Vec::with_capacity(targets.len());
+    cap_us: impl Fn(usize) -> Option<f64>,
+) -> Result<Vec<Run>, AdviseError> {
+    let mut runs = Vec::with_capacity(targets.len());
     for &target in targets {
         let Some(statement) = statements[target].filter(|s| runnable(s)) else {
-            counts.push(None);
+            runs.push(Run::Skipped);
             continue;
         };
+        let cap_ms = cap_us(target)
+            .map(|us| (us / 1e3).ceil() as u64)
+            .filter(|ms| {
+                *ms < statement.statement_timeout_ms || statement.statement_timeout_ms == 0
+            });
+        let capped = Statement {
+            statement_timeout_ms: cap_ms.unwrap_or(statement.statement_timeout_ms),
+            ..statement.clone()
+        };
         client.batch_execute("SAVEPOINT pgperf_analyze")?;
-        let analyzed = explain_analyze(client, statement);
+        let analyzed = explain_analyze(client, &capped);
         client.batch_execute("ROLLBACK TO SAVEPOINT pgperf_analyze")?;
-        counts.push(match analyzed {
-            Ok(plan) => buffers_and_rows(&plan),
-            Err(AdviseError::Database(error)) if error.as_db_error().is_some() => None,
+        runs.push(match analyzed {
+            Ok(plan) => Run::Done {
+                execution_us: execution_ms(&plan).unwrap_or(0.0) * 1e3,
+                counts: buffers_and_rows(&plan),
+            },
+            Err(AdviseError::Database(error)) if error.as_db_error().is_some() => {
+                let cancelled = error.code() == Some(&postgres::error::SqlState::QUERY_CANCELED);
+                match cap_ms {
+                    Some(ms) if cancelled => Run::Capped(ms as f64 * 1e3),
+                    _ => Run::Failed(crate::pg::describe(&error)),
+                }
+            }
             Err(other) => return Err(other),
         });
     }
-    Ok(counts)
+    Ok(runs)
+}
+
+/// The server's execution time of an `EXPLAIN (ANALYZE, FORMAT JSON)` document.
+fn execution_ms(explain: &serde_json::Value) -> Option<f64> {
+    explain.get(0)?.get("Execution Time")?.as_f64()
 }
 
 /// A statement that can run as it is: no placeholders, or values for them (a generic plan

@@ -1,9 +1,9 @@
 //! Verification for real, inside one transaction that is always rolled back (on success, on
 //! error, on Ctrl-C; a killed pgperf's transaction dies with its connection). Its steps, one
 //! module each: the base indexes (kept by an earlier round) → screening (`screen.rs`: plan
-//! shapes without and with the selected indexes, built in a savepoint; one probe execution
-//! with them; buffers and rows of one `EXPLAIN (ANALYZE, BUFFERS)` execution on each side) →
-//! one probe execution of each changed statement → sittings (here) → the decision
+//! shapes without and with the selected indexes, built in a savepoint; buffers, rows and time
+//! of one `EXPLAIN (ANALYZE, BUFFERS)` execution on each side, the one with the indexes
+//! capped) → sittings (here) → the decision
 //! (`decide.rs` is the rule, `keep.rs` applies it). A sitting spreads machine drift evenly
 //! over both sides: half of the "before" executions → `SAVEPOINT` → build the indexes → the
 //! "after" executions → `ROLLBACK TO SAVEPOINT` → the other half of "before". Executions are
@@ -16,14 +16,17 @@
 //! sides up to their full count, so the time goes where a decision is still open. A side whose
 //! probe is slower than `max_execution_ms` gets only as many executions as fit in
 //! `slow_side_budget_ms`, at least [`MIN_SLOW_EXECUTIONS`], which is enough for a two-sided
-//! answer on the median. With `budget_ms`, both sittings shrink to what fits in the time left;
-//! the first never below that floor (so every changed statement has evidence: no index is
-//! kept unmeasured for want of budget), the second is skipped when no time is left.
+//! answer on the median. With `budget_ms`, counted from the start of verification (screening
+//! and builds spend it too), only the statements whose floor fits in the time left are
+//! sampled, cheapest first; the others are judged on their one screening execution per side
+//! (buffers first: `decide.rs`), so every changed statement still has evidence and no index is
+//! kept unmeasured for want of budget. Both sittings shrink to what fits in the time left, the
+//! first never below that floor, the second is skipped when no time is left.
 
 use postgres::Client;
 
 use std::sync::OnceLock;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::AdviseError;
 use super::ddl::create_in_transaction;
@@ -51,10 +54,10 @@ pub struct VerifyOptions {
     /// lower bound, which is all a statement its "after" side clearly beats needs. The others
     /// are topped up to their full count.
     pub first_look_executions: u64,
-    /// Time the sittings of all verification rounds may take together, counted from the
-    /// first one (`--verify-budget`); `None`: no limit.
+    /// Time all verification rounds may take together (screening, builds and sittings),
+    /// counted from the start of the first (`--verify-budget`); `None`: no limit.
     pub budget_ms: Option<u64>,
-    /// When the first sitting started: the budget's clock, shared by every round.
+    /// When verification started: the budget's clock, shared by every round.
     pub started: OnceLock<Instant>,
 }
 
@@ -78,6 +81,42 @@ pub const MIN_SLOW_EXECUTIONS: u64 = 12;
 /// Fewest executions of an "after" side: a P95 interval needs 59 (`1 − 0.95^59 ≥ 0.95`).
 pub const MIN_INTERVAL_EXECUTIONS: u64 = 59;
 
+/// Where verification's time went, summed over rounds.
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+pub struct Spent {
+    /// Plan shapes and the one execution per side (builds excluded).
+    pub screening: Duration,
+    /// Real index builds (every round's base indexes, screening, each sitting).
+    pub builds: Duration,
+    /// The timed executions of the sittings.
+    pub sittings: Duration,
+}
+
+impl Spent {
+    pub fn add(&mut self, other: Spent) {
+        self.screening += other.screening;
+        self.builds += other.builds;
+        self.sittings += other.sittings;
+    }
+
+    /// The parts of the verification phase, for advise's timing line.
+    pub fn phases(&self) -> [(&'static str, Duration); 3] {
+        [
+            ("of which screening", self.screening),
+            ("index builds", self.builds),
+            ("timed executions", self.sittings),
+        ]
+    }
+}
+
+/// The note naming the queries judged on one execution per side.
+pub fn once_note(queries: &[String]) -> String {
+    format!(
+        "too slow to sample within --verify-budget, judged on one EXPLAIN (ANALYZE, BUFFERS) execution per side (buffers decide; raise --verify-budget to time them): {}",
+        queries.join(", ")
+    )
+}
+
 /// Indexes dropped by verification, with their evidence.
 #[derive(Debug, Default)]
 pub struct VerifyOutcome {
@@ -86,14 +125,17 @@ pub struct VerifyOutcome {
     pub unmeasured: Vec<String>,
     /// Queries that read an indexed table but whose plans the indexes did not change: not timed.
     pub unchanged: Vec<String>,
+    /// Changed queries too slow to sample within the budget, judged on one execution per side.
+    pub once: Vec<String>,
+    pub spent: Spent,
 }
 
 /// Samples of one statement.
 #[derive(Debug, Default, Clone)]
 pub(super) struct Samples {
-    /// One execution before the timed ones; `None` when it failed.
+    /// Screening's execution without the indexes; `None` when it failed.
     pub(super) probe_us: Option<f64>,
-    /// One execution with the indexes, before the timed ones.
+    /// Screening's execution with the indexes (its cap when cancelled there).
     pub(super) probe_after_us: Option<f64>,
     /// Why the probe failed, when it did.
     pub(super) probe_error: Option<String>,
@@ -136,18 +178,24 @@ pub fn verify(
         "BEGIN; SET LOCAL lock_timeout = '{}ms'; SET LOCAL statement_timeout = '{}ms'",
         trial.lock_timeout_ms, options.statement_timeout_ms
     ))?;
-    let measured = measure(client, recommendations, trial, options);
+    let mut spent = Spent::default();
+    let measured = measure(client, recommendations, trial, options, &mut spent);
     let rollback = client.batch_execute("ROLLBACK");
     let (failed, samples) = measured?;
     rollback?;
     let mut outcome = super::keep::apply(recommendations, trial.statements, failed, &samples);
-    outcome.unchanged = trial
-        .statements
-        .iter()
-        .zip(&samples)
-        .filter(|(_, sample)| sample.unchanged)
-        .map(|(statement, _)| statement.name.clone())
-        .collect();
+    let names = |keep: fn(&Samples) -> bool| -> Vec<String> {
+        trial
+            .statements
+            .iter()
+            .zip(&samples)
+            .filter(|(_, sample)| keep(sample))
+            .map(|(statement, _)| statement.name.clone())
+            .collect()
+    };
+    outcome.unchanged = names(|sample| sample.unchanged);
+    outcome.once = names(|sample| sample.evidence.once);
+    outcome.spent = spent;
     Ok(outcome)
 }
 
@@ -161,20 +209,43 @@ fn measure(
     recommendations: &mut [Recommendation],
     trial: &Trial,
     options: &VerifyOptions,
+    spent: &mut Spent,
 ) -> Result<Measured, AdviseError> {
+    let started = *options.started.get_or_init(Instant::now);
+    let left_us = |options: &VerifyOptions| {
+        options
+            .budget_ms
+            .map(|ms| ms as f64 * 1e3 - started.elapsed().as_secs_f64() * 1e6)
+    };
+    let building = Instant::now();
     for base in trial.base {
         client.batch_execute(&create_in_transaction(&base.spec, &base.name))?;
     }
+    spent.builds += building.elapsed();
+    let screening = Instant::now();
     let mut samples = vec![Samples::default(); trial.statements.len()];
-    let (failed, changed) = super::screen::screen(client, recommendations, trial, &mut samples)?;
-    time(client, trial, &changed, 1, &mut samples, Side::Probe)?;
+    let (failed, changed, build_time) =
+        super::screen::screen(client, recommendations, trial, &mut samples)?;
+    spent.builds += build_time;
+    spent.screening += screening.elapsed().saturating_sub(build_time);
     for (index, sample) in samples.iter_mut().enumerate() {
         sample.unchanged = !changed.contains(&index);
     }
-    let timed: Vec<usize> = changed
+    let runnable: Vec<usize> = changed
         .into_iter()
-        .filter(|i| samples[*i].probe_us.is_some())
+        .filter(|i| samples[*i].probe_us.is_some() && !samples[*i].evidence.after_capped)
         .collect();
+    let probes = probes(&samples);
+    let settled: Vec<bool> = samples.iter().map(settled_once).collect();
+    let timed = sampled(&runnable, &probes, &settled, left_us(options), build_time);
+    for (index, sample) in samples.iter_mut().enumerate() {
+        let untimed = runnable.contains(&index) && !timed.contains(&index);
+        if untimed || sample.evidence.after_capped {
+            sample.evidence.once = true;
+            sample.evidence.before_us = sample.probe_us.into_iter().collect();
+            sample.evidence.after_us = sample.probe_after_us.into_iter().collect();
+        }
+    }
     let full_before = side_counts(
         &timed,
         &samples,
@@ -189,13 +260,6 @@ fn measure(
         MIN_SLOW_EXECUTIONS,
         options,
     );
-    let started = *options.started.get_or_init(Instant::now);
-    let left_us = |options: &VerifyOptions| {
-        options
-            .budget_ms
-            .map(|ms| ms as f64 * 1e3 - started.elapsed().as_secs_f64() * 1e6)
-    };
-    let probes = probes(&samples);
     let (first_before, first_after) = fit(
         (
             &capped(&full_before, options.first_look_executions),
@@ -211,6 +275,7 @@ fn measure(
         trial,
         (&first_before, &first_after),
         &mut samples,
+        spent,
     )?;
     let (more_before, more_after) = fit(
         (
@@ -221,37 +286,83 @@ fn measure(
         left_us(options),
         0,
     );
-    if more_before.iter().chain(&more_after).any(|n| *n > 0) {
-        sitting(
-            client,
-            recommendations,
-            trial,
-            (&more_before, &more_after),
-            &mut samples,
-        )?;
-    }
+    sitting(
+        client,
+        recommendations,
+        trial,
+        (&more_before, &more_after),
+        &mut samples,
+        spent,
+    )?;
     Ok((failed, samples))
+}
+
+/// The statements (of `candidates`) that get timed executions: all of them without a budget;
+/// with one, those whose decision is still open before those its one screening execution per
+/// side already settles (`settled`), the cheapest first within each, while their floor
+/// ([`MIN_SLOW_EXECUTIONS`] a side, plus the warm-up executions) and one more build of the
+/// indexes fit in the time left. The rest are judged on that one execution per side.
+fn sampled(
+    candidates: &[usize],
+    probes: &[(f64, f64)],
+    settled: &[bool],
+    left_us: Option<f64>,
+    build_time: Duration,
+) -> Vec<usize> {
+    let Some(left_us) = left_us else {
+        return candidates.to_vec();
+    };
+    let floor_us = |i: usize| {
+        let (before, after) = probes[i];
+        (MIN_SLOW_EXECUTIONS + 2 * WARMUP_EXECUTIONS) as f64 * before
+            + (MIN_SLOW_EXECUTIONS + WARMUP_EXECUTIONS) as f64 * after
+    };
+    let mut order = candidates.to_vec();
+    order.sort_by(|a, b| {
+        (settled[*a].cmp(&settled[*b])).then(floor_us(*a).total_cmp(&floor_us(*b)))
+    });
+    let mut spending_us = build_time.as_secs_f64() * 1e6;
+    let mut chosen = Vec::new();
+    for i in order {
+        if spending_us + floor_us(i) <= left_us {
+            spending_us += floor_us(i);
+            chosen.push(i);
+        }
+    }
+    chosen.sort_unstable();
+    chosen
 }
 
 /// One before–after–before sitting, so that machine drift spreads evenly over both sides:
 /// half of each statement's "before" executions → `SAVEPOINT` → build the indexes → its
-/// "after" executions → `ROLLBACK TO SAVEPOINT` → the other half of "before".
+/// "after" executions → `ROLLBACK TO SAVEPOINT` → the other half of "before". Nothing, not
+/// even the builds, when no statement has executions left.
 fn sitting(
     client: &mut Client,
     recommendations: &mut [Recommendation],
     trial: &Trial,
     (before, after): (&[u64], &[u64]),
     samples: &mut [Samples],
+    spent: &mut Spent,
 ) -> Result<(), AdviseError> {
+    if before.iter().chain(after).all(|n| *n == 0) {
+        return Ok(());
+    }
+    let started = Instant::now();
     let first_half: Vec<u64> = before.iter().map(|n| n.div_ceil(2)).collect();
     let second_half: Vec<u64> = before.iter().zip(&first_half).map(|(n, h)| n - h).collect();
     time_counts(client, trial, &first_half, samples, Side::Before)?;
     client.batch_execute("SAVEPOINT pgperf_indexes")?;
+    let building = Instant::now();
     // The screening build already reported the indexes that fail; they fail the same way here.
     build_all(client, recommendations)?;
+    let build_time = building.elapsed();
     time_counts(client, trial, after, samples, Side::After)?;
     client.batch_execute("ROLLBACK TO SAVEPOINT pgperf_indexes")?;
-    time_counts(client, trial, &second_half, samples, Side::Before)
+    time_counts(client, trial, &second_half, samples, Side::Before)?;
+    spent.builds += build_time;
+    spent.sittings += started.elapsed().saturating_sub(build_time);
+    Ok(())
 }
 
 /// Executions per statement of one side in the second sitting: the rest of its full count,
@@ -269,6 +380,21 @@ fn second_look(samples: &[Samples], full: &[u64], first: &[u64]) -> Vec<u64> {
             }
         })
         .collect()
+}
+
+/// Its one screening execution per side already decides it on buffers (many times fewer with
+/// the index used, or slower with many times more), so timing it matters least.
+fn settled_once(sample: &Samples) -> bool {
+    let once = Evidence {
+        once: true,
+        before_us: sample.probe_us.into_iter().collect(),
+        after_us: sample.probe_after_us.into_iter().collect(),
+        ..sample.evidence.clone()
+    };
+    matches!(
+        decide::judge(&once, !sample.uses.is_empty()),
+        Judgement::FewerBuffers | Judgement::Slower
+    )
 }
 
 /// The rule already has its answer for this statement.
@@ -414,8 +540,6 @@ pub(super) fn build_all(
 
 #[derive(Clone, Copy, PartialEq)]
 pub(super) enum Side {
-    Probe,
-    ProbeAfter,
     Before,
     After,
 }
@@ -443,11 +567,7 @@ pub(super) fn time(
         .collect();
     let options = MeasureOptions {
         iterations,
-        warmup: if matches!(side, Side::Probe | Side::ProbeAfter) {
-            0
-        } else {
-            WARMUP_EXECUTIONS
-        },
+        warmup: WARMUP_EXECUTIONS,
         protocol: Protocol::Prepared,
         rng_seed: 42,
         wrapping: Wrapping::Savepoint,
@@ -463,11 +583,6 @@ pub(super) fn time(
         let latencies = result.raw_samples.iter().map(|s| s.latency_us);
         let sample = &mut samples[*target];
         match side {
-            Side::Probe => {
-                sample.probe_us = latencies.fold(None, |_, us| Some(us));
-                sample.probe_error = result.first_error.map(|e| e.message);
-            }
-            Side::ProbeAfter => sample.probe_after_us = latencies.fold(None, |_, us| Some(us)),
             Side::Before => sample.evidence.before_us.extend(latencies),
             Side::After => sample.evidence.after_us.extend(latencies),
         }
@@ -523,6 +638,30 @@ mod tests {
             second_look(&samples, &slow, &capped(&slow, 20)),
             [0, 0, 0, 0],
             "a slow side whose first look was its full count gets no more"
+        );
+    }
+
+    #[test]
+    fn the_cheapest_statements_are_sampled_while_their_floor_fits() {
+        // Floors: 14 × before + 13 × after.
+        let probes = [(1e6, 1e6), (1e3, 1e3), (0.0, 0.0), (1e5, 2e5)];
+        let all = [0, 1, 3];
+        let open = [false; 4];
+        assert_eq!(sampled(&all, &probes, &open, None, Duration::ZERO), all);
+        // 1 s of builds, then 27 ms and 4 s fit in 6 s; the 27 s one does not.
+        assert_eq!(
+            sampled(&all, &probes, &open, Some(6e6), Duration::from_secs(1)),
+            [1, 3]
+        );
+        // The 4 s one is settled by its buffers: the open 27 s one goes first, alone.
+        let settled = [false, false, false, true];
+        assert_eq!(
+            sampled(&all, &probes, &settled, Some(28.5e6), Duration::ZERO),
+            [0, 1]
+        );
+        assert!(
+            sampled(&all, &probes, &open, Some(-1.0), Duration::ZERO).is_empty(),
+            "a spent budget samples nothing: every statement is judged once"
         );
     }
 

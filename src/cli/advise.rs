@@ -36,8 +36,10 @@ pub struct AdviseArgs {
     /// in 1 s per side during verification, at least 12: compared on its median, both ways.
     #[arg(long, value_name = "MS", default_value_t = 50)]
     pub verify_max_ms: u64,
-    /// Time verification's timed executions may take in all ("30s", "5m"): both sittings
-    /// shrink to fit, and the second goes only to queries whose decision is still open.
+    /// Time verification may take in all rounds ("30s", "5m"), screening and index builds
+    /// included: queries whose timed executions no longer fit are judged on one execution per
+    /// side (buffers first), both sittings shrink to fit, and the second goes only to queries
+    /// whose decision is still open.
     #[arg(long, value_name = "DURATION", default_value = "30s")]
     pub verify_budget: String,
     /// Allow real index builds on a database that is not the embedded one: CREATE INDEX in a

@@ -20,7 +20,7 @@ use super::catalog::{Catalog, Relation};
 use super::session::Statement;
 use super::shapes::TableFacts;
 use super::statements::workload_statements;
-use super::verify::VerifyOptions;
+use super::verify::{self, VerifyOptions};
 use super::whatif::WhatIf;
 use crate::model::advice::{
     ExistingIndexFinding, QueryAdvice, Recommendation, RejectedCandidate, RejectedStatistics,
@@ -193,6 +193,7 @@ pub fn advise(
         analyzed: &analyzed,
         input: &input,
         options,
+        spent: verify::Spent::default(),
     };
     let (verification, verification_notes) = run.verify_in_rounds(
         client,
@@ -202,6 +203,7 @@ pub fn advise(
         &mut rejected,
     )?;
     phases.lap("verification");
+    phases.done.extend(run.spent.phases());
     let statistics = statistics(
         client,
         &catalog,

@@ -26,6 +26,8 @@ pub(super) struct Run<'a> {
     pub(super) analyzed: &'a [Analyzed],
     pub(super) input: &'a SelectionInput,
     pub(super) options: &'a AdviseOptions,
+    /// Where the rounds' time went.
+    pub(super) spent: verify::Spent,
 }
 
 /// Verification rounds at most: the selected set, then the candidates it set aside for an
@@ -89,7 +91,7 @@ impl Run<'_> {
     /// that do not pay off (or no longer fit the budget at real size) into `rejected` and
     /// returns their specs.
     fn verify_round(
-        &self,
+        &mut self,
         client: &mut Client,
         recommendations: &mut Vec<Recommendation>,
         base: &[Recommendation],
@@ -113,6 +115,10 @@ impl Run<'_> {
         };
         let outcome = verify::verify(client, recommendations, &trial, verify_options)?;
         rejected.extend(outcome.rejected);
+        self.spent.add(outcome.spent);
+        if !outcome.once.is_empty() {
+            notes.push(verify::once_note(&outcome.once));
+        }
         if let Some(budget) = self.options.budget_bytes {
             let room = budget.saturating_sub(retry::real_bytes(base));
             rejected.extend(retry::fit_budget(recommendations, room));
