@@ -10,10 +10,12 @@
 //! The load generator is `BURNERS` processes `sh -c 'while :; do :; done'`, each under
 //! `timeout` (so none outlives a killed benchmark) and stopped by the benchmark itself.
 //!
-//! The schema is migrated up to `MIGRATE_TO` (default 5: primary keys and unique constraints
-//! only, before the indexes advise itself proposed), so advise has real decisions to make.
+//! The whole bundled schema is migrated, seeded, and then the indexes of the migrations advise
+//! itself wrote (`*_pgperf_indexes.sql`) are dropped, so advise has real decisions to make on
+//! the schema as it is (the seeder fills every column of the latest migrations, so an older
+//! migration level cannot be seeded).
 //!
-//! Run: `cargo bench --bench robustness`. Optional env: `SCALE` (1), `MIGRATE_TO` (5),
+//! Run: `cargo bench --bench robustness`. Optional env: `SCALE` (1),
 //! `ADVISE_RUNS` (3 per side), `BURNERS` (2), `BENCH_BUDGET` ("60s"), `AA_PAIRS` (10),
 //! `AA_BUDGET` ("20s"), `PARTS` ("advise,bench,check": which of the three to run, e.g. to
 //! re-run the advise part alone after a change to the decision rule).
@@ -32,7 +34,6 @@ const LOAD_LIMIT_S: u64 = 3_600;
 
 fn main() {
     let scale = env_text("SCALE", "1");
-    let migrate_to = env_text("MIGRATE_TO", "5");
     let advise_runs: usize = env_text("ADVISE_RUNS", "3").parse().expect("ADVISE_RUNS");
     let burners: usize = env_text("BURNERS", "2").parse().expect("BURNERS");
     let bench_budget = env_text("BENCH_BUDGET", "60s");
@@ -49,16 +50,7 @@ fn main() {
     let work = tempfile::tempdir().expect("temp dir");
     let migrations = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
     let dir = migrations.to_str().expect("utf-8 path");
-    let up = [
-        "migrate",
-        "up",
-        "--db",
-        &url,
-        "--dir",
-        dir,
-        "--to",
-        &migrate_to,
-    ];
+    let up = ["migrate", "up", "--db", &url, "--dir", dir];
     pgperf(work.path(), &up);
     pgperf(work.path(), &["seed", "--db", &url, "--scale", &scale]);
     // Autovacuum would otherwise re-ANALYZE the freshly loaded tables during the first runs, and
@@ -66,7 +58,10 @@ fn main() {
     cluster
         .connect(DB)
         .expect("connect")
-        .batch_execute("VACUUM (ANALYZE)")
+        .batch_execute(&format!(
+            "{}VACUUM (ANALYZE)",
+            drop_advised_indexes(&migrations)
+        ))
         .expect("vacuum analyze");
     eprintln!("seeded at scale {scale}; {}", load_average());
 
@@ -341,4 +336,29 @@ fn load_average() -> String {
             .collect::<Vec<_>>()
             .join(" ")
     )
+}
+
+/// `DROP INDEX` statements for every index created by the migrations advise wrote.
+fn drop_advised_indexes(migrations: &Path) -> String {
+    let mut statements = String::new();
+    for entry in std::fs::read_dir(migrations).expect("migrations folder") {
+        let path = entry.expect("entry").path();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        if !name.ends_with("_pgperf_indexes.sql") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).expect("migration file");
+        for line in text.lines().filter(|l| l.starts_with("CREATE INDEX")) {
+            // CREATE INDEX [CONCURRENTLY] IF NOT EXISTS "name" ON "schema"."table" ...
+            let quoted: Vec<&str> = line.split('"').skip(1).step_by(2).collect();
+            let [index, schema, ..] = quoted[..] else {
+                panic!("an index line of {name} without a quoted name and schema: {line}");
+            };
+            statements.push_str(&format!("DROP INDEX \"{schema}\".\"{index}\";\n"));
+        }
+    }
+    statements
 }

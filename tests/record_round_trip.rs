@@ -334,8 +334,8 @@ fn the_dashboard_workload_round_trips() {
         );
     }
     // pg_stat_statements made the row history's constants parameters; the reference gives
-    // them back, and gives the row id (inside `jsonb_build_object`, no column to sample
-    // from) the reference's own generator instead of a placeholder.
+    // them back, and the row id (a typed column since 0010) stays a parameter whose values
+    // come from the rows: sampled from the column, or the calls' own values.
     for text in &texts[2..] {
         let from_stats: pgperf::workload::WorkloadFile = toml::from_str(text).expect("parses");
         let history = from_stats
@@ -344,15 +344,15 @@ fn the_dashboard_workload_round_trips() {
             .find(|q| q.name == "audit.row_history")
             .expect("the row history is recorded from pg_stat_statements");
         assert!(
-            history.sql.contains("table_name = 'approvals'")
-                && history.sql.contains("jsonb_build_object('id', $1::bigint)"),
+            history.sql.contains("table_name = 'approvals'") && history.sql.contains("row_id = $1"),
             "{}",
             history.sql
         );
         assert!(
             matches!(
                 history.params.as_slice(),
-                [pgperf::workload::ParamSpec::Sample { .. }]
+                [pgperf::workload::ParamSpec::Sample { .. }
+                    | pgperf::workload::ParamSpec::Recorded { .. }]
             ),
             "{:?}",
             history.params
