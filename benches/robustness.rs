@@ -55,13 +55,14 @@ fn main() {
     pgperf(work.path(), &["seed", "--db", &url, "--scale", &scale]);
     // Autovacuum would otherwise re-ANALYZE the freshly loaded tables during the first runs, and
     // new statistics (another random sample) can change what the what-if selects.
-    cluster
-        .connect(DB)
-        .expect("connect")
-        .batch_execute(&format!(
-            "{}VACUUM (ANALYZE)",
-            drop_advised_indexes(&migrations)
-        ))
+    // Separate calls: a multi-statement string is one implicit transaction, and VACUUM refuses
+    // to run inside one.
+    let mut client = cluster.connect(DB).expect("connect");
+    client
+        .batch_execute(&drop_advised_indexes(&migrations))
+        .expect("drop the advised indexes");
+    client
+        .batch_execute("VACUUM (ANALYZE)")
         .expect("vacuum analyze");
     eprintln!("seeded at scale {scale}; {}", load_average());
 
