@@ -366,3 +366,17 @@ pub fn partitions(
         .map(|row| (row.get(0), row.get(1), row.get(2)))
         .collect())
 }
+
+/// The heap bytes of a partitioned table's partitions together.
+pub fn partitioned_heap_bytes(
+    client: &mut Client,
+    schema: &str,
+    table: &str,
+) -> Result<u64, AdviseError> {
+    let row = client.query_one(
+        "SELECT coalesce(sum(pg_relation_size(relid)), 0)::bigint \
+         FROM pg_partition_tree(to_regclass(format('%I.%I', $1::text, $2::text)))",
+        &[&schema, &table],
+    )?;
+    Ok(u64::try_from(row.get::<_, i64>(0)).unwrap_or(0))
+}

@@ -95,12 +95,67 @@ pub fn create_concurrently(spec: &IndexSpec, name: &str) -> String {
     )
 }
 
-/// The migration's statements for an index on a partitioned table with these direct
-/// `partitions` (`(schema, name)`): PostgreSQL refuses `CONCURRENTLY` on a partitioned table,
-/// so, as its documentation describes, the parent gets an index `ON ONLY` itself (instant,
-/// invalid until every partition is attached), each partition one built concurrently, and each
-/// is attached. Partitions created later get the index automatically.
-pub fn create_on_partitions(
+/// The partitions a partitioned table had when advise ran, for the migration's comments.
+pub struct PartitionLayout<'a> {
+    /// Direct partitions, `(schema, name)`.
+    pub partitions: &'a [(String, String)],
+    /// Some partition is itself partitioned.
+    pub nested: bool,
+    /// Heap size of every partition together.
+    pub heap_bytes: u64,
+    /// The day advise read them (`YYYY-MM-DD`).
+    pub as_of: &'a str,
+}
+
+/// The migration's statement for an index on a partitioned table, with comments. PostgreSQL
+/// refuses `CONCURRENTLY` on a partitioned table, and a migration naming today's partitions
+/// fails wherever they differ (a fresh database, a month later, after retention dropped one),
+/// so the statement builds on the parent: it works on any set of partitions and later ones get
+/// the index, but blocks writes while it builds. For a single level of partitions the comments
+/// carry the online alternative for the partitions of the day, to run by hand instead.
+pub fn create_on_partitioned(spec: &IndexSpec, name: &str, layout: &PartitionLayout) -> String {
+    let table = format!("{}.{}", spec.schema, spec.table);
+    let mut lines = vec![
+        format!(
+            "{table} is partitioned ({} partitions, {} of data on {}). PostgreSQL",
+            layout.partitions.len(),
+            format_bytes(layout.heap_bytes),
+            layout.as_of
+        ),
+        "refuses CONCURRENTLY on a partitioned table, so this builds on the parent in one statement"
+            .into(),
+        format!("and blocks writes to {table} while it runs; it works whatever partitions exist"),
+        "then, and partitions created later get the index.".into(),
+    ];
+    if layout.nested {
+        lines.push(
+            "Its partitions are partitioned in turn: an online build would need an ON ONLY index at every level."
+                .into(),
+        );
+    }
+    if !layout.nested {
+        lines.push(format!(
+            "Online alternative for the partitions of {} (run by hand instead; re-list them first):",
+            layout.as_of
+        ));
+        for statement in create_on_partitions(spec, name, layout.partitions) {
+            lines.push(format!("  {statement};"));
+        }
+    }
+    let mut out: String = lines.iter().map(|line| format!("-- {line}\n")).collect();
+    out.push_str(&format!(
+        "CREATE INDEX IF NOT EXISTS {} {}",
+        quote_ident(name),
+        definition(spec)
+    ));
+    out
+}
+
+/// The online statements for an index on a partitioned table with these direct `partitions`
+/// (`(schema, name)`), as PostgreSQL's documentation describes: the parent gets an index
+/// `ON ONLY` itself (instant, invalid until every partition is attached), each partition one
+/// built concurrently, and each is attached.
+fn create_on_partitions(
     spec: &IndexSpec,
     name: &str,
     partitions: &[(String, String)],
@@ -353,5 +408,30 @@ mod tests {
         ];
         let (up, down) = migration_pair(&recommendations, &[]);
         insta::assert_snapshot!(format!("{up}\n=== rollback ===\n{down}"));
+    }
+
+    #[test]
+    fn partitioned_table_builds_on_the_parent_and_comments_the_online_form() {
+        let spec = spec("log", &[("\"row_id\"", false)], None);
+        let partitions = [
+            ("Sales Data".to_string(), "log_2026_11".to_string()),
+            ("Sales Data".to_string(), "log_2026_12".to_string()),
+        ];
+        let layout = PartitionLayout {
+            partitions: &partitions,
+            nested: false,
+            heap_bytes: 150 * 1024 * 1024,
+            as_of: "2026-12-05",
+        };
+        let flat = create_on_partitioned(&spec, &index_name(&spec), &layout);
+        let nested = create_on_partitioned(
+            &spec,
+            &index_name(&spec),
+            &PartitionLayout {
+                nested: true,
+                ..layout
+            },
+        );
+        insta::assert_snapshot!(format!("{flat}\n=== nested ===\n{nested}"));
     }
 }

@@ -136,12 +136,12 @@ pub struct Recommendation {
     /// Deterministic index name (same spec, same name).
     pub name: String,
     pub spec: IndexSpec,
-    /// The migration's statements for this index (`;`-separated): `CREATE INDEX CONCURRENTLY
-    /// IF NOT EXISTS`, or for a partitioned table an index `ON ONLY` the parent, one built
-    /// concurrently on each partition, and each attached.
+    /// The migration's statement for this index: `CREATE INDEX CONCURRENTLY IF NOT EXISTS`,
+    /// or for a partitioned table a plain `CREATE INDEX IF NOT EXISTS` on the parent after
+    /// comment lines (the write lock, and the online per-partition alternative).
     pub ddl: String,
-    /// The partitions of a partitioned table at advise time (`schema.name`), each indexed
-    /// concurrently by the migration; empty for a plain table.
+    /// The partitions of a partitioned table at advise time (`schema.name`), which the
+    /// parent's index covers; empty for a plain table.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub partitions: Vec<String>,
     /// Names of the workload queries whose plan uses this index.

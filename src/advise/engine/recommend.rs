@@ -5,7 +5,8 @@ use postgres::Client;
 use super::Analyzed;
 use super::reasons::explain_rejection;
 use crate::advise::AdviseError;
-use crate::advise::ddl::{create_concurrently, index_name};
+use crate::advise::catalog;
+use crate::advise::ddl::{PartitionLayout, create_concurrently, create_on_partitioned, index_name};
 use crate::advise::select::{self, Costed, SelectionInput};
 use crate::advise::session::Statement;
 use crate::advise::whatif::WhatIf;
@@ -94,16 +95,14 @@ pub(super) fn rejected_candidate(
     }
 }
 
-/// The migration's statements for one index and the partitions they cover: concurrently on a
-/// plain table; on a partitioned table, per partition and attached (`create_on_partitions`);
-/// with nested partitioning, where that would need an `ON ONLY` index at every level, a plain
-/// `CREATE INDEX` on the parent, which blocks writes while it builds (said in a comment).
+/// The migration's statement for one index and the partitions it covers: concurrently on a
+/// plain table; on a partitioned table, on the parent (`create_on_partitioned` says why).
 fn migration_ddl(
     client: &mut Client,
     spec: &IndexSpec,
     name: &str,
 ) -> Result<(String, Vec<String>), AdviseError> {
-    let children = crate::advise::catalog::partitions(client, &spec.schema, &spec.table)?;
+    let children = catalog::partitions(client, &spec.schema, &spec.table)?;
     let names: Vec<String> = children
         .iter()
         .map(|(s, t, _)| format!("{s}.{t}"))
@@ -111,22 +110,15 @@ fn migration_ddl(
     if children.is_empty() {
         return Ok((create_concurrently(spec, name), names));
     }
-    if children.iter().any(|(_, _, nested)| *nested) {
-        let ddl = format!(
-            "-- nested partitions: built on the parent in one statement, which blocks writes to {}.{} while it runs\n{}",
-            spec.schema,
-            spec.table,
-            crate::advise::ddl::create_in_transaction(spec, name).replacen(
-                "CREATE INDEX",
-                "CREATE INDEX IF NOT EXISTS",
-                1
-            )
-        );
-        return Ok((ddl, names));
-    }
-    let pairs: Vec<(String, String)> = children.into_iter().map(|(s, t, _)| (s, t)).collect();
-    Ok((
-        crate::advise::ddl::create_on_partitions(spec, name, &pairs).join(";\n"),
-        names,
-    ))
+    let heap_bytes = catalog::partitioned_heap_bytes(client, &spec.schema, &spec.table)?;
+    let as_of = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let nested = children.iter().any(|(_, _, nested)| *nested);
+    let partitions: Vec<(String, String)> = children.into_iter().map(|(s, t, _)| (s, t)).collect();
+    let layout = PartitionLayout {
+        partitions: &partitions,
+        nested,
+        heap_bytes,
+        as_of: &as_of,
+    };
+    Ok((create_on_partitioned(spec, name, &layout), names))
 }
