@@ -160,6 +160,20 @@ UPDATE cx.sla_breaches SET team_id = 2 WHERE id = 1;
 SELECT is((SELECT team_id FROM cx.sla_breaches WHERE id = 1), 1::bigint, 'a breach cannot be given another team than its conversation''s');
 SELECT is(tests.value_as('manager2', $$SELECT count(*) FROM cx.sla_breaches WHERE id = 1$$), '0', 'another team''s manager does not see the breach');
 
+-- inventory.picker_payouts.team_id (0013), the key of its policies, always is the location's
+-- team: set on insert whatever the writer sends, and carried along when a location moves.
+SELECT is(tests.value_as('admin', $$WITH p AS (INSERT INTO inventory.picker_payouts (picker_id, location_id, period_start, period_end, picks, amount_cents, team_id) VALUES (tests.uid('operator2'), 2, '2026-01-08', '2026-01-14', 10, 100, 1) RETURNING team_id) SELECT team_id FROM p$$),
+          '2', 'a payout gets its location''s team, not the one the writer sent');
+UPDATE inventory.locations SET team_id = 2 WHERE id = 1;
+SELECT is((SELECT array_agg(team_id ORDER BY id) FROM inventory.picker_payouts WHERE location_id = 1), '{2,2}'::bigint[], 'moving a location to another team moves its payouts');
+SELECT is(tests.value_as('manager2', $$SELECT count(*) FROM inventory.picker_payouts WHERE location_id = 1$$), '2', 'which the new team''s manager then sees');
+SELECT is(tests.value_as('manager', $$SELECT count(*) FROM inventory.picker_payouts WHERE location_id = 1$$), '0', 'and the old team''s manager no longer does');
+SELECT is(tests.value_as('operator', $$SELECT count(*) FROM inventory.picker_payouts WHERE location_id = 1$$), '1', 'while the picker still sees their own');
+UPDATE inventory.locations SET team_id = 1 WHERE id = 1;
+UPDATE inventory.picker_payouts SET team_id = 2 WHERE id = 1;
+SELECT is((SELECT team_id FROM inventory.picker_payouts WHERE id = 1), 1::bigint, 'a payout cannot be given another team than its location''s');
+SELECT is(tests.value_as('manager2', $$SELECT count(*) FROM inventory.picker_payouts WHERE id = 1$$), '0', 'another team''s manager does not see the payout');
+
 -- RLS is enabled and forced on every table and every audit partition.
 SELECT is(count(*), 0::bigint, 'RLS is enabled and forced on every table')
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
