@@ -48,7 +48,12 @@ CREATE TRIGGER locations_move_payouts AFTER UPDATE OF team_id ON inventory.locat
 
 -- serves: inventory.payouts_to_approve (a manager's team's payouts of recent periods), as one
 -- arm of the read policy's BitmapOr; the picker's own rows come from picker_payouts_period_key.
+-- It replaces 0006's (period_start DESC) for that query: admins' `team_id = ANY (every team)`
+-- is served by it too, and while the period index exists the planner, which cannot know how
+-- many teams the policy's array holds (it assumes ten), takes every team's payouts of a short
+-- window through it (1 717 buffers per call at scale 10) over the team's own (about 300).
 CREATE INDEX picker_payouts_team_id_period_start_idx ON inventory.picker_payouts (team_id, period_start);
+DROP INDEX inventory.picker_payouts_period_start_427efb_idx;
 
 -- The same rules as 0003, on the row's team: managers (and admins, whose visible teams are all
 -- teams) read and manage the payouts of the teams they see; a picker reads their own.
