@@ -24,7 +24,7 @@ WHERE n.nspname IN ('app', 'approvals', 'inventory', 'cx', 'growth', 'audit') AN
   AND obj_description(t.oid, 'pg_type') IS NULL;
 
 SELECT is(array_agg(i.indexrelid::regclass::text ORDER BY i.indexrelid::regclass::text), NULL,
-          'tables have primary-key and unique-constraint indexes only, plus the secondary indexes pgperf advise named (<table>_<keys>_<hash>_idx, migrations 0006, 0008, 0009 and 0011), the two of 0012 for queues advise cannot cost and the payouts'' team index of 0013')
+          'tables have primary-key and unique-constraint indexes only, plus the secondary indexes pgperf advise named (<table>_<keys>_<hash>_idx, migrations 0006, 0008, 0009 and 0011), the two of 0012 for queues advise cannot cost, the payouts'' team index of 0013 and the two of 0014 for the data-quality checks')
 FROM pg_index i JOIN our_relations r ON r.oid = i.indrelid
 JOIN pg_class ic ON ic.oid = i.indexrelid
 WHERE r.relkind IN ('r', 'p')
@@ -32,7 +32,8 @@ WHERE r.relkind IN ('r', 'p')
   AND NOT (r.relispartition AND i.indisprimary)
   AND ic.relname !~ '_[0-9a-f]{6}_idx$'
   AND i.indexrelid::regclass::text NOT IN ('approvals.approvals_assignee_id_created_at_id_idx', 'cx.conversations_open_assignee_id_opened_at_idx',
-                                                  'inventory.picker_payouts_team_id_period_start_idx')
+                                                  'inventory.picker_payouts_team_id_period_start_idx', 'cx.conversations_resolved_unanswered_id_idx',
+                                                  'inventory.inventory_snapshots_location_id_taken_at_idx')
   AND NOT EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = i.indexrelid);  -- a partition's share of a parent index
 SELECT is(array_agg(i.indexrelid::regclass::text ORDER BY i.indexrelid::regclass::text), ARRAY['rollup.ads_daily_grain', 'rollup.approvals_daily_grain', 'rollup.cx_daily_grain'],
           'materialized views have exactly their unique grain index (REFRESH CONCURRENTLY needs it)')
