@@ -162,3 +162,79 @@ fn workload_covers_every_rpc_and_tile_view_and_uses_the_seeded_personas() {
         assert_eq!(claims["role"].as_str(), Some("authenticated"), "{name}");
     }
 }
+
+/// The rows of `sql` run as `persona` with `params`, each as text, in a rolled-back transaction.
+fn rows_as(
+    client: &mut postgres::Client,
+    persona: &pgperf::workload::SessionPersona,
+    sql: &str,
+    params: &[TextParam],
+) -> Vec<String> {
+    let claims = persona.claims.as_ref().map(|claims| claims.to_string());
+    let mut tx = client.transaction().expect("begin");
+    tx.batch_execute(&format!("SET LOCAL ROLE {}", quote_ident(&persona.role)))
+        .expect("set role");
+    tx.execute(
+        "SELECT set_config('request.jwt.claims', $1, true)",
+        &[&claims],
+    )
+    .expect("set claims");
+    let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+    let rows = tx
+        .query(&format!("SELECT t::text FROM ({sql}) t"), &refs)
+        .unwrap_or_else(|e| panic!("{sql}: {}", pgperf::pg::describe(&e)))
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    tx.rollback().expect("rollback");
+    rows
+}
+
+/// Tiles whose SQL was reshaped (issue 18) answer as their old SQL did, for every persona, on
+/// seeded data: approvals.grades_by_rubric lost its join to approvals in 0015.
+#[test]
+fn reshaped_tiles_answer_as_their_old_queries_for_every_persona() {
+    const OLD_GRADES_BY_RUBRIC: &str = "SELECT g.rubric, count(*) AS grades, round(avg(g.score), 2) AS avg_score FROM approvals.approval_grades g JOIN approvals.approvals a ON a.id = g.approval_id WHERE g.graded_at >= $1 GROUP BY g.rubric ORDER BY g.rubric";
+    let workload = workload();
+    let new = workload
+        .queries
+        .iter()
+        .find(|query| query.name == "approvals.grades_by_rubric")
+        .expect("the workload has approvals.grades_by_rubric");
+    let cluster = Cluster::start(&ClusterOptions::default()).expect("cluster");
+    let mut client = migrated(&cluster, "tiles");
+    let options = SeedOptions {
+        scale: 0.05,
+        ..SeedOptions::default()
+    };
+    seed(&mut client, &options).expect("seeding succeeds");
+    let since = TextParam(Some(
+        (chrono::Utc::now() - chrono::Duration::days(90)).to_rfc3339(),
+    ));
+    let mut personas: Vec<&pgperf::workload::SessionPersona> = Vec::new();
+    for persona in workload
+        .queries
+        .iter()
+        .filter_map(|query| query.persona.as_ref())
+    {
+        if !personas.iter().any(|seen| seen.name == persona.name) {
+            personas.push(persona);
+        }
+    }
+    let mut teams_seen = 0;
+    for persona in personas {
+        let params = std::slice::from_ref(&since);
+        let old = rows_as(&mut client, persona, OLD_GRADES_BY_RUBRIC, params);
+        let reshaped = rows_as(&mut client, persona, &new.sql, params);
+        assert_eq!(
+            reshaped, old,
+            "approvals.grades_by_rubric as {}",
+            persona.name
+        );
+        teams_seen += usize::from(!old.is_empty());
+    }
+    assert!(
+        teams_seen >= 2,
+        "the comparison saw grades for fewer than two personas"
+    );
+}

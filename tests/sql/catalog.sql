@@ -24,14 +24,17 @@ WHERE n.nspname IN ('app', 'approvals', 'inventory', 'cx', 'growth', 'audit') AN
   AND obj_description(t.oid, 'pg_type') IS NULL;
 
 SELECT is(array_agg(i.indexrelid::regclass::text ORDER BY i.indexrelid::regclass::text), NULL,
-          'tables have primary-key and unique-constraint indexes only, plus the secondary indexes pgperf advise named (<table>_<keys>_<hash>_idx, migrations 0006, 0008, 0009 and 0011) and the two of 0012 for queues advise cannot cost')
+          'tables have primary-key and unique-constraint indexes only, plus the secondary indexes pgperf advise named (<table>_<keys>_<hash>_idx, migrations 0006, 0008, 0009 and 0011), the two of 0012 for queues advise cannot cost, the payouts'' team index of 0013, the two of 0014 for the data-quality checks, the grades'' team indexes of 0015 and the expired list of 0016')
 FROM pg_index i JOIN our_relations r ON r.oid = i.indrelid
 JOIN pg_class ic ON ic.oid = i.indexrelid
 WHERE r.relkind IN ('r', 'p')
   AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid AND k.contype IN ('p', 'u'))
   AND NOT (r.relispartition AND i.indisprimary)
   AND ic.relname !~ '_[0-9a-f]{6}_idx$'
-  AND i.indexrelid::regclass::text NOT IN ('approvals.approvals_assignee_id_created_at_id_idx', 'cx.conversations_open_assignee_id_opened_at_idx')
+  AND i.indexrelid::regclass::text NOT IN ('approvals.approvals_assignee_id_created_at_id_idx', 'cx.conversations_open_assignee_id_opened_at_idx',
+                                                  'inventory.picker_payouts_team_id_period_start_idx', 'cx.conversations_resolved_unanswered_id_idx',
+                                                  'inventory.inventory_snapshots_location_id_taken_at_idx', 'approvals.approval_grades_team_id_graded_at_idx',
+                                                  'cx.quality_grades_team_id_graded_at_idx', 'approvals.approvals_expired_team_id_created_at_id_idx')
   AND NOT EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = i.indexrelid);  -- a partition's share of a parent index
 SELECT is(array_agg(i.indexrelid::regclass::text ORDER BY i.indexrelid::regclass::text), ARRAY['rollup.ads_daily_grain', 'rollup.approvals_daily_grain', 'rollup.cx_daily_grain'],
           'materialized views have exactly their unique grain index (REFRESH CONCURRENTLY needs it)')
@@ -42,9 +45,11 @@ FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
 WHERE n.nspname IN ('app', 'approvals', 'inventory', 'cx', 'growth', 'audit', 'api', 'rollup')
   AND NOT coalesce('search_path=""' = ANY (p.proconfig), false);
 SELECT is(array_agg(p.oid::regprocedure::text ORDER BY p.oid::regprocedure::text),
-          ARRAY['app.user_contact(uuid)', 'app.visible_team_ids()', 'audit.apply_retention()', 'audit.ensure_partition(date)', 'audit.log_change()',
-                'cx.conversation_contact(bigint)', 'cx.move_breaches()', 'cx.set_breach_team()', 'rollup.refresh_daily()'],
-          'SECURITY DEFINER only where a caller must not hold the privilege itself (PII, audit, rollups, team list, a breach''s team)')
+          ARRAY['app.user_contact(uuid)', 'app.visible_team_ids()', 'approvals.move_grades()', 'approvals.set_grade_team()',
+                'audit.apply_retention()', 'audit.ensure_partition(date)', 'audit.log_change()',
+                'cx.conversation_contact(bigint)', 'cx.move_breaches()', 'cx.move_quality_grades()', 'cx.set_breach_team()',
+                'cx.set_quality_grade_team()', 'inventory.move_payouts()', 'inventory.set_payout_team()', 'rollup.refresh_daily()'],
+          'SECURITY DEFINER only where a caller must not hold the privilege itself (PII, audit, rollups, team list, the team of a breach, payout or grade)')
 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
 WHERE n.nspname IN ('app', 'approvals', 'inventory', 'cx', 'growth', 'audit', 'api', 'rollup') AND p.prosecdef;
 SELECT is(count(*), 0::bigint, 'every api function is SECURITY INVOKER')

@@ -160,6 +160,44 @@ UPDATE cx.sla_breaches SET team_id = 2 WHERE id = 1;
 SELECT is((SELECT team_id FROM cx.sla_breaches WHERE id = 1), 1::bigint, 'a breach cannot be given another team than its conversation''s');
 SELECT is(tests.value_as('manager2', $$SELECT count(*) FROM cx.sla_breaches WHERE id = 1$$), '0', 'another team''s manager does not see the breach');
 
+-- inventory.picker_payouts.team_id (0013), the key of its policies, always is the location's
+-- team: set on insert whatever the writer sends, and carried along when a location moves.
+SELECT is(tests.value_as('admin', $$WITH p AS (INSERT INTO inventory.picker_payouts (picker_id, location_id, period_start, period_end, picks, amount_cents, team_id) VALUES (tests.uid('operator2'), 2, '2026-01-08', '2026-01-14', 10, 100, 1) RETURNING team_id) SELECT team_id FROM p$$),
+          '2', 'a payout gets its location''s team, not the one the writer sent');
+UPDATE inventory.locations SET team_id = 2 WHERE id = 1;
+SELECT is((SELECT array_agg(team_id ORDER BY id) FROM inventory.picker_payouts WHERE location_id = 1), '{2,2}'::bigint[], 'moving a location to another team moves its payouts');
+SELECT is(tests.value_as('manager2', $$SELECT count(*) FROM inventory.picker_payouts WHERE location_id = 1$$), '2', 'which the new team''s manager then sees');
+SELECT is(tests.value_as('manager', $$SELECT count(*) FROM inventory.picker_payouts WHERE location_id = 1$$), '0', 'and the old team''s manager no longer does');
+SELECT is(tests.value_as('operator', $$SELECT count(*) FROM inventory.picker_payouts WHERE location_id = 1$$), '1', 'while the picker still sees their own');
+UPDATE inventory.locations SET team_id = 1 WHERE id = 1;
+UPDATE inventory.picker_payouts SET team_id = 2 WHERE id = 1;
+SELECT is((SELECT team_id FROM inventory.picker_payouts WHERE id = 1), 1::bigint, 'a payout cannot be given another team than its location''s');
+SELECT is(tests.value_as('manager2', $$SELECT count(*) FROM inventory.picker_payouts WHERE id = 1$$), '0', 'another team''s manager does not see the payout');
+
+-- approval_grades.team_id and quality_grades.team_id (0015), the keys of their read policies,
+-- always are the parent's team: set on insert whatever the writer sends, carried along when
+-- the parent moves.
+SELECT is(tests.value_as('admin', $$WITH g AS (INSERT INTO approvals.approval_grades (approval_id, grader_id, rubric, score, team_id) VALUES (6, tests.uid('manager2'), 'timeliness', 3, 1) RETURNING team_id) SELECT team_id FROM g$$),
+          '2', 'an approval grade gets its approval''s team, not the one the writer sent');
+SELECT is(tests.value_as('admin', $$WITH g AS (INSERT INTO cx.quality_grades (conversation_id, grader_id, score, team_id) VALUES (4, tests.uid('manager'), 70, 1) RETURNING team_id) SELECT team_id FROM g$$),
+          '2', 'a quality grade gets its conversation''s team, not the one the writer sent');
+UPDATE approvals.approvals SET team_id = 2 WHERE id = 4;
+UPDATE cx.conversations SET team_id = 2 WHERE id = 1;
+SELECT is((SELECT team_id FROM approvals.approval_grades WHERE id = 1), 2::bigint, 'moving an approval to another team moves its grades');
+SELECT is((SELECT team_id FROM cx.quality_grades WHERE id = 1), 2::bigint, 'moving a conversation to another team moves its quality grades');
+SELECT is(tests.value_as('manager2', $$SELECT count(*) FROM approvals.approval_grades WHERE id = 1$$) || ' ' || tests.value_as('manager2', $$SELECT count(*) FROM cx.quality_grades WHERE id = 1$$),
+          '1 1', 'which the new team then sees');
+SELECT is(tests.value_as('manager', $$SELECT count(*) FROM approvals.approval_grades WHERE id = 1$$) || ' ' || tests.value_as('manager', $$SELECT count(*) FROM cx.quality_grades WHERE id = 1$$),
+          '0 0', 'and the old team no longer does');
+UPDATE approvals.approvals SET team_id = 1 WHERE id = 4;
+UPDATE cx.conversations SET team_id = 1 WHERE id = 1;
+UPDATE approvals.approval_grades SET team_id = 2 WHERE id = 1;
+UPDATE cx.quality_grades SET team_id = 2 WHERE id = 1;
+SELECT is((SELECT team_id FROM approvals.approval_grades WHERE id = 1) || ' ' || (SELECT team_id FROM cx.quality_grades WHERE id = 1), '1 1',
+          'a grade cannot be given another team than its parent''s');
+SELECT is(tests.value_as('manager2', $$SELECT count(*) FROM approvals.approval_grades WHERE id = 1$$) || ' ' || tests.value_as('manager2', $$SELECT count(*) FROM cx.quality_grades WHERE id = 1$$),
+          '0 0', 'another team''s manager does not see the grades');
+
 -- RLS is enabled and forced on every table and every audit partition.
 SELECT is(count(*), 0::bigint, 'RLS is enabled and forced on every table')
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace

@@ -287,6 +287,7 @@ impl Generator for Grades {
             ("score", T::Int2),
             ("note", T::Text),
             ("graded_at", T::Timestamptz),
+            ("team_id", T::Int8),
         ]
     }
 
@@ -323,6 +324,8 @@ impl Generator for Grades {
                     row.null()
                 }
                 row.timestamptz(graded_us);
+                // The approval's team, as the trigger sets it (replica mode skips it).
+                row.int8(facts.team_id);
             }
         }
         Ok(())

@@ -296,6 +296,7 @@ impl Generator for QualityGrades {
             ("score", T::Int2),
             ("note", T::Text),
             ("graded_at", T::Timestamptz),
+            ("team_id", T::Int8),
         ]
     }
 
@@ -324,6 +325,8 @@ impl Generator for QualityGrades {
                 row.null();
             }
             row.timestamptz((resolved_us + rng.gen_range(0..2 * DAY_US)).min(plan.end_us - 1));
+            // The conversation's team, as the trigger sets it (replica mode skips it).
+            row.int8(facts.team_id);
         }
         Ok(())
     }

@@ -346,6 +346,7 @@ impl Generator for PickerPayouts {
             ("amount_cents", T::Int8),
             ("status", T::Enum),
             ("approval_id", T::Int8),
+            ("team_id", T::Int8),
         ]
     }
 
@@ -384,6 +385,8 @@ impl Generator for PickerPayouts {
                     Some(id) => row.int8(id as i64),
                     None => row.null(),
                 }
+                // The location's team, as the trigger sets it (replica mode skips it).
+                row.int8(team_id);
             }
         }
         Ok(())
